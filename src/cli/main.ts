@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/** The gloo-guard command: check, policies, serve. Exit codes: 0 ok, 1 denied, 2 bad input or usage. */
+import { runCheck } from './check.js';
+import { runPolicies } from './policies.js';
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  check: { run: runCheck, summary: 'judge values files, manifests or release Secrets' },
+  policies: { run: runPolicies, summary: 'list the policy catalog' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: gloo-guard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun gloo-guard <command> --help for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`gloo-guard: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // Last resort: a bug, not bad input. One line, no stack trace for users.
+    process.stderr.write(`gloo-guard: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,144 @@
+/** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
+import type { Config, PolicyException } from '../config/types.js';
+import { POLICIES } from '../policies/index.js';
+import type { ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
+
+/** A violation after config, exceptions and mode decided what it does. */
+export interface Finding {
+  policy: string;
+  action: 'deny' | 'warn';
+  severity: Severity;
+  /** `[policy-id] what is wrong (path) -> how to fix it` */
+  message: string;
+  path: string;
+  /** Where the input came from (file, admission, cluster). */
+  source: string;
+  /** What was judged: `release gloo-mesh/gloo-mesh-enterprise`, `Namespace gloo-mesh`. */
+  object: string;
+}
+
+/** A violation that an exception covers. */
+export interface ExemptedFinding {
+  policy: string;
+  path: string;
+  object: string;
+  reason: string;
+}
+
+/** A policy that failed to run: not the user's fault, handled by onError. */
+export interface EvaluationError {
+  policy?: string;
+  object: string;
+  message: string;
+}
+
+/** What the engine says about one subject. */
+export interface EvaluationResult {
+  object: string;
+  findings: Finding[];
+  exempted: ExemptedFinding[];
+  errors: EvaluationError[];
+  /** Things the user should know that are not violations (an expired exception). */
+  notes: string[];
+}
+
+/** Optional inputs besides config: the cluster view and the clock (for exception expiry). */
+export interface EvaluateOptions {
+  cluster?: ClusterView;
+  now?: Date;
+  policies?: readonly Policy[];
+}
+
+/** Describes a subject for messages. */
+export function describeSubject(s: Subject): string {
+  switch (s.kind) {
+    case 'release': {
+      const ns = s.release.namespace ? `${s.release.namespace}/` : '';
+      const rev = s.release.revision ? ` revision ${s.release.revision}` : '';
+      return `release ${ns}${s.release.name} (chart ${s.chart.name}${s.chart.version ? ` ${s.chart.version}` : ''}${rev})`;
+    }
+    case 'namespace':
+      return `Namespace ${s.name}`;
+    case 'deployment':
+      return `Deployment ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
+    case 'service':
+      return `Service ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
+  }
+}
+
+function subjectNamespace(s: Subject): string | undefined {
+  if (s.kind === 'release') return s.release.namespace;
+  if (s.kind === 'namespace') return s.name;
+  return s.namespace;
+}
+
+function subjectName(s: Subject): string {
+  return s.kind === 'release' ? s.release.name : s.name;
+}
+
+/** Formats a violation as every message to a user is formatted. */
+export function formatViolation(policy: Policy, v: PolicyViolation): string {
+  return `[${policy.id}] ${v.message} (${v.path}) -> ${v.fix ?? policy.remediation}`;
+}
+
+function isExpired(ex: PolicyException, now: Date): boolean {
+  return ex.expires !== undefined && now.toISOString().slice(0, 10) > ex.expires;
+}
+
+function matches(ex: PolicyException, policy: string, s: Subject): boolean {
+  if (ex.policy !== policy) return false;
+  if (ex.namespace !== undefined && ex.namespace !== subjectNamespace(s)) return false;
+  return ex.name === undefined || ex.name === subjectName(s);
+}
+
+function runPolicy(policy: Policy, subject: Subject, config: Config, cluster?: ClusterView): PolicyViolation[] {
+  const defaults = Object.fromEntries(Object.entries(policy.options ?? {}).map(([k, o]) => [k, o.default]));
+  const options = { ...defaults, ...(config.policies[policy.id]?.options ?? {}) };
+  return policy.validate(subject, { namespaces: config.namespaces, options, ...(cluster ? { cluster } : {}) });
+}
+
+/** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
+export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
+  const object = describeSubject(subject);
+  const now = opts.now ?? new Date();
+  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes: [] };
+  for (const policy of opts.policies ?? POLICIES) {
+    const action = config.policies[policy.id]?.action ?? policy.defaultAction;
+    if (action === 'off' || !policy.appliesTo.includes(subject.kind)) continue;
+    let violations: PolicyViolation[];
+    try {
+      violations = runPolicy(policy, subject, config, opts.cluster);
+    } catch (err: unknown) {
+      result.errors.push({ policy: policy.id, object, message: `policy ${policy.id} failed: ${String(err)}` });
+      continue;
+    }
+    if (violations.length === 0) continue;
+    const exceptions = config.exceptions.filter((ex) => matches(ex, policy.id, subject));
+    const live = exceptions.find((ex) => !isExpired(ex, now));
+    for (const ex of exceptions.filter((e) => isExpired(e, now))) {
+      result.notes.push(`[${policy.id}] exception for ${object} expired on ${ex.expires ?? ''} and no longer applies`);
+    }
+    for (const v of violations) {
+      if (live) {
+        result.exempted.push({ policy: policy.id, path: v.path, object, reason: live.reason });
+        continue;
+      }
+      result.findings.push({
+        policy: policy.id,
+        action: config.mode === 'audit' || v.warnOnly ? 'warn' : action,
+        severity: policy.severity,
+        message: formatViolation(policy, v),
+        path: v.path,
+        source: subject.source.location,
+        object,
+      });
+    }
+  }
+  return result;
+}
+
+/** True when a result would be refused by the webhook under this config. */
+export function isDenied(result: EvaluationResult, config: Config): boolean {
+  if (config.mode === 'audit') return false;
+  return result.findings.some((f) => f.action === 'deny') || (result.errors.length > 0 && config.onError === 'deny');
+}

@@ -1,0 +1,114 @@
+/** Turns inputs (Kubernetes objects, Helm releases, values files) into subjects the engine judges. */
+import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import { decodeReleaseSecretData, RELEASE_SECRET_TYPE, type HelmRelease } from '../helm/release.js';
+import { buildModel, chartFamily } from './charts/adapters.js';
+import { CHART_DEFAULTS } from './charts/defaults.js';
+import type { ReleaseSubject, SourceRef, Subject } from './types.js';
+import { coalesce, isObject } from './values.js';
+
+/** An input that cannot be read: corrupt release, bad object. Never a policy violation. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** What the caller knows about a release judged from values files. */
+export interface ValuesInput {
+  chart: string;
+  chartVersion?: string;
+  namespace?: string;
+  releaseName?: string;
+  /** The user's values files, merged in order like `helm -f a.yaml -f b.yaml`. */
+  values: Record<string, unknown>[];
+  source: SourceRef;
+}
+
+/** Builds a release subject from a chart name and user values; undefined for charts not judged. */
+export function releaseFromValues(input: ValuesInput): ReleaseSubject | undefined {
+  const version = input.chartVersion ?? '';
+  const family = chartFamily(input.chart, version);
+  if (!family) return undefined;
+  const userValues = input.values.reduce((acc, v) => coalesce(acc, v), {});
+  const values = coalesce(CHART_DEFAULTS[family], userValues);
+  return {
+    kind: 'release',
+    family,
+    chart: { name: input.chart, version },
+    release: {
+      name: input.releaseName ?? input.chart,
+      ...(input.namespace !== undefined ? { namespace: input.namespace } : {}),
+    },
+    values,
+    userValues,
+    model: buildModel(family, values, version),
+    source: input.source,
+  };
+}
+
+/** Builds a release subject from a decoded Helm release; undefined for charts not judged. */
+export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSubject | undefined {
+  const { name, version } = rel.chart.metadata;
+  const family = chartFamily(name, version);
+  if (!family) return undefined;
+  // Our defaults sit beneath the chart's own, so a key the chart does not declare keeps the documented default.
+  const values = coalesce(coalesce(CHART_DEFAULTS[family], rel.chart.values), rel.config);
+  return {
+    kind: 'release',
+    family,
+    chart: { name, version },
+    release: { name: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status },
+    values,
+    userValues: rel.config,
+    model: buildModel(family, values, version),
+    source,
+  };
+}
+
+function metaName(obj: Record<string, unknown>): { name: string; namespace?: string } {
+  const md = isObject(obj.metadata) ? obj.metadata : {};
+  const name = typeof md.name === 'string' ? md.name : '';
+  return typeof md.namespace === 'string' && md.namespace !== '' ? { name, namespace: md.namespace } : { name };
+}
+
+/** True for a Secret that holds a Helm release. */
+export function isReleaseSecret(obj: Record<string, unknown>): boolean {
+  return obj.kind === 'Secret' && obj.type === RELEASE_SECRET_TYPE;
+}
+
+function releaseFromSecret(obj: Record<string, unknown>, source: SourceRef, maxBytes: number): Subject | undefined {
+  const data = isObject(obj.data) ? obj.data.release : undefined;
+  const { name } = metaName(obj);
+  if (typeof data !== 'string') throw new InputError(`Secret ${name}: release Secret has no data.release`);
+  try {
+    return releaseFromHelm(decodeReleaseSecretData(data, maxBytes), source);
+  } catch (err: unknown) {
+    if (err instanceof Error && err.name === 'ReleaseDecodeError') {
+      throw new InputError(`Secret ${name}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Turns one Kubernetes object into a subject; undefined for kinds gloo-guard does not judge
+ * (ConfigMaps, ordinary Secrets, other charts' releases).
+ */
+export function subjectFromObject(obj: unknown, source: SourceRef, maxReleaseBytes: number): Subject | undefined {
+  if (!isObject(obj)) throw new InputError(`${source.location}: not a Kubernetes object`);
+  const apiVersion = obj.apiVersion;
+  const { name, namespace } = metaName(obj);
+  const ns = namespace !== undefined ? { namespace } : {};
+  switch (obj.kind) {
+    case 'Secret':
+      return isReleaseSecret(obj) ? releaseFromSecret(obj, source, maxReleaseBytes) : undefined;
+    case 'Namespace':
+      return apiVersion === 'v1' ? { kind: 'namespace', object: obj as V1Namespace, name, source } : undefined;
+    case 'Deployment':
+      return apiVersion === 'apps/v1'
+        ? { kind: 'deployment', object: obj as V1Deployment, name, ...ns, source }
+        : undefined;
+    case 'Service':
+      return apiVersion === 'v1' ? { kind: 'service', object: obj as V1Service, name, ...ns, source } : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,191 @@
+/** Core types shared by the engine, the policies and every caller (webhook, CLI, audit). */
+import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+
+/** How serious a violation is; shown to users, never used to decide enforcement. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+
+/** What happens to a violation: refuse, report, or skip the policy. */
+export type Action = 'deny' | 'warn' | 'off';
+
+/** The chart families gloo-guard understands. */
+export type ChartFamily = 'gloo-mesh-enterprise' | 'gloo-mesh-agent' | 'gloo-platform';
+
+/** A value read from Helm values, with the dotted path it came from. */
+export interface Setting<T> {
+  value: T;
+  path: string;
+}
+
+/** Where an object or release came from, for messages: a file, an AdmissionReview, a cluster. */
+export interface SourceRef {
+  /** e.g. `values.yaml`, `manifest.yaml#3`, `admission`, `cluster/prod` */
+  location: string;
+}
+
+/** A Helm release of a Gloo Mesh chart, normalised by a chart adapter. */
+export interface ReleaseSubject {
+  kind: 'release';
+  family: ChartFamily;
+  chart: { name: string; version: string };
+  release: { name: string; namespace?: string; revision?: number; status?: string };
+  /** Effective values: chart defaults deep-merged with the user's values, as Helm does. */
+  values: Record<string, unknown>;
+  /** Only the values the user supplied (Helm's `config`). */
+  userValues: Record<string, unknown>;
+  model: GlooModel;
+  source: SourceRef;
+}
+
+/** A Kubernetes Namespace. */
+export interface NamespaceSubject {
+  kind: 'namespace';
+  object: V1Namespace;
+  name: string;
+  source: SourceRef;
+}
+
+/** A Kubernetes Deployment (apps/v1). */
+export interface DeploymentSubject {
+  kind: 'deployment';
+  object: V1Deployment;
+  name: string;
+  namespace?: string;
+  source: SourceRef;
+}
+
+/** A Kubernetes Service (only the management server's is judged). */
+export interface ServiceSubject {
+  kind: 'service';
+  object: V1Service;
+  name: string;
+  namespace?: string;
+  source: SourceRef;
+}
+
+/** Anything the engine can judge. */
+export type Subject = ReleaseSubject | NamespaceSubject | DeploymentSubject | ServiceSubject;
+
+/** The kind names of subjects, used by policies to say what they judge. */
+export type SubjectKind = Subject['kind'];
+
+/** A component's image, as configured in values; an empty tag means the chart version. */
+export interface ImageModel {
+  tag: Setting<string>;
+  repository: Setting<string>;
+}
+
+/** The management server, as configured in values. */
+export interface MgmtServerModel {
+  enabled: Setting<boolean>;
+  /** Values prefix: `glooMeshMgmtServer` (2.0-2.2) or `glooMgmtServer` (gloo-platform). */
+  prefix: string;
+  image: ImageModel;
+  serviceType: Setting<unknown>;
+  serviceOverrides: Setting<unknown>;
+  deploymentOverrides: Setting<unknown>;
+  relay: {
+    disableCa: Setting<unknown>;
+    disableCaCertGeneration: Setting<unknown>;
+    tlsSecretName: Setting<unknown>;
+    signingTlsSecretName: Setting<unknown>;
+  };
+  /** Settings that also register the management cluster as a workload cluster. */
+  registersItself: Setting<boolean>[];
+}
+
+/** The relay agent, as configured in values. */
+export interface AgentModel {
+  enabled: Setting<boolean>;
+  /** Values prefix: `glooMeshAgent` (2.0-2.2) or `glooAgent` (gloo-platform). */
+  prefix: string;
+  image: ImageModel;
+  deploymentOverrides: Setting<unknown>;
+  relay: {
+    serverAddress: Setting<unknown>;
+    clientTlsSecretName: Setting<unknown>;
+    rootTlsSecretName: Setting<unknown>;
+  };
+}
+
+/** The UI and its OIDC settings. */
+export interface UiModel {
+  enabled: Setting<boolean>;
+  prefix: string;
+  deploymentOverrides: Setting<unknown>;
+  auth: {
+    enabled: Setting<unknown>;
+    backend: Setting<unknown>;
+    issuerUrl: Setting<unknown>;
+    clientId: Setting<unknown>;
+    appUrl: Setting<unknown>;
+    clientSecret: Setting<unknown>;
+    clientSecretName: Setting<unknown>;
+  };
+}
+
+/**
+ * One model for every chart family, so that a policy is written once. A part is undefined when
+ * the chart family has no such component (the agent chart has no management server).
+ */
+export interface GlooModel {
+  /** Every `insecure` switch of the release, with its path. */
+  insecure: Setting<boolean>[];
+  mgmtServer?: MgmtServerModel;
+  agent?: AgentModel;
+  ui?: UiModel;
+  redis?: { enabled: Setting<boolean>; deploymentOverrides: Setting<unknown> };
+  prometheus?: { enabled: Setting<boolean>; url: Setting<unknown> };
+  addons: Setting<boolean>[];
+  /** Which roles this release plays. */
+  roles: { management: boolean; agent: boolean; addons: boolean };
+}
+
+/** A read-only view of the cluster; absent when judging files. Filled by the audit issue. */
+export interface ClusterView {
+  /** Labels of a namespace, or undefined when the namespace does not exist. */
+  namespaceLabels(name: string): Record<string, string> | undefined;
+  /** Deployments across the cluster (name, namespace, labels of the object). */
+  deployments(): ReadonlyArray<{ name: string; namespace: string; labels: Record<string, string> }>;
+  /** Whether a Secret exists (no data is ever read). */
+  secretExists(namespace: string, name: string): boolean;
+}
+
+/** What a policy gets besides the subject. */
+export interface PolicyContext {
+  namespaces: { management: string; addons: string };
+  /** The policy's options from config, merged over its defaults. */
+  options: Record<string, unknown>;
+  cluster?: ClusterView;
+}
+
+/** What a policy's validate() returns: path-precise, with the fix for this case. */
+export interface PolicyViolation {
+  /** What is wrong, in words, without the id prefix and without any secret value. */
+  message: string;
+  /** Exact value or field path: `glooMeshMgmtServer.relay.disableCa`, `metadata.labels`. */
+  path: string;
+  /** How to fix this case; defaults to the policy's remediation. */
+  fix?: string;
+  /** Never refuse for this finding, only warn (used for facts read from the cluster, which may lag). */
+  warnOnly?: boolean;
+}
+
+/** An option a policy accepts in config. */
+export interface PolicyOption {
+  description: string;
+  default: string | number | boolean;
+}
+
+/** A policy: data plus a pure function. Enforcement lives in config, never here. */
+export interface Policy {
+  id: string;
+  title: string;
+  severity: Severity;
+  defaultAction: Action;
+  description: string;
+  remediation: string;
+  /** Subject kinds this policy judges. */
+  appliesTo: readonly SubjectKind[];
+  options?: Readonly<Record<string, PolicyOption>>;
+  validate(subject: Subject, ctx: PolicyContext): PolicyViolation[];
+}

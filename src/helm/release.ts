@@ -1,0 +1,135 @@
+/** Decodes and encodes Helm release Secrets exactly as Helm's storage driver does. */
+import { gunzipSync, gzipSync, constants as zc } from 'node:zlib';
+import { isObject } from '../engine/values.js';
+
+/** The Secret type Helm 3 and 4 give release Secrets. */
+export const RELEASE_SECRET_TYPE = 'helm.sh/release.v1';
+
+/** The fields of a Helm release that gloo-guard reads. */
+export interface HelmRelease {
+  name: string;
+  namespace: string;
+  version: number;
+  info: { status: string };
+  chart: {
+    metadata: { name: string; version: string; appVersion?: string };
+    values: Record<string, unknown>;
+  };
+  config: Record<string, unknown>;
+}
+
+/** A release that cannot be decoded: the message says which step failed and why. */
+export class ReleaseDecodeError extends Error {
+  override name = 'ReleaseDecodeError';
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b, 0x08];
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function strictBase64(text: string, what: string): Buffer {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length % 4 !== 0 || !BASE64.test(clean)) {
+    throw new ReleaseDecodeError(`${what} is not valid base64`);
+  }
+  return Buffer.from(clean, 'base64');
+}
+
+function hasGzipMagic(b: Buffer): boolean {
+  return b.length > 3 && GZIP_MAGIC.every((byte, i) => b[i] === byte);
+}
+
+function gunzipBounded(gz: Buffer, maxBytes: number): Buffer {
+  try {
+    return gunzipSync(gz, { maxOutputLength: maxBytes });
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new ReleaseDecodeError(
+        `release expands past the limit of ${maxBytes} bytes (limits.maxReleaseBytes); refusing to decompress further`,
+      );
+    }
+    throw new ReleaseDecodeError(`release is not valid gzip (${code ?? 'corrupt data'})`);
+  }
+}
+
+/**
+ * Turns the payload Helm stored (base64 of gzip of JSON; plain JSON for old releases) into bytes
+ * of JSON, never expanding past `maxBytes`.
+ */
+export function releaseJsonBytes(helmBase64: string, maxBytes: number): Buffer {
+  const raw = strictBase64(helmBase64, 'release payload');
+  if (!hasGzipMagic(raw)) {
+    if (raw.length > maxBytes) throw new ReleaseDecodeError(`release is larger than the limit of ${maxBytes} bytes`);
+    return raw;
+  }
+  return gunzipBounded(raw, maxBytes);
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return isObject(v) ? v : {};
+}
+
+/** Checks the shape of a parsed release and keeps only what gloo-guard reads. */
+export function toHelmRelease(parsed: unknown): HelmRelease {
+  if (!isObject(parsed)) throw new ReleaseDecodeError('release JSON is not an object');
+  const chart = parsed.chart;
+  if (!isObject(chart) || !isObject(chart.metadata) || typeof chart.metadata.name !== 'string') {
+    throw new ReleaseDecodeError('release has no chart.metadata.name');
+  }
+  const md = chart.metadata;
+  return {
+    name: str(parsed.name),
+    namespace: str(parsed.namespace),
+    version: typeof parsed.version === 'number' ? parsed.version : 0,
+    info: { status: str(obj(parsed.info).status) },
+    chart: {
+      metadata: { name: str(md.name), version: str(md.version), appVersion: str(md.appVersion) },
+      values: obj(chart.values),
+    },
+    config: obj(parsed.config),
+  };
+}
+
+/** Decodes `data.release` of a release Secret as it arrives from the API (base64 of Helm's base64). */
+export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): HelmRelease {
+  const helmBase64 = strictBase64(dataRelease, 'data.release').toString('latin1');
+  const json = releaseJsonBytes(helmBase64, maxBytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw new ReleaseDecodeError('release is not valid JSON after gunzip');
+  }
+  return toHelmRelease(parsed);
+}
+
+/** Encodes a release object the way Helm does: JSON, gzip (best compression), base64. */
+export function encodeReleasePayload(release: unknown): string {
+  const gz = gzipSync(Buffer.from(JSON.stringify(release)), { level: zc.Z_BEST_COMPRESSION });
+  return gz.toString('base64');
+}
+
+/** Builds the Secret Helm would create for a release (as the API shows it: data base64-encoded). */
+export function releaseSecret(release: {
+  name: string;
+  namespace: string;
+  version: number;
+  info: { status: string };
+}): Record<string, unknown> & { data: { release: string } } {
+  const payload = encodeReleasePayload(release);
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: RELEASE_SECRET_TYPE,
+    metadata: {
+      name: `sh.helm.release.v1.${release.name}.v${release.version}`,
+      namespace: release.namespace,
+      labels: { name: release.name, owner: 'helm', status: release.info.status, version: String(release.version) },
+    },
+    data: { release: Buffer.from(payload).toString('base64') },
+  };
+}

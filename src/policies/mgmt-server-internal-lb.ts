@@ -1,0 +1,48 @@
+import type { Policy, PolicyViolation } from '../engine/types.js';
+import { getPath, isObject } from '../engine/values.js';
+import { violation } from './util.js';
+
+/** Annotations that make a LoadBalancer internal on AWS, GCP and Azure, with the value each needs. */
+export const INTERNAL_LB_ANNOTATIONS: Readonly<Record<string, (v: string) => boolean>> = {
+  'service.beta.kubernetes.io/aws-load-balancer-internal': (v) => v === 'true' || v === '0.0.0.0/0',
+  'service.beta.kubernetes.io/aws-load-balancer-scheme': (v) => v === 'internal',
+  'networking.gke.io/load-balancer-type': (v) => v.toLowerCase() === 'internal',
+  'cloud.google.com/load-balancer-type': (v) => v.toLowerCase() === 'internal',
+  'service.beta.kubernetes.io/azure-load-balancer-internal': (v) => v === 'true',
+};
+
+function isInternal(annotations: unknown): boolean {
+  if (!isObject(annotations)) return false;
+  return Object.entries(INTERNAL_LB_ANNOTATIONS).some(([k, ok]) => ok(String(annotations[k] ?? '')));
+}
+
+const FIX_TEXT =
+  'add an internal load balancer annotation (AWS service.beta.kubernetes.io/aws-load-balancer-scheme: internal, ' +
+  'GCP networking.gke.io/load-balancer-type: Internal, Azure service.beta.kubernetes.io/azure-load-balancer-internal: "true")';
+
+/** Warns about a management server exposed by a public load balancer. */
+export const mgmtServerInternalLb: Policy = {
+  id: 'mgmt-server-internal-lb',
+  title: 'The management server is exposed on an internal load balancer',
+  severity: 'medium',
+  defaultAction: 'warn',
+  description:
+    'The management server Service defaults to type LoadBalancer; without an internal-load-balancer annotation the ' +
+    'cloud gives it a public address, exposing the relay port (9900) to the internet.',
+  remediation: FIX_TEXT,
+  appliesTo: ['release', 'service'],
+  validate(subject): PolicyViolation[] {
+    if (subject.kind === 'service') {
+      if (subject.name !== 'gloo-mesh-mgmt-server' || subject.object.spec?.type !== 'LoadBalancer') return [];
+      return isInternal(subject.object.metadata?.annotations)
+        ? []
+        : [violation('the management server Service is a public LoadBalancer', 'metadata.annotations')];
+    }
+    if (subject.kind !== 'release') return [];
+    const mgmt = subject.model.mgmtServer;
+    if (!mgmt?.enabled.value) return [];
+    const type = getPath(mgmt.serviceOverrides.value, 'spec.type') ?? mgmt.serviceType.value;
+    if (type !== 'LoadBalancer' || isInternal(getPath(mgmt.serviceOverrides.value, 'metadata.annotations'))) return [];
+    return [violation('the management server is exposed by a LoadBalancer without an internal annotation', `${mgmt.serviceOverrides.path}.metadata.annotations`, `${FIX_TEXT} under ${mgmt.serviceOverrides.path}.metadata.annotations, or set ${mgmt.serviceType.path}: ClusterIP`)];
+  },
+};
