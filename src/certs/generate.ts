@@ -30,7 +30,7 @@ function newKeys(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.Priv
   // Node's crypto makes the key pair: forge's pure-JS RSA generation takes seconds.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const forgeKey = forge.pki.privateKeyFromPem(keyPem);
   return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), keyPem };
 }
 

@@ -34,7 +34,7 @@ function entries(ctx: Ctx, node: Node | null | undefined, path: string): Array<[
     return [];
   }
   return (node as YAMLMap<Node, Node | null>).items.map((pair) => {
-    const key = pair.key as Node;
+    const key = pair.key;
     const name = isScalar(key) ? String(key.value) : '';
     return [name, pair.value, key];
   });
@@ -114,7 +114,8 @@ function readException(ctx: Ctx, node: Node, i: number): PolicyException | undef
       if (s !== undefined) (ex as Record<string, string>)[k] = s;
     }
   }
-  if (ex.policy && !policyById(ex.policy)) fail(ctx, node, `${path}.policy: unknown policy id "${ex.policy}"`);
+  if (ex.policy && !policyById(ex.policy))
+    fail(ctx, node, `${path}.policy: unknown policy id "${ex.policy}"`);
   if (!ex.policy) fail(ctx, node, `${path}.policy is required`);
   if (!ex.reason) fail(ctx, node, `${path}.reason is required: say why the exception exists`);
   if (ex.expires && !/^\d{4}-\d{2}-\d{2}$/.test(ex.expires)) {
@@ -150,11 +151,13 @@ function readTop(ctx: Ctx, root: Node | null): Config {
         cfg.mode = (str(ctx, v, 'mode', ['enforce', 'audit']) as Config['mode'] | undefined) ?? cfg.mode;
         break;
       case 'onError':
-        cfg.onError = (str(ctx, v, 'onError', ['deny', 'allow']) as Config['onError'] | undefined) ?? cfg.onError;
+        cfg.onError =
+          (str(ctx, v, 'onError', ['deny', 'allow']) as Config['onError'] | undefined) ?? cfg.onError;
         break;
       case 'namespaces':
         for (const [nk, nv, nkn] of entries(ctx, v, 'namespaces')) {
-          if (nk === 'management' || nk === 'addons') cfg.namespaces[nk] = str(ctx, nv, `namespaces.${nk}`) ?? '';
+          if (nk === 'management' || nk === 'addons')
+            cfg.namespaces[nk] = str(ctx, nv, `namespaces.${nk}`) ?? '';
           else unknownKey(ctx, nkn, 'namespaces', nk, ['management', 'addons']);
         }
         break;
@@ -166,7 +169,8 @@ function readTop(ctx: Ctx, root: Node | null): Config {
         break;
       case 'limits':
         for (const [lk, lv, lkn] of entries(ctx, v, 'limits')) {
-          if (lk === 'maxReleaseBytes') cfg.limits.maxReleaseBytes = readPositiveInt(ctx, lv, 'limits.maxReleaseBytes') ?? 0;
+          if (lk === 'maxReleaseBytes')
+            cfg.limits.maxReleaseBytes = readPositiveInt(ctx, lv, 'limits.maxReleaseBytes') ?? 0;
           else unknownKey(ctx, lkn, 'limits', lk, ['maxReleaseBytes']);
         }
         break;
@@ -188,7 +192,7 @@ export function parseConfig(text: string, file = 'config'): Config {
   }
   if (ctx.errors.length) throw new ConfigError(ctx.errors.join('\n'));
   if (doc.contents === null) return defaultConfig();
-  const cfg = readTop(ctx, doc.contents as Node);
+  const cfg = readTop(ctx, doc.contents);
   if (ctx.errors.length) throw new ConfigError(ctx.errors.join('\n'));
   return cfg;
 }

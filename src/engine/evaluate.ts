@@ -91,10 +91,19 @@ function matches(ex: PolicyException, policy: string, s: Subject): boolean {
   return ex.name === undefined || ex.name === subjectName(s);
 }
 
-function runPolicy(policy: Policy, subject: Subject, config: Config, cluster?: ClusterView): PolicyViolation[] {
+function runPolicy(
+  policy: Policy,
+  subject: Subject,
+  config: Config,
+  cluster?: ClusterView,
+): PolicyViolation[] {
   const defaults = Object.fromEntries(Object.entries(policy.options ?? {}).map(([k, o]) => [k, o.default]));
   const options = { ...defaults, ...(config.policies[policy.id]?.options ?? {}) };
-  return policy.validate(subject, { namespaces: config.namespaces, options, ...(cluster ? { cluster } : {}) });
+  return policy.validate(subject, {
+    namespaces: config.namespaces,
+    options,
+    ...(cluster ? { cluster } : {}),
+  });
 }
 
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
@@ -109,14 +118,20 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
     try {
       violations = runPolicy(policy, subject, config, opts.cluster);
     } catch (err: unknown) {
-      result.errors.push({ policy: policy.id, object, message: `policy ${policy.id} failed: ${String(err)}` });
+      result.errors.push({
+        policy: policy.id,
+        object,
+        message: `policy ${policy.id} failed: ${String(err)}`,
+      });
       continue;
     }
     if (violations.length === 0) continue;
     const exceptions = config.exceptions.filter((ex) => matches(ex, policy.id, subject));
     const live = exceptions.find((ex) => !isExpired(ex, now));
     for (const ex of exceptions.filter((e) => isExpired(e, now))) {
-      result.notes.push(`[${policy.id}] exception for ${object} expired on ${ex.expires ?? ''} and no longer applies`);
+      result.notes.push(
+        `[${policy.id}] exception for ${object} expired on ${ex.expires ?? ''} and no longer applies`,
+      );
     }
     for (const v of violations) {
       if (live) {
@@ -140,5 +155,8 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
 /** True when a result would be refused by the webhook under this config. */
 export function isDenied(result: EvaluationResult, config: Config): boolean {
   if (config.mode === 'audit') return false;
-  return result.findings.some((f) => f.action === 'deny') || (result.errors.length > 0 && config.onError === 'deny');
+  return (
+    result.findings.some((f) => f.action === 'deny') ||
+    (result.errors.length > 0 && config.onError === 'deny')
+  );
 }

@@ -1,5 +1,4 @@
 /** Turns inputs (Kubernetes objects, Helm releases, values files) into subjects the engine judges. */
-import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
 import { decodeReleaseSecretData, RELEASE_SECRET_TYPE, type HelmRelease } from '../helm/release.js';
 import { buildModel, chartFamily } from './charts/adapters.js';
 import { CHART_DEFAULTS } from './charts/defaults.js';
@@ -66,7 +65,9 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
 function metaName(obj: Record<string, unknown>): { name: string; namespace?: string } {
   const md = isObject(obj.metadata) ? obj.metadata : {};
   const name = typeof md.name === 'string' ? md.name : '';
-  return typeof md.namespace === 'string' && md.namespace !== '' ? { name, namespace: md.namespace } : { name };
+  return typeof md.namespace === 'string' && md.namespace !== ''
+    ? { name, namespace: md.namespace }
+    : { name };
 }
 
 /** True for a Secret that holds a Helm release. */
@@ -74,7 +75,11 @@ export function isReleaseSecret(obj: Record<string, unknown>): boolean {
   return obj.kind === 'Secret' && obj.type === RELEASE_SECRET_TYPE;
 }
 
-function releaseFromSecret(obj: Record<string, unknown>, source: SourceRef, maxBytes: number): Subject | undefined {
+function releaseFromSecret(
+  obj: Record<string, unknown>,
+  source: SourceRef,
+  maxBytes: number,
+): Subject | undefined {
   const data = isObject(obj.data) ? obj.data.release : undefined;
   const { name } = metaName(obj);
   if (typeof data !== 'string') throw new InputError(`Secret ${name}: release Secret has no data.release`);
@@ -92,7 +97,11 @@ function releaseFromSecret(obj: Record<string, unknown>, source: SourceRef, maxB
  * Turns one Kubernetes object into a subject; undefined for kinds gloo-guard does not judge
  * (ConfigMaps, ordinary Secrets, other charts' releases).
  */
-export function subjectFromObject(obj: unknown, source: SourceRef, maxReleaseBytes: number): Subject | undefined {
+export function subjectFromObject(
+  obj: unknown,
+  source: SourceRef,
+  maxReleaseBytes: number,
+): Subject | undefined {
   if (!isObject(obj)) throw new InputError(`${source.location}: not a Kubernetes object`);
   const apiVersion = obj.apiVersion;
   const { name, namespace } = metaName(obj);
@@ -101,13 +110,11 @@ export function subjectFromObject(obj: unknown, source: SourceRef, maxReleaseByt
     case 'Secret':
       return isReleaseSecret(obj) ? releaseFromSecret(obj, source, maxReleaseBytes) : undefined;
     case 'Namespace':
-      return apiVersion === 'v1' ? { kind: 'namespace', object: obj as V1Namespace, name, source } : undefined;
+      return apiVersion === 'v1' ? { kind: 'namespace', object: obj, name, source } : undefined;
     case 'Deployment':
-      return apiVersion === 'apps/v1'
-        ? { kind: 'deployment', object: obj as V1Deployment, name, ...ns, source }
-        : undefined;
+      return apiVersion === 'apps/v1' ? { kind: 'deployment', object: obj, name, ...ns, source } : undefined;
     case 'Service':
-      return apiVersion === 'v1' ? { kind: 'service', object: obj as V1Service, name, ...ns, source } : undefined;
+      return apiVersion === 'v1' ? { kind: 'service', object: obj, name, ...ns, source } : undefined;
     default:
       return undefined;
   }

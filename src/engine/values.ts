@@ -19,7 +19,10 @@ export function getPath(values: unknown, path: string): unknown {
  * Deep-merges `over` onto `base` as Helm coalesces user values onto chart defaults: maps merge
  * recursively, anything else replaces, and an explicit null deletes the default.
  */
-export function coalesce(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function coalesce(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === null) {

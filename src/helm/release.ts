@@ -59,7 +59,8 @@ function gunzipBounded(gz: Buffer, maxBytes: number): Buffer {
 export function releaseJsonBytes(helmBase64: string, maxBytes: number): Buffer {
   const raw = strictBase64(helmBase64, 'release payload');
   if (!hasGzipMagic(raw)) {
-    if (raw.length > maxBytes) throw new ReleaseDecodeError(`release is larger than the limit of ${maxBytes} bytes`);
+    if (raw.length > maxBytes)
+      throw new ReleaseDecodeError(`release is larger than the limit of ${maxBytes} bytes`);
     return raw;
   }
   return gunzipBounded(raw, maxBytes);
@@ -128,7 +129,12 @@ export function releaseSecret(release: {
     metadata: {
       name: `sh.helm.release.v1.${release.name}.v${release.version}`,
       namespace: release.namespace,
-      labels: { name: release.name, owner: 'helm', status: release.info.status, version: String(release.version) },
+      labels: {
+        name: release.name,
+        owner: 'helm',
+        status: release.info.status,
+        version: String(release.version),
+      },
     },
     data: { release: Buffer.from(payload).toString('base64') },
   };

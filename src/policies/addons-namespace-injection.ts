@@ -2,7 +2,8 @@ import type { Policy, PolicyViolation } from '../engine/types.js';
 import { getPath, isSet } from '../engine/values.js';
 import { labelsOf, namespaceInjection, podInjection, podTemplateMeta, violation } from './util.js';
 
-const LABEL_FIX = (ns: string): string => `label namespace ${ns} with istio-injection=enabled or istio.io/rev=<revision>`;
+const LABEL_FIX = (ns: string): string =>
+  `label namespace ${ns} with istio-injection=enabled or istio.io/rev=<revision>`;
 
 /** Refuses an add-ons namespace or add-on pod that would run without an Istio sidecar. */
 export const addonsNamespaceInjection: Policy = {
@@ -16,30 +17,51 @@ export const addonsNamespaceInjection: Policy = {
     'istio-injection=disabled counts as off and wins over istio.io/rev), and no Deployment there may opt out with ' +
     'sidecar.istio.io/inject: "false". With a cluster view, an add-ons release is judged against the labels its ' +
     'namespace really has.',
-  remediation: 'label the add-ons namespace istio-injection=enabled (or istio.io/rev=<revision>) and keep its pods injected',
+  remediation:
+    'label the add-ons namespace istio-injection=enabled (or istio.io/rev=<revision>) and keep its pods injected',
   appliesTo: ['namespace', 'deployment', 'release'],
   validate(subject, ctx): PolicyViolation[] {
     const addons = ctx.namespaces.addons;
     if (subject.kind === 'namespace') {
-      if (subject.name !== addons || namespaceInjection(labelsOf(subject.object.metadata)) === 'enabled') return [];
-      return [violation(`namespace ${addons} is not labelled for Istio injection`, 'metadata.labels', LABEL_FIX(addons))];
+      if (subject.name !== addons || namespaceInjection(labelsOf(subject.object.metadata)) === 'enabled')
+        return [];
+      return [
+        violation(
+          `namespace ${addons} is not labelled for Istio injection`,
+          'metadata.labels',
+          LABEL_FIX(addons),
+        ),
+      ];
     }
     if (subject.kind === 'deployment') {
       if (subject.namespace !== addons) return [];
       const pod = podInjection(podTemplateMeta(subject));
       const out: PolicyViolation[] = [];
       if (pod.injection === 'disabled') {
-        out.push(violation(`Deployment ${subject.name} opts its pods out of Istio injection`, `spec.template.metadata.${pod.path}`, 'remove sidecar.istio.io/inject: "false" from the pod template'));
+        out.push(
+          violation(
+            `Deployment ${subject.name} opts its pods out of Istio injection`,
+            `spec.template.metadata.${pod.path}`,
+            'remove sidecar.istio.io/inject: "false" from the pod template',
+          ),
+        );
       }
       const nsLabels = ctx.cluster?.namespaceLabels(addons);
       if (ctx.cluster && pod.injection !== 'enabled' && namespaceInjection(nsLabels) !== 'enabled') {
-        out.push(violation(`namespace ${addons} is not labelled for Istio injection, so Deployment ${subject.name} runs without a sidecar`, 'metadata.namespace', LABEL_FIX(addons)));
+        out.push(
+          violation(
+            `namespace ${addons} is not labelled for Istio injection, so Deployment ${subject.name} runs without a sidecar`,
+            'metadata.namespace',
+            LABEL_FIX(addons),
+          ),
+        );
       }
       return out;
     }
     if (subject.kind !== 'release' || !subject.model.roles.addons || !ctx.cluster) return [];
     const configured = getPath(subject.values, 'common.addonNamespace');
-    const ns = subject.family === 'gloo-platform' && isSet(configured) ? configured : subject.release.namespace;
+    const ns =
+      subject.family === 'gloo-platform' && isSet(configured) ? configured : subject.release.namespace;
     if (ns === undefined) return [];
     const labels = ctx.cluster.namespaceLabels(ns);
     if (namespaceInjection(labels) === 'enabled') return [];

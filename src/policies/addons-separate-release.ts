@@ -33,7 +33,11 @@ export const addonsSeparateRelease: Policy = {
       const other = agent ? 'agent' : 'management plane';
       out.push(
         ...enabled.map((s) =>
-          violation(`an add-on is enabled in the same release as the ${other}`, s.path, `set ${s.path}: false here and install it in a separate add-ons release`),
+          violation(
+            `an add-on is enabled in the same release as the ${other}`,
+            s.path,
+            `set ${s.path}: false here and install it in a separate add-ons release`,
+          ),
         ),
       );
     }
@@ -41,7 +45,11 @@ export const addonsSeparateRelease: Policy = {
     if (ns !== undefined && ns !== ctx.namespaces.addons) {
       out.push(
         ...enabled.map((s) =>
-          violation(`an add-on is installed into namespace ${ns}, not ${ctx.namespaces.addons}`, s.path, `install the add-ons release into namespace ${ctx.namespaces.addons}`),
+          violation(
+            `an add-on is installed into namespace ${ns}, not ${ctx.namespaces.addons}`,
+            s.path,
+            `install the add-ons release into namespace ${ctx.namespaces.addons}`,
+          ),
         ),
       );
     }

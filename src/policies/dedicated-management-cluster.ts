@@ -35,11 +35,24 @@ export const dedicatedManagementCluster: Policy = {
       const labels = subject.object.metadata?.labels ?? {};
       const mgmt = ctx.cluster.deployments().filter((d) => d.name === 'gloo-mesh-mgmt-server');
       if (isMeshWorkload(subject.name, labels) && mgmt.length > 0) {
-        return [violation(`${subject.name} would run in a management cluster (${mgmt.map((d) => `${d.namespace}/${d.name}`).join(', ')} runs here)`, 'metadata.name', FIX)];
+        return [
+          violation(
+            `${subject.name} would run in a management cluster (${mgmt.map((d) => `${d.namespace}/${d.name}`).join(', ')} runs here)`,
+            'metadata.name',
+            FIX,
+          ),
+        ];
       }
       if (subject.name === 'gloo-mesh-mgmt-server') {
         const mesh = meshWorkloads(ctx.cluster);
-        if (mesh.length > 0) return [violation(`the management server would share a cluster with ${mesh.join(', ')}`, 'metadata.name', FIX)];
+        if (mesh.length > 0)
+          return [
+            violation(
+              `the management server would share a cluster with ${mesh.join(', ')}`,
+              'metadata.name',
+              FIX,
+            ),
+          ];
       }
       return [];
     }
@@ -47,13 +60,29 @@ export const dedicatedManagementCluster: Policy = {
     const out: PolicyViolation[] = [];
     const agent = subject.model.agent;
     if (agent?.enabled.value) {
-      out.push(violation('the release enables both the management server and an agent', agent.enabled.path, `set ${agent.enabled.path}: false and install agents only in workload clusters`));
+      out.push(
+        violation(
+          'the release enables both the management server and an agent',
+          agent.enabled.path,
+          `set ${agent.enabled.path}: false and install agents only in workload clusters`,
+        ),
+      );
     }
     for (const s of subject.model.mgmtServer?.registersItself ?? []) {
-      if (s.value) out.push(violation('the management cluster registers itself as a workload cluster', s.path, `set ${s.path}: false`));
+      if (s.value)
+        out.push(
+          violation(
+            'the management cluster registers itself as a workload cluster',
+            s.path,
+            `set ${s.path}: false`,
+          ),
+        );
     }
     const mesh = ctx.cluster ? meshWorkloads(ctx.cluster) : [];
-    if (mesh.length > 0) out.push(violation(`the management plane would share a cluster with ${mesh.join(', ')}`, 'cluster', FIX));
+    if (mesh.length > 0)
+      out.push(
+        violation(`the management plane would share a cluster with ${mesh.join(', ')}`, 'cluster', FIX),
+      );
     return out;
   },
 };

@@ -7,9 +7,19 @@ function suffixOf(options: Record<string, unknown>): string {
   return typeof options.suffix === 'string' ? options.suffix : '-fips';
 }
 
-function checkImage(image: ImageModel | undefined, enabled: boolean | undefined, suffix: string): PolicyViolation[] {
+function checkImage(
+  image: ImageModel | undefined,
+  enabled: boolean | undefined,
+  suffix: string,
+): PolicyViolation[] {
   if (!image || !enabled || image.tag.value.endsWith(suffix)) return [];
-  return [violation(`image tag "${image.tag.value}" is not a FIPS build`, image.tag.path, `set ${image.tag.path} to the ${suffix} build, e.g. ${image.tag.value}${suffix}`)];
+  return [
+    violation(
+      `image tag "${image.tag.value}" is not a FIPS build`,
+      image.tag.path,
+      `set ${image.tag.path} to the ${suffix} build, e.g. ${image.tag.value}${suffix}`,
+    ),
+  ];
 }
 
 /** When turned on: management server and agent images must be FIPS builds. */
@@ -29,11 +39,16 @@ export const fipsImages: Policy = {
     const suffix = suffixOf(ctx.options);
     if (subject.kind === 'release') {
       const m = subject.model;
-      return [...checkImage(m.mgmtServer?.image, m.mgmtServer?.enabled.value, suffix), ...checkImage(m.agent?.image, m.agent?.enabled.value, suffix)];
+      return [
+        ...checkImage(m.mgmtServer?.image, m.mgmtServer?.enabled.value, suffix),
+        ...checkImage(m.agent?.image, m.agent?.enabled.value, suffix),
+      ];
     }
     if (subject.kind !== 'deployment' || !COMPONENTS.includes(subject.name)) return [];
     return containerImages(subject)
       .filter((c) => c.image.includes(subject.name) && !imageTag(c.image).endsWith(suffix))
-      .map((c) => violation(`image ${c.image} is not a FIPS build`, c.path, `use the ${suffix} tag of ${subject.name}`));
+      .map((c) =>
+        violation(`image ${c.image} is not a FIPS build`, c.path, `use the ${suffix} tag of ${subject.name}`),
+      );
   },
 };

@@ -13,7 +13,9 @@ export const INTERNAL_LB_ANNOTATIONS: Readonly<Record<string, (v: string) => boo
 
 function isInternal(annotations: unknown): boolean {
   if (!isObject(annotations)) return false;
-  return Object.entries(INTERNAL_LB_ANNOTATIONS).some(([k, ok]) => ok(String(annotations[k] ?? '')));
+  return Object.entries(INTERNAL_LB_ANNOTATIONS).some(([k, ok]) =>
+    ok(typeof annotations[k] === 'string' ? annotations[k] : ''),
+  );
 }
 
 const FIX_TEXT =
@@ -42,7 +44,14 @@ export const mgmtServerInternalLb: Policy = {
     const mgmt = subject.model.mgmtServer;
     if (!mgmt?.enabled.value) return [];
     const type = getPath(mgmt.serviceOverrides.value, 'spec.type') ?? mgmt.serviceType.value;
-    if (type !== 'LoadBalancer' || isInternal(getPath(mgmt.serviceOverrides.value, 'metadata.annotations'))) return [];
-    return [violation('the management server is exposed by a LoadBalancer without an internal annotation', `${mgmt.serviceOverrides.path}.metadata.annotations`, `${FIX_TEXT} under ${mgmt.serviceOverrides.path}.metadata.annotations, or set ${mgmt.serviceType.path}: ClusterIP`)];
+    if (type !== 'LoadBalancer' || isInternal(getPath(mgmt.serviceOverrides.value, 'metadata.annotations')))
+      return [];
+    return [
+      violation(
+        'the management server is exposed by a LoadBalancer without an internal annotation',
+        `${mgmt.serviceOverrides.path}.metadata.annotations`,
+        `${FIX_TEXT} under ${mgmt.serviceOverrides.path}.metadata.annotations, or set ${mgmt.serviceType.path}: ClusterIP`,
+      ),
+    ];
   },
 };

@@ -18,13 +18,18 @@ export const mgmtServerScrapeAnnotations: Policy = {
     'Your own Prometheus finds the management server through the pod annotations prometheus.io/scrape, ' +
     'prometheus.io/port and prometheus.io/path, and the pod must stay out of the mesh (sidecar.istio.io/inject: "false"). ' +
     'Judged on the gloo-mesh-mgmt-server Deployment.',
-  remediation: 'set the pod template annotations prometheus.io/scrape: "true", prometheus.io/port: "9091", prometheus.io/path: /metrics, sidecar.istio.io/inject: "false"',
+  remediation:
+    'set the pod template annotations prometheus.io/scrape: "true", prometheus.io/port: "9091", prometheus.io/path: /metrics, sidecar.istio.io/inject: "false"',
   appliesTo: ['deployment'],
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'deployment' || subject.name !== 'gloo-mesh-mgmt-server') return [];
     const annotations = subject.object.spec?.template?.metadata?.annotations ?? {};
     return REQUIRED.filter(([key, ok]) => !ok(annotations[key])).map(([key, , want]) =>
-      violation(`the management server pod template lacks ${key}: ${want}`, `spec.template.metadata.annotations["${key}"]`, `set the pod template annotation ${key}: ${want}`),
+      violation(
+        `the management server pod template lacks ${key}: ${want}`,
+        `spec.template.metadata.annotations["${key}"]`,
+        `set the pod template annotation ${key}: ${want}`,
+      ),
     );
   },
 };

@@ -22,7 +22,8 @@ export const noBundledPrometheus: Policy = {
     'The bundled prometheus-server has no persistent storage. Disable it and point the management server at your own ' +
     'Prometheus by its full URL, port included. For gloo-platform, whose chart does not document a default for ' +
     'prometheus.enabled, gloo-guard assumes true (as the 2.0 charts do).',
-  remediation: 'set prometheus.enabled: false and prometheusUrl (common.prometheusUrl) to your Prometheus with its port',
+  remediation:
+    'set prometheus.enabled: false and prometheusUrl (common.prometheusUrl) to your Prometheus with its port',
   appliesTo: ['release', 'deployment'],
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'deployment') {
@@ -33,13 +34,31 @@ export const noBundledPrometheus: Policy = {
     if (subject.kind !== 'release' || !subject.model.roles.management || !subject.model.prometheus) return [];
     const { enabled, url } = subject.model.prometheus;
     if (enabled.value) {
-      return [violation('the bundled Prometheus is enabled', enabled.path, `set ${enabled.path}: false and use your own Prometheus`)];
+      return [
+        violation(
+          'the bundled Prometheus is enabled',
+          enabled.path,
+          `set ${enabled.path}: false and use your own Prometheus`,
+        ),
+      ];
     }
     if (!isSet(url.value) || url.value === DEFAULT_URL) {
-      return [violation('the Prometheus URL still points at the bundled prometheus-server', url.path, `set ${url.path} to your Prometheus, e.g. http://prometheus.monitoring:9090`)];
+      return [
+        violation(
+          'the Prometheus URL still points at the bundled prometheus-server',
+          url.path,
+          `set ${url.path} to your Prometheus, e.g. http://prometheus.monitoring:9090`,
+        ),
+      ];
     }
     if (!hasExplicitPort(url.value)) {
-      return [violation(`the Prometheus URL ${url.value} has no explicit port`, url.path, `add the port to ${url.path}, e.g. ${url.value.replace(/\/$/, '')}:9090`)];
+      return [
+        violation(
+          `the Prometheus URL ${url.value} has no explicit port`,
+          url.path,
+          `add the port to ${url.path}, e.g. ${url.value.replace(/\/$/, '')}:9090`,
+        ),
+      ];
     }
     return [];
   },

@@ -12,16 +12,32 @@ export const noBundledRedis: Policy = {
     'Production should point Gloo Mesh at a managed or replicated Redis. For gloo-platform, whose chart does not ' +
     'document a default for redis.deployment.enabled, gloo-guard assumes true (as the 2.0 charts do) and judges it ' +
     'for releases that run the management server.',
-  remediation: 'disable the bundled Redis (glooMeshRedis.enabled: false, or redis.deployment.enabled: false) and point to your own',
+  remediation:
+    'disable the bundled Redis (glooMeshRedis.enabled: false, or redis.deployment.enabled: false) and point to your own',
   appliesTo: ['release', 'deployment'],
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'release') {
       const redis = subject.model.redis;
       if (!redis?.enabled.value || !subject.model.roles.management) return [];
-      return [violation('the bundled Redis is enabled', redis.enabled.path, `set ${redis.enabled.path}: false and use your own Redis`)];
+      return [
+        violation(
+          'the bundled Redis is enabled',
+          redis.enabled.path,
+          `set ${redis.enabled.path}: false and use your own Redis`,
+        ),
+      ];
     }
-    if (subject.kind === 'deployment' && subject.name === 'gloo-mesh-redis' && subject.namespace === ctx.namespaces.management) {
-      return [violation('the bundled Redis Deployment gloo-mesh-redis runs in the management namespace', 'metadata.name')];
+    if (
+      subject.kind === 'deployment' &&
+      subject.name === 'gloo-mesh-redis' &&
+      subject.namespace === ctx.namespaces.management
+    ) {
+      return [
+        violation(
+          'the bundled Redis Deployment gloo-mesh-redis runs in the management namespace',
+          'metadata.name',
+        ),
+      ];
     }
     return [];
   },

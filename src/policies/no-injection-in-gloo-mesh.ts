@@ -1,11 +1,21 @@
 import type { Policy, PolicyViolation, ReleaseSubject, Setting } from '../engine/types.js';
-import { labelsOf, namespaceInjection, overridePodMeta, podInjection, podTemplateMeta, violation } from './util.js';
+import {
+  labelsOf,
+  namespaceInjection,
+  overridePodMeta,
+  podInjection,
+  podTemplateMeta,
+  violation,
+} from './util.js';
 
 function overrides(s: ReleaseSubject): Setting<unknown>[] {
   const m = s.model;
-  return [m.mgmtServer?.deploymentOverrides, m.ui?.deploymentOverrides, m.redis?.deploymentOverrides, m.agent?.deploymentOverrides].filter(
-    (o): o is Setting<unknown> => o !== undefined && o.value !== undefined && o.value !== null,
-  );
+  return [
+    m.mgmtServer?.deploymentOverrides,
+    m.ui?.deploymentOverrides,
+    m.redis?.deploymentOverrides,
+    m.agent?.deploymentOverrides,
+  ].filter((o): o is Setting<unknown> => o !== undefined && o.value !== undefined && o.value !== null);
 }
 
 /** Refuses Istio injection for the Gloo Mesh management components. */
@@ -18,7 +28,8 @@ export const noInjectionInGlooMesh: Policy = {
     "Injecting the management namespace (default gloo-mesh) makes the management plane depend on Istio's mutating " +
     'webhook, a fragile coupling the vendor advises against. Neither the namespace, nor a Deployment there, nor a ' +
     'deploymentOverrides value may turn injection on.',
-  remediation: 'remove istio-injection=enabled / istio.io/rev from the namespace and sidecar.istio.io/inject: "true" / istio.io/rev from the pod templates',
+  remediation:
+    'remove istio-injection=enabled / istio.io/rev from the namespace and sidecar.istio.io/inject: "true" / istio.io/rev from the pod templates',
   appliesTo: ['namespace', 'deployment', 'release'],
   validate(subject, ctx): PolicyViolation[] {
     const mgmt = ctx.namespaces.management;
@@ -27,13 +38,25 @@ export const noInjectionInGlooMesh: Policy = {
       const labels = labelsOf(subject.object.metadata);
       if (namespaceInjection(labels) !== 'enabled') return [];
       const key = labels['istio-injection'] === 'enabled' ? 'istio-injection' : 'istio.io/rev';
-      return [violation(`namespace ${mgmt} is labelled for Istio injection`, `metadata.labels["${key}"]`, `remove the ${key} label from namespace ${mgmt}`)];
+      return [
+        violation(
+          `namespace ${mgmt} is labelled for Istio injection`,
+          `metadata.labels["${key}"]`,
+          `remove the ${key} label from namespace ${mgmt}`,
+        ),
+      ];
     }
     if (subject.kind === 'deployment') {
       if (subject.namespace !== mgmt) return [];
       const pod = podInjection(podTemplateMeta(subject));
       return pod.injection === 'enabled'
-        ? [violation(`Deployment ${subject.name} turns on Istio injection for its pods`, `spec.template.metadata.${pod.path}`, 'remove the injection label or annotation from the pod template')]
+        ? [
+            violation(
+              `Deployment ${subject.name} turns on Istio injection for its pods`,
+              `spec.template.metadata.${pod.path}`,
+              'remove the injection label or annotation from the pod template',
+            ),
+          ]
         : [];
     }
     if (subject.kind !== 'release') return [];
@@ -42,7 +65,13 @@ export const noInjectionInGlooMesh: Policy = {
       const { meta, path } = overridePodMeta(o);
       const pod = podInjection(meta);
       return pod.injection === 'enabled'
-        ? [violation('deploymentOverrides turn on Istio injection for a management component', `${path}.${pod.path}`, `remove the injection setting from ${path}`)]
+        ? [
+            violation(
+              'deploymentOverrides turn on Istio injection for a management component',
+              `${path}.${pod.path}`,
+              `remove the injection setting from ${path}`,
+            ),
+          ]
         : [];
     });
   },

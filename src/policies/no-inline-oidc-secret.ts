@@ -12,7 +12,8 @@ export const noInlineOidcSecret: Policy = {
     'Helm stores every value of a release in the release Secret, readable by anyone who can read Secrets in the ' +
     'namespace and kept in every revision. An OIDC client secret written into values leaks that way. ' +
     'The value itself is never printed by gloo-guard.',
-  remediation: 'remove auth.oidc.clientSecret from values, create a Secret with the client secret, and name it in auth.oidc.clientSecretName',
+  remediation:
+    'remove auth.oidc.clientSecret from values, create a Secret with the client secret, and name it in auth.oidc.clientSecretName',
   appliesTo: ['release'],
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'release' || !subject.model.ui) return [];

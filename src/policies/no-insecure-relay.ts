@@ -19,7 +19,9 @@ export const noInsecureRelay: Policy = {
     if (subject.kind === 'release') {
       return subject.model.insecure
         .filter((s) => s.value)
-        .map((s) => violation('relay runs without mTLS because insecure is true', s.path, `set ${s.path}: false`));
+        .map((s) =>
+          violation('relay runs without mTLS because insecure is true', s.path, `set ${s.path}: false`),
+        );
     }
     if (subject.kind !== 'deployment' || !RELAY_COMPONENTS.includes(subject.name)) return [];
     const containers = subject.object.spec?.template?.spec?.containers ?? [];

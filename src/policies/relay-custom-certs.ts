@@ -2,7 +2,9 @@ import type { Policy, PolicyViolation, ReleaseSubject, Setting } from '../engine
 import { isSet, isTrue } from '../engine/values.js';
 import { violation } from './util.js';
 
-function namedSecrets(subject: ReleaseSubject): Array<{ s: Setting<unknown>; what: string; namespace?: string }> {
+function namedSecrets(
+  subject: ReleaseSubject,
+): Array<{ s: Setting<unknown>; what: string; namespace?: string }> {
   const out: Array<{ s: Setting<unknown>; what: string; namespace?: string }> = [];
   const mgmt = subject.model.mgmtServer;
   if (mgmt?.enabled.value && isTrue(mgmt.relay.disableCa.value)) {
@@ -27,7 +29,8 @@ export const relayCustomCerts: Policy = {
     'When the built-in CA is disabled, the management server needs its server TLS Secret and signing Secret, and each ' +
     'agent needs its client TLS Secret and the root CA Secret. An empty name leaves relay without certificates. ' +
     'With a cluster view, a named Secret that does not exist is reported as a warning.',
-  remediation: 'name the Secret that holds the certificate (relay.*TlsSecret.name) and create it before installing',
+  remediation:
+    'name the Secret that holds the certificate (relay.*TlsSecret.name) and create it before installing',
   appliesTo: ['release'],
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind !== 'release') return [];
@@ -38,7 +41,14 @@ export const relayCustomCerts: Policy = {
       }
       if (ctx.cluster && !ctx.cluster.secretExists(ns, s.value)) {
         return [
-          { ...violation(`${what} "${s.value}" does not exist in namespace ${ns}`, s.path, `create Secret ${ns}/${s.value}`), warnOnly: true },
+          {
+            ...violation(
+              `${what} "${s.value}" does not exist in namespace ${ns}`,
+              s.path,
+              `create Secret ${ns}/${s.value}`,
+            ),
+            warnOnly: true,
+          },
         ];
       }
       return [];

@@ -3,7 +3,8 @@ import { isSet, isTrue } from '../engine/values.js';
 import { violation } from './util.js';
 
 function httpsUrl(s: Setting<unknown>, what: string): PolicyViolation[] {
-  if (!isSet(s.value)) return [violation(`the UI's OIDC ${what} is not set`, s.path, `set ${s.path} to an https:// URL`)];
+  if (!isSet(s.value))
+    return [violation(`the UI's OIDC ${what} is not set`, s.path, `set ${s.path} to an https:// URL`)];
   return s.value.startsWith('https://')
     ? []
     : [violation(`the UI's OIDC ${what} is not https`, s.path, `set ${s.path} to an https:// URL`)];
@@ -18,7 +19,8 @@ export const uiOidcAuth: Policy = {
   description:
     'The Gloo Mesh UI shows and changes the whole mesh. Without OIDC anyone who can reach its Service can use it. ' +
     'Production UIs authenticate with an OIDC provider over https.',
-  remediation: 'set auth.enabled: true, auth.backend: oidc, and auth.oidc.issuerUrl, clientId, appUrl (https) for the UI',
+  remediation:
+    'set auth.enabled: true, auth.backend: oidc, and auth.oidc.issuerUrl, clientId, appUrl (https) for the UI',
   appliesTo: ['release'],
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'release') return [];
@@ -35,10 +37,17 @@ export const uiOidcAuth: Policy = {
       ];
     }
     const out: PolicyViolation[] = [];
-    if (a.backend.value !== 'oidc') out.push(violation('the UI auth backend is not oidc', a.backend.path, `set ${a.backend.path}: oidc`));
+    if (a.backend.value !== 'oidc')
+      out.push(violation('the UI auth backend is not oidc', a.backend.path, `set ${a.backend.path}: oidc`));
     out.push(...httpsUrl(a.issuerUrl, 'issuer URL'));
     if (!isSet(a.clientId.value)) {
-      out.push(violation("the UI's OIDC client id is not set", a.clientId.path, `set ${a.clientId.path} to the id from your OIDC provider`));
+      out.push(
+        violation(
+          "the UI's OIDC client id is not set",
+          a.clientId.path,
+          `set ${a.clientId.path} to the id from your OIDC provider`,
+        ),
+      );
     }
     out.push(...httpsUrl(a.appUrl, 'app URL'));
     return out;

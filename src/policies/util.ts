@@ -27,8 +27,10 @@ export function podInjection(meta: { labels?: unknown; annotations?: unknown } |
     ['annotations', annotations],
   ] as const) {
     const v = map['sidecar.istio.io/inject'];
-    if (v === 'true' || v === true) return { injection: 'enabled', path: `${where}["sidecar.istio.io/inject"]` };
-    if (v === 'false' || v === false) return { injection: 'disabled', path: `${where}["sidecar.istio.io/inject"]` };
+    if (v === 'true' || v === true)
+      return { injection: 'enabled', path: `${where}["sidecar.istio.io/inject"]` };
+    if (v === 'false' || v === false)
+      return { injection: 'disabled', path: `${where}["sidecar.istio.io/inject"]` };
   }
   const rev = labels['istio.io/rev'];
   if (typeof rev === 'string' && rev !== '') return { injection: 'enabled', path: 'labels["istio.io/rev"]' };
@@ -46,7 +48,10 @@ export function podTemplateMeta(d: DeploymentSubject): V1ObjectMeta | undefined 
 }
 
 /** The pod template metadata a `deploymentOverrides` value would set. */
-export function overridePodMeta(overrides: Setting<unknown>): { meta: Record<string, unknown>; path: string } {
+export function overridePodMeta(overrides: Setting<unknown>): {
+  meta: Record<string, unknown>;
+  path: string;
+} {
   const meta = getPath(overrides.value, 'spec.template.metadata');
   return { meta: isObject(meta) ? meta : {}, path: `${overrides.path}.spec.template.metadata` };
 }
@@ -59,7 +64,11 @@ export function violation(message: string, path: string, fix?: string): PolicyVi
 /** Container images of a Deployment with their paths. */
 export function containerImages(d: DeploymentSubject): Array<{ image: string; path: string; name: string }> {
   const containers = d.object.spec?.template?.spec?.containers ?? [];
-  return containers.map((c, i) => ({ image: c.image ?? '', path: `spec.template.spec.containers[${i}].image`, name: c.name }));
+  return containers.map((c, i) => ({
+    image: c.image ?? '',
+    path: `spec.template.spec.containers[${i}].image`,
+    name: c.name,
+  }));
 }
 
 /** The tag of an image reference (`repo:tag@digest` gives tag), or '' when it has none. */

@@ -1,5 +1,13 @@
 /** Chart adapters: turn each chart family's Helm values into the one GlooModel policies read. */
-import type { AgentModel, ChartFamily, GlooModel, ImageModel, MgmtServerModel, Setting, UiModel } from '../types.js';
+import type {
+  AgentModel,
+  ChartFamily,
+  GlooModel,
+  ImageModel,
+  MgmtServerModel,
+  Setting,
+  UiModel,
+} from '../types.js';
 import { getPath, isTrue } from '../values.js';
 
 type Read = <T = unknown>(path: string) => Setting<T>;
@@ -16,7 +24,8 @@ function flag(read: Read, path: string): Setting<boolean> {
 /** An empty image tag means the chart version, as the Gloo Mesh charts render it. */
 function imageOf(read: Read, prefix: string, chartVersion: string): ImageModel {
   const tag = read<unknown>(`${prefix}.image.tag`);
-  const value = typeof tag.value === 'string' && tag.value !== '' ? tag.value : chartVersion.replace(/^v/, '');
+  const value =
+    typeof tag.value === 'string' && tag.value !== '' ? tag.value : chartVersion.replace(/^v/, '');
   return { tag: { value, path: tag.path }, repository: read<string>(`${prefix}.image.repository`) };
 }
 
@@ -88,7 +97,10 @@ function enterprise(read: Read, version: string): GlooModel {
     insecure: [flag(read, 'insecure')],
     mgmtServer: mgmtServer(read, 'glooMeshMgmtServer', version, ['registerMgmtPlane.enabled']),
     ui: ui(read, 'glooMeshUi'),
-    redis: { enabled: flag(read, 'glooMeshRedis.enabled'), deploymentOverrides: read('glooMeshRedis.deploymentOverrides') },
+    redis: {
+      enabled: flag(read, 'glooMeshRedis.enabled'),
+      deploymentOverrides: read('glooMeshRedis.deploymentOverrides'),
+    },
     prometheus: { enabled: flag(read, 'prometheus.enabled'), url: read('prometheusUrl') },
     addons: [],
   });
@@ -108,14 +120,21 @@ function platform(read: Read, version: string): GlooModel {
     mgmtServer: mgmtServer(read, 'glooMgmtServer', version, ['glooMgmtServer.registerCluster']),
     agent: agent(read, 'glooAgent', 'glooAgent.relay', version),
     ui: ui(read, 'glooUi'),
-    redis: { enabled: flag(read, 'redis.deployment.enabled'), deploymentOverrides: read('redis.deployment.deploymentOverrides') },
+    redis: {
+      enabled: flag(read, 'redis.deployment.enabled'),
+      deploymentOverrides: read('redis.deployment.deploymentOverrides'),
+    },
     prometheus: { enabled: flag(read, 'prometheus.enabled'), url: read('common.prometheusUrl') },
     addons: [flag(read, 'rateLimiter.enabled'), flag(read, 'extAuthService.enabled')],
   });
 }
 
 /** Builds the model of a release from its effective values. */
-export function buildModel(family: ChartFamily, values: Record<string, unknown>, chartVersion: string): GlooModel {
+export function buildModel(
+  family: ChartFamily,
+  values: Record<string, unknown>,
+  chartVersion: string,
+): GlooModel {
   const read = reader(values);
   switch (family) {
     case 'gloo-mesh-enterprise':
@@ -139,7 +158,8 @@ export function majorMinor(version: string): [number, number] | undefined {
  * with `--chart` alone) is taken as supported.
  */
 export function chartFamily(name: string, version: string): ChartFamily | undefined {
-  if (name !== 'gloo-mesh-enterprise' && name !== 'gloo-mesh-agent' && name !== 'gloo-platform') return undefined;
+  if (name !== 'gloo-mesh-enterprise' && name !== 'gloo-mesh-agent' && name !== 'gloo-platform')
+    return undefined;
   if (version === '') return name;
   const mm = majorMinor(version);
   if (!mm) return undefined;

@@ -84,7 +84,12 @@ export const CHART_DEFAULTS: Readonly<Record<ChartFamily, Record<string, unknown
     'rate-limiter': { enabled: false },
   },
   'gloo-platform': {
-    common: { insecure: false, cluster: '', prometheusUrl: 'http://prometheus-server', addonNamespace: 'gloo-mesh-addons' },
+    common: {
+      insecure: false,
+      cluster: '',
+      prometheusUrl: 'http://prometheus-server',
+      addonNamespace: 'gloo-mesh-addons',
+    },
     licensing: { glooMeshLicenseKey: '' },
     prometheus: { enabled: true },
     redis: { deployment: { enabled: true }, address: 'gloo-mesh-redis.gloo-mesh:6379' },

@@ -1,0 +1,55 @@
+/** Shared argument handling: usage errors are one line and exit 2. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { ConfigError, loadConfig } from '../config/load.js';
+import { defaultConfig, type Config } from '../config/types.js';
+
+/** A usage mistake: one line, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Parsed<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
+/** parseArgs that turns its errors into UsageError. */
+export function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O): Parsed<O> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err: unknown) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The config from a file, or the defaults. */
+export function configFrom(file: string | undefined): Config {
+  return file === undefined ? defaultConfig() : loadConfig(file);
+}
+
+/** Prints a known error as one line (or a few for a config with several problems) and gives exit 2. */
+export function reportFailure(err: unknown, help: string): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`gloo-guard: ${err.message}\n${help}\n`);
+    return 2;
+  }
+  if (err instanceof ConfigError || (err instanceof Error && err.name === 'InputFileError')) {
+    process.stderr.write(`gloo-guard: ${err.message}\n`);
+    return 2;
+  }
+  throw err;
+}
+
+/** Output formats the CLI offers. */
+export type OutputFormat = 'text' | 'json' | 'sarif' | 'junit';
+
+/** Checks --output. */
+export function outputFormat(
+  v: string | undefined,
+  allowed: readonly string[] = ['text', 'json', 'sarif', 'junit'],
+): OutputFormat {
+  const f = v ?? 'text';
+  if (!allowed.includes(f)) throw new UsageError(`--output must be one of ${allowed.join(', ')}, not "${f}"`);
+  return f as OutputFormat;
+}

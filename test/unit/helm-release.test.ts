@@ -1,0 +1,77 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { decodeReleaseSecretData, releaseSecret, ReleaseDecodeError } from '../../src/helm/release.js';
+
+const REL = {
+  name: 'mgmt',
+  namespace: 'gloo-mesh',
+  version: 3,
+  info: { status: 'pending-upgrade', description: 'Upgrade underway' },
+  chart: {
+    metadata: { name: 'gloo-platform', version: '2.4.3', appVersion: '2.4.3' },
+    values: { a: 1 },
+    templates: [],
+  },
+  config: { common: { insecure: true } },
+  manifest: '---\nkind: Deployment\n',
+};
+
+const wrap = (helmPayload: Buffer | string): string =>
+  Buffer.from(Buffer.from(helmPayload).toString('base64')).toString('base64');
+
+function decodeError(data: string, max = 1 << 20): string {
+  try {
+    decodeReleaseSecretData(data, max);
+  } catch (err: unknown) {
+    expect(err).toBeInstanceOf(ReleaseDecodeError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a decode error');
+}
+
+describe('Helm release Secrets', () => {
+  it('when a release is encoded as Helm does, then decoding gives its chart, values, config and status', () => {
+    const s = releaseSecret(REL);
+    expect(s.metadata).toMatchObject({
+      name: 'sh.helm.release.v1.mgmt.v3',
+      labels: { owner: 'helm', status: 'pending-upgrade', version: '3' },
+    });
+    expect(s.type).toBe('helm.sh/release.v1');
+    expect(decodeReleaseSecretData(s.data.release, 1 << 20)).toEqual({
+      name: 'mgmt',
+      namespace: 'gloo-mesh',
+      version: 3,
+      info: { status: 'pending-upgrade' },
+      chart: { metadata: { name: 'gloo-platform', version: '2.4.3', appVersion: '2.4.3' }, values: { a: 1 } },
+      config: { common: { insecure: true } },
+    });
+  });
+
+  it('when the payload is plain JSON without the gzip magic (old Helm), then it is read as JSON', () => {
+    const plain = Buffer.from(Buffer.from(JSON.stringify(REL)).toString('base64')).toString('base64');
+    expect(decodeReleaseSecretData(plain, 1 << 20).chart.metadata.name).toBe('gloo-platform');
+  });
+
+  it.each([
+    ['not base64 at all', 'data.release is not valid base64'],
+    [Buffer.from('###').toString('base64'), 'release payload is not valid base64'],
+    [
+      wrap(Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), Buffer.from('garbage-garbage')])),
+      'release is not valid gzip',
+    ],
+    [wrap(gzipSync('{"name": ')), 'release is not valid JSON after gunzip'],
+    [wrap(gzipSync('[1,2]')), 'release JSON is not an object'],
+    [wrap(gzipSync('{"name":"x","chart":{}}')), 'release has no chart.metadata.name'],
+  ])('when data.release is %j, then the error says %j', (data, message) => {
+    expect(decodeError(data)).toContain(message);
+  });
+
+  it('when the gzip expands past the limit, then decoding stops at the limit with a clear error', () => {
+    const bomb = wrap(gzipSync(Buffer.alloc(8 << 20)));
+    const before = process.memoryUsage().arrayBuffers;
+    expect(decodeError(bomb, 1 << 20)).toBe(
+      'release expands past the limit of 1048576 bytes (limits.maxReleaseBytes); refusing to decompress further',
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 << 20);
+  });
+});
