@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The gloo-guard command: check, policies, serve. Exit codes: 0 ok, 1 denied, 2 bad input or usage. */
+/** The gloo-guard command: check, audit, policies, serve. Exit codes: 0 ok, 1 denied, 2 bad input or usage. */
 import { runCheck } from './check.js';
 import { runPolicies } from './policies.js';
 
@@ -7,7 +7,16 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   check: { run: runCheck, summary: 'judge values files, manifests or release Secrets' },
+  // audit and serve load the Kubernetes client and the HTTP stack: only when asked for.
+  audit: {
+    run: async (a) => (await import('./audit.js')).runAudit(a),
+    summary: 'judge what already runs in one or more clusters',
+  },
   policies: { run: runPolicies, summary: 'list the policy catalog' },
+  serve: {
+    run: async (a) => (await import('../server/main.js')).runServe(a),
+    summary: 'run the admission webhook (HTTPS)',
+  },
 };
 
 function usage(): string {

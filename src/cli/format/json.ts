@@ -2,7 +2,7 @@
 import { allErrors, exempted, findings, summarize, type Report } from '../report.js';
 
 /** Renders the report as JSON. */
-export function renderJson(r: Report): string {
+export function renderJson(r: Report, extra: Record<string, unknown> = {}): string {
   const violations = findings(r).map((f) => ({
     policy: f.policy,
     action: f.action,
@@ -13,5 +13,5 @@ export function renderJson(r: Report): string {
     object: f.object,
   }));
   const notes = r.results.flatMap((x) => x.notes);
-  return `${JSON.stringify({ violations, exceptions: exempted(r), errors: allErrors(r), notes, summary: summarize(r) }, null, 2)}\n`;
+  return `${JSON.stringify({ violations, exceptions: exempted(r), errors: allErrors(r), notes, summary: summarize(r), ...extra }, null, 2)}\n`;
 }

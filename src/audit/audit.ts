@@ -1,0 +1,211 @@
+/** The audit: judge what already runs in a cluster with the same engine and config as the webhook. */
+import type { V1Namespace } from '@kubernetes/client-node';
+import type { Config } from '../config/types.js';
+import { evaluate, type EvaluationResult } from '../engine/evaluate.js';
+import { InputError, subjectFromObject } from '../engine/subjects.js';
+import type { ReleaseSubject, Subject } from '../engine/types.js';
+import { isSet } from '../engine/values.js';
+import { clusterView, type ClusterFacts } from './cluster-view.js';
+import type { ClusterSource, ObjectRef } from './source.js';
+
+/** A Kubernetes object a result is about, for PolicyReports. */
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+/** One judged object with its result. */
+export interface AuditedObject {
+  resource: ResourceRef;
+  result: EvaluationResult;
+}
+
+/** The role a cluster plays in Gloo Mesh, as far as the audit can tell. */
+export type ClusterRole = 'management' | 'workload' | 'management+workload' | 'none';
+
+/** A Gloo Mesh release seen in the cluster, summarised for cross-cluster checks. */
+export interface ReleaseSummary {
+  name: string;
+  namespace: string;
+  chart: string;
+  roles: ReleaseSubject['model']['roles'];
+  relayServerAddress?: string;
+}
+
+/** What the audit found in one cluster. */
+export interface ClusterAudit {
+  cluster: string;
+  role: ClusterRole;
+  objects: AuditedObject[];
+  errors: Array<{ source: string; message: string }>;
+  releases: ReleaseSummary[];
+  /** Addresses at which this cluster's management server can be reached (Service names, LB addresses). */
+  mgmtAddresses: string[];
+  counts: { namespaces: number; deployments: number; releases: number };
+}
+
+/** Progress callback: a short line now and then while listing a large cluster. */
+export type Progress = (line: string) => void;
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** The newest revision of each release, from Secret labels alone. */
+export function latestRevisions(refs: ObjectRef[]): ObjectRef[] {
+  const latest = new Map<string, ObjectRef>();
+  for (const r of refs) {
+    const key = `${r.namespace}/${r.labels.name ?? r.name}`;
+    const prev = latest.get(key);
+    if (!prev || Number(r.labels.version ?? 0) > Number(prev.labels.version ?? 0)) latest.set(key, r);
+  }
+  return [...latest.values()];
+}
+
+function refOf(obj: unknown, fallbackKind: string): ResourceRef {
+  const o = obj as {
+    apiVersion?: string;
+    kind?: string;
+    metadata?: { name?: string; namespace?: string; uid?: string };
+  };
+  const md = o.metadata ?? {};
+  return {
+    apiVersion: o.apiVersion ?? 'v1',
+    kind: o.kind ?? fallbackKind,
+    name: md.name ?? '',
+    ...(md.namespace ? { namespace: md.namespace } : {}),
+    ...(md.uid ? { uid: md.uid } : {}),
+  };
+}
+
+function summarize(s: ReleaseSubject): ReleaseSummary {
+  const addr = s.model.agent?.relay.serverAddress.value;
+  return {
+    name: s.release.name,
+    namespace: s.release.namespace ?? '',
+    chart: s.chart.name,
+    roles: s.model.roles,
+    ...(isSet(addr) ? { relayServerAddress: addr } : {}),
+  };
+}
+
+function roleOf(deployments: ObjectRef[], releases: ReleaseSummary[]): ClusterRole {
+  const mgmt =
+    deployments.some((d) => d.name === 'gloo-mesh-mgmt-server') || releases.some((r) => r.roles.management);
+  const agent = deployments.some((d) => d.name === 'gloo-mesh-agent') || releases.some((r) => r.roles.agent);
+  if (mgmt && agent) return 'management+workload';
+  return mgmt ? 'management' : agent ? 'workload' : 'none';
+}
+
+/** Reads a cluster's facts (namespaces, Deployment refs, Secrets in the Gloo Mesh namespaces) for the view. */
+async function readFacts(
+  src: ClusterSource,
+  config: Config,
+  progress: Progress,
+): Promise<{ facts: ClusterFacts; namespaceObjects: V1Namespace[] }> {
+  const namespaceObjects = await collect(src.namespaces());
+  const namespaces = new Map(
+    namespaceObjects.map((ns) => [ns.metadata?.name ?? '', ns.metadata?.labels ?? {}]),
+  );
+  progress(`${src.name}: ${namespaces.size} namespaces`);
+  const deployments = await collect(src.deploymentRefs());
+  progress(`${src.name}: ${deployments.length} deployments`);
+  const secrets = new Set<string>();
+  for (const ns of [config.namespaces.management, config.namespaces.addons]) {
+    if (!namespaces.has(ns)) continue;
+    for (const name of await src.secretNames(ns)) secrets.add(`${ns}/${name}`);
+  }
+  return { facts: { namespaces, deployments, secrets }, namespaceObjects };
+}
+
+class Auditor {
+  readonly audit: ClusterAudit;
+  constructor(
+    private readonly config: Config,
+    private readonly facts: ClusterFacts,
+    cluster: string,
+  ) {
+    this.audit = {
+      cluster,
+      role: 'none',
+      objects: [],
+      errors: [],
+      releases: [],
+      mgmtAddresses: [],
+      counts: { namespaces: facts.namespaces.size, deployments: 0, releases: 0 },
+    };
+  }
+
+  judge(obj: unknown, kind: string, location: string): Subject | undefined {
+    try {
+      const subject = subjectFromObject(obj, { location }, this.config.limits.maxReleaseBytes);
+      if (!subject) return undefined;
+      const result = evaluate(subject, this.config, { cluster: clusterView(this.facts) });
+      this.audit.objects.push({ resource: refOf(obj, kind), result });
+      return subject;
+    } catch (err: unknown) {
+      if (!(err instanceof InputError)) throw err;
+      this.audit.errors.push({ source: location, message: err.message });
+      return undefined;
+    }
+  }
+}
+
+/** Audits one cluster: namespaces, Deployments, the management Service and the latest revision of each release. */
+export async function auditCluster(
+  src: ClusterSource,
+  config: Config,
+  progress: Progress = () => undefined,
+): Promise<ClusterAudit> {
+  const { facts, namespaceObjects } = await readFacts(src, config, progress);
+  const a = new Auditor(config, facts, src.name);
+  for (const ns of namespaceObjects)
+    a.judge({ apiVersion: 'v1', kind: 'Namespace', ...ns }, 'Namespace', `${src.name}/namespace`);
+  let n = 0;
+  for await (const d of src.deployments()) {
+    a.judge({ apiVersion: 'apps/v1', kind: 'Deployment', ...d }, 'Deployment', `${src.name}/deployment`);
+    if (++n % 1000 === 0) progress(`${src.name}: judged ${n} deployments`);
+  }
+  a.audit.counts.deployments = n;
+  const mgmtNs = config.namespaces.management;
+  for await (const svc of src.services(mgmtNs)) {
+    a.judge({ apiVersion: 'v1', kind: 'Service', ...svc }, 'Service', `${src.name}/service`);
+    if (svc.metadata?.name === 'gloo-mesh-mgmt-server')
+      a.audit.mgmtAddresses.push(...serviceAddresses(svc, mgmtNs));
+  }
+  const latest = latestRevisions(await collect(src.releaseSecretRefs()));
+  progress(`${src.name}: ${latest.length} Helm releases`);
+  for (const ref of latest) {
+    const secret = await src.secret(ref.namespace, ref.name);
+    const subject = a.judge(secret, 'Secret', `${src.name}/secret ${ref.namespace}/${ref.name}`);
+    if (subject?.kind === 'release') a.audit.releases.push(summarize(subject));
+  }
+  a.audit.counts.releases = a.audit.releases.length;
+  a.audit.role = roleOf(facts.deployments, a.audit.releases);
+  return a.audit;
+}
+
+/** The addresses a relay agent may use to reach this management server Service. */
+export function serviceAddresses(
+  svc: {
+    metadata?: { name?: string; annotations?: Record<string, string> };
+    spec?: { externalIPs?: string[]; loadBalancerIP?: string };
+    status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+  },
+  namespace: string,
+): string[] {
+  const name = svc.metadata?.name ?? '';
+  const out = [`${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`];
+  for (const ing of svc.status?.loadBalancer?.ingress ?? [])
+    out.push(...[ing.ip, ing.hostname].filter(isSet));
+  out.push(...(svc.spec?.externalIPs ?? []));
+  if (isSet(svc.spec?.loadBalancerIP)) out.push(svc.spec.loadBalancerIP);
+  const dns = svc.metadata?.annotations?.['external-dns.alpha.kubernetes.io/hostname'];
+  if (isSet(dns)) out.push(...dns.split(',').map((h) => h.trim()));
+  return out;
+}

@@ -1,0 +1,28 @@
+/** What the audit reads from one cluster. src/k8s implements it against the API; tests use static data. */
+import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+
+/** Name, namespace and labels: all the audit keeps of an object it only needs to know exists. */
+export interface ObjectRef {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+/** A read-only source of cluster objects; lists are paged so memory stays bounded. */
+export interface ClusterSource {
+  /** The kubeconfig context (or another name) of the cluster. */
+  name: string;
+  namespaces(): AsyncIterable<V1Namespace>;
+  /** Deployments without their specs (metadata only), for the cluster view. */
+  deploymentRefs(): AsyncIterable<ObjectRef>;
+  /** Full Deployments, page by page. */
+  deployments(): AsyncIterable<V1Deployment>;
+  /** Services in one namespace. */
+  services(namespace: string): AsyncIterable<V1Service>;
+  /** Helm release Secrets without their data (labels name, version, status). */
+  releaseSecretRefs(): AsyncIterable<ObjectRef>;
+  /** One Secret with its data. */
+  secret(namespace: string, name: string): Promise<unknown>;
+  /** Names of the Secrets in a namespace (metadata only). */
+  secretNames(namespace: string): Promise<string[]>;
+}

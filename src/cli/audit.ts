@@ -1,0 +1,156 @@
+/** `gloo-guard audit`: judge what already runs in one or more clusters, with the same engine as the webhook. */
+import { KubeConfig } from '@kubernetes/client-node';
+import { auditCluster, type ClusterAudit } from '../audit/audit.js';
+import { crossClusterFindings, type CrossClusterFinding } from '../audit/cross-cluster.js';
+import { buildPolicyReports } from '../audit/policy-report.js';
+import type { Config } from '../config/types.js';
+import { apiClusterSource } from '../k8s/cluster-source.js';
+import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
+import { KubeApiError, KubeRest } from '../k8s/rest.js';
+import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
+import { renderJson } from './format/json.js';
+import { renderJunit } from './format/junit.js';
+import { renderSarif } from './format/sarif.js';
+import { renderText } from './format/text.js';
+import { exitCode, type Report } from './report.js';
+import { version } from './version.js';
+
+const HELP = `usage: gloo-guard audit [--kubeconfig FILE] [--context NAME]... [--all-contexts] [--config FILE]
+                        [--output text|json|sarif|junit] [--write-reports] [--quiet]
+
+  Judges every Gloo Mesh release (latest revision), Namespace, Deployment and the management Service
+  of each cluster. Several contexts in one run also find what is wrong across clusters (two management
+  planes, an agent that relays to no management cluster of the set). --write-reports stores the
+  findings as PolicyReports (wgpolicyk8s.io/v1alpha2) where that CRD exists.
+  Exit: 0 nothing denied, 1 something would be denied, 2 bad input, usage, or a cluster that cannot be read.`;
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string', multiple: true },
+  'all-contexts': { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+  output: { type: 'string', short: 'o' },
+  'write-reports': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (file !== undefined) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  } catch (err: unknown) {
+    throw new UsageError(
+      `cannot load kubeconfig ${file ?? '(default)'}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return kc;
+}
+
+function contextsOf(kc: KubeConfig, wanted: string[] | undefined, all: boolean | undefined): string[] {
+  const known = kc.getContexts().map((c) => c.name);
+  if (all) return known;
+  if (!wanted || wanted.length === 0) return [kc.getCurrentContext()];
+  for (const c of wanted)
+    if (!known.includes(c))
+      throw new UsageError(`no context "${c}" in the kubeconfig (known: ${known.join(', ')})`);
+  return wanted;
+}
+
+interface AuditRun {
+  audits: ClusterAudit[];
+  failures: Array<{ source: string; message: string }>;
+  cross: CrossClusterFinding[];
+  reports: string[];
+}
+
+async function auditContext(
+  kc: KubeConfig,
+  context: string,
+  config: Config,
+  write: boolean,
+  progress: (s: string) => void,
+  run: AuditRun,
+): Promise<void> {
+  const ctxKc = new KubeConfig();
+  ctxKc.loadFromString(kc.exportConfig());
+  ctxKc.setCurrentContext(context);
+  try {
+    const rest = new KubeRest(ctxKc);
+    const audit = await auditCluster(apiClusterSource(context, rest), config, progress);
+    run.audits.push(audit);
+    if (write) {
+      if (await policyReportsAvailable(rest)) {
+        const { written, deleted } = await writePolicyReports(rest, buildPolicyReports(audit, new Date()));
+        run.reports.push(`${context}: ${written} PolicyReports written, ${deleted} removed`);
+      } else
+        run.reports.push(
+          `${context}: the PolicyReport CRD (wgpolicyk8s.io/v1alpha2) is not installed; no reports written`,
+        );
+    }
+  } catch (err: unknown) {
+    if (!(err instanceof KubeApiError)) throw err;
+    run.failures.push({ source: context, message: `cannot audit cluster: ${err.message}` });
+  }
+}
+
+function toReport(run: AuditRun): Report {
+  return {
+    results: run.audits.flatMap((a) => a.objects.map((o) => o.result)),
+    errors: [...run.failures, ...run.audits.flatMap((a) => a.errors)],
+    skipped: 0,
+  };
+}
+
+function clusterLines(run: AuditRun): string[] {
+  return run.audits.map(
+    (a) =>
+      `cluster ${a.cluster}: ${a.role === 'none' ? 'no Gloo Mesh' : a.role}; ${a.counts.namespaces} namespaces, ${a.counts.deployments} deployments, ${a.counts.releases} Gloo Mesh releases`,
+  );
+}
+
+function render(run: AuditRun, format: OutputFormat): string {
+  const report = toReport(run);
+  const clusters = run.audits.map((a) => ({ name: a.cluster, role: a.role, counts: a.counts }));
+  switch (format) {
+    case 'json':
+      return renderJson(report, { clusters, crossCluster: run.cross, policyReports: run.reports });
+    case 'sarif':
+      return renderSarif(report, version());
+    case 'junit':
+      return renderJunit(report);
+    case 'text': {
+      const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+      const extra = [...run.cross.map((c) => `WARN ${c.message}`), ...run.reports];
+      return `${clusterLines(run).join('\n')}\n\n${renderText(report, color)}${extra.length ? `${extra.join('\n')}\n` : ''}`;
+    }
+  }
+}
+
+/** Runs `gloo-guard audit`. */
+export async function runAudit(args: string[]): Promise<number> {
+  try {
+    const { values: v, positionals } = parse(args, OPTIONS);
+    if (v.help) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0] ?? ''}"`);
+    const format = outputFormat(v.output);
+    const config = configFrom(v.config);
+    const kc = loadKubeConfig(v.kubeconfig);
+    const contexts = contextsOf(kc, v.context, v['all-contexts']);
+    const progress = v.quiet
+      ? () => undefined
+      : (s: string) => process.stderr.write(`gloo-guard audit: ${s}\n`);
+    const run: AuditRun = { audits: [], failures: [], cross: [], reports: [] };
+    for (const context of contexts)
+      await auditContext(kc, context, config, Boolean(v['write-reports']), progress, run);
+    run.cross = crossClusterFindings(run.audits);
+    process.stdout.write(render(run, format));
+    return exitCode(toReport(run));
+  } catch (err: unknown) {
+    return reportFailure(err, HELP);
+  }
+}

@@ -1,0 +1,58 @@
+/** The audit's ClusterSource over the real API: paged lists, metadata-only where data is not needed. */
+import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { ClusterSource, ObjectRef } from '../audit/source.js';
+import type { KubeRest } from './rest.js';
+
+interface Meta {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+}
+
+function ref(o: Meta): ObjectRef {
+  return {
+    name: o.metadata?.name ?? '',
+    namespace: o.metadata?.namespace ?? '',
+    labels: o.metadata?.labels ?? {},
+  };
+}
+
+async function* refs(it: AsyncIterable<Meta>): AsyncGenerator<ObjectRef> {
+  for await (const o of it) yield ref(o);
+}
+
+/** A ClusterSource reading one cluster through `rest`. */
+export function apiClusterSource(name: string, rest: KubeRest): ClusterSource {
+  return {
+    name,
+    namespaces: () => rest.list<V1Namespace>('/api/v1/namespaces'),
+    deploymentRefs: () =>
+      refs(rest.list<Meta>('/apis/apps/v1/deployments', {}, { as: 'metadata', limit: 500 })),
+    deployments: () => rest.list<V1Deployment>('/apis/apps/v1/deployments', {}, { limit: 200 }),
+    services: (ns) => rest.list<V1Service>(`/api/v1/namespaces/${encodeURIComponent(ns)}/services`),
+    releaseSecretRefs: () =>
+      refs(
+        rest.list<Meta>(
+          '/api/v1/secrets',
+          { labelSelector: 'owner=helm', fieldSelector: 'type=helm.sh/release.v1' },
+          { as: 'metadata', limit: 500 },
+        ),
+      ),
+    secret: async (ns, n) =>
+      (
+        await rest.call(
+          'GET',
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(n)}`,
+        )
+      ).body,
+    secretNames: async (ns) => {
+      const names: string[] = [];
+      for await (const o of rest.list<Meta>(
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`,
+        {},
+        { as: 'metadata', limit: 500 },
+      )) {
+        names.push(o.metadata?.name ?? '');
+      }
+      return names;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/** A small REST client for the Kubernetes API: auth and TLS from a kubeconfig, timeouts, paging, metadata-only lists. */
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** An API call that failed: unreachable, timed out, or answered with an error status. */
+export class KubeApiError extends Error {
+  override name = 'KubeApiError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A parsed API answer. */
+export interface KubeResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Options for one call. */
+export interface CallOptions {
+  body?: unknown;
+  /** `metadata` asks for PartialObjectMetadata: labels without specs or Secret data. */
+  as?: 'metadata';
+  contentType?: string;
+}
+
+const METADATA_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+/** Talks to one cluster; the only code that does so. */
+export class KubeRest {
+  readonly server: string;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly timeoutMs = 10_000,
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KubeApiError('the kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/$/, '');
+  }
+
+  /** One request; an error status (but 404, which the caller reads) becomes a KubeApiError. */
+  async call(method: string, path: string, opts: CallOptions = {}): Promise<KubeResponse> {
+    const url = new URL(this.server + path);
+    const options: RequestOptions = {
+      method,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      headers: {
+        accept: opts.as === 'metadata' ? METADATA_ACCEPT : 'application/json',
+        ...(opts.body !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+      },
+      timeout: this.timeoutMs,
+    };
+    await this.kc.applyToHTTPSOptions(options);
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const res = await send(
+      url.protocol === 'http:' ? 'http' : 'https',
+      options,
+      payload,
+      `${method} ${this.server}${url.pathname}`,
+      this.timeoutMs,
+    );
+    if (res.status >= 400 && res.status !== 404 && res.status !== 409) {
+      const msg = (res.body as { message?: string } | undefined)?.message ?? `HTTP ${res.status}`;
+      throw new KubeApiError(`${method} ${url.pathname}: ${msg}`, res.status);
+    }
+    return res;
+  }
+
+  /** Every item of a list, page by page (limit per page), so memory holds one page at a time. */
+  async *list<T = unknown>(
+    path: string,
+    query: Record<string, string> = {},
+    opts: { as?: 'metadata'; limit?: number } = {},
+  ): AsyncGenerator<T> {
+    let cont = '';
+    do {
+      const q = new URLSearchParams({
+        ...query,
+        limit: String(opts.limit ?? 250),
+        ...(cont ? { continue: cont } : {}),
+      });
+      const res = await this.call('GET', `${path}?${q.toString()}`, opts.as ? { as: opts.as } : {});
+      if (res.status === 404) return;
+      const body = res.body as { items?: T[]; metadata?: { continue?: string } };
+      for (const item of body.items ?? []) yield item;
+      cont = body.metadata?.continue ?? '';
+    } while (cont);
+  }
+}
+
+function send(
+  proto: 'http' | 'https',
+  options: RequestOptions,
+  payload: string | undefined,
+  what: string,
+  timeoutMs: number,
+): Promise<KubeResponse> {
+  return new Promise((resolve, reject) => {
+    const req = (proto === 'http' ? httpRequest : httpsRequest)(options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = undefined;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', (err) => reject(new KubeApiError(`${what}: ${err.message}`)));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new KubeApiError(`${what}: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '))),
+    );
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}

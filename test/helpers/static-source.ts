@@ -1,0 +1,44 @@
+/** A ClusterSource over arrays of objects, for audit tests that need no API server. */
+import type { ClusterSource } from '../../src/audit/source.js';
+
+interface Obj {
+  apiVersion?: string;
+  kind?: string;
+  type?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+}
+
+async function* each<T>(items: T[]): AsyncGenerator<T> {
+  for (const i of items) yield await Promise.resolve(i);
+}
+
+/** Builds a source named `name` holding `objects` (Namespaces, Deployments, Services, Secrets). */
+export function staticSource(name: string, objects: Obj[]): ClusterSource {
+  const ofKind = (k: string) => objects.filter((o) => o.kind === k);
+  const ref = (o: Obj) => ({
+    name: o.metadata?.name ?? '',
+    namespace: o.metadata?.namespace ?? '',
+    labels: o.metadata?.labels ?? {},
+  });
+  return {
+    name,
+    namespaces: () => each(ofKind('Namespace') as never[]),
+    deploymentRefs: () => each(ofKind('Deployment').map(ref)),
+    deployments: () => each(ofKind('Deployment') as never[]),
+    services: (ns) => each(ofKind('Service').filter((s) => s.metadata?.namespace === ns) as never[]),
+    releaseSecretRefs: () =>
+      each(
+        ofKind('Secret')
+          .filter((s) => s.type === 'helm.sh/release.v1' && s.metadata?.labels?.owner === 'helm')
+          .map(ref),
+      ),
+    secret: (ns, n) =>
+      Promise.resolve(ofKind('Secret').find((s) => s.metadata?.namespace === ns && s.metadata?.name === n)),
+    secretNames: (ns) =>
+      Promise.resolve(
+        ofKind('Secret')
+          .filter((s) => s.metadata?.namespace === ns)
+          .map((s) => s.metadata?.name ?? ''),
+      ),
+  };
+}
