@@ -29,7 +29,14 @@ pids=()
 cleanup() {
   trap - EXIT INT TERM
   echo "[e2e-cluster] stopping…" >&2
-  ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null || true
+  # apiserver first: its graceful shutdown hangs if etcd is already gone.
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   if [[ -n "${KEEP:-}" ]]; then echo "[e2e-cluster] kept $W" >&2; else rm -rf "$W"; fi
 }
@@ -58,9 +65,9 @@ SERVER="https://127.0.0.1:$PORT"
 ETCD="http://127.0.0.1:$ETCD_PORT"
 PEER="http://127.0.0.1:$PEER_PORT"
 
-"$BIN/etcd" --name=default --data-dir="$W/etcd-data" \
+"$BIN/etcd" --name=e2e --data-dir="$W/etcd-data" \
   --listen-client-urls="$ETCD" --advertise-client-urls="$ETCD" \
-  --listen-peer-urls="$PEER" --initial-advertise-peer-urls="$PEER" --initial-cluster="default=$PEER" \
+  --listen-peer-urls="$PEER" --initial-advertise-peer-urls="$PEER" --initial-cluster="e2e=$PEER" \
   --unsafe-no-fsync --log-level=warn >"$W/etcd.log" 2>&1 &
 pids+=($!)
 
