@@ -13,7 +13,8 @@ async function* each<T>(items: T[]): AsyncGenerator<T> {
 }
 
 /** Builds a source named `name` holding `objects` (Namespaces, Deployments, Services, Secrets). */
-export function staticSource(name: string, objects: Obj[]): ClusterSource {
+export function staticSource(name: string, input: object[]): ClusterSource {
+  const objects = input as Obj[];
   const ofKind = (k: string) => objects.filter((o) => o.kind === k);
   const ref = (o: Obj) => ({
     name: o.metadata?.name ?? '',

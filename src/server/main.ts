@@ -1,0 +1,319 @@
+/**
+ * `gloo-guard serve`: builds the app, serves it over HTTPS, reloads the certificate and config when
+ * their files change, and shuts down gracefully on SIGTERM or SIGINT.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { collectDefaultMetrics } from 'prom-client';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { defaultConfig, type Config } from '../config/types.js';
+import { createApp } from './app.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import {
+  certificateFingerprint,
+  certificateNotAfter,
+  readTlsFiles,
+  reloadTlsOnChange,
+  selfSignedTls,
+  tlsOptions,
+  TlsError,
+  type TlsMaterial,
+} from './tls.js';
+import { watchFiles, type FileWatch } from './watch.js';
+
+const HELP = `usage: gloo-guard serve [--config FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert FILE --tls-key FILE]
+
+Runs the validating admission webhook over HTTPS (TLS 1.2 or later):
+  POST /validate   admission.k8s.io/v1 AdmissionReviews
+  GET  /healthz    the process is alive
+  GET  /readyz     certificate loaded, config valid, not shutting down
+  GET  /metrics    Prometheus metrics
+
+options:
+  --config FILE    gloo-guard config (YAML); reloaded when it changes (an invalid change is logged and ignored)
+  --port N         port to listen on (default 8443; 0 picks a free port, logged at start-up)
+  --host ADDR      address to listen on (default 0.0.0.0)
+  --tls-cert FILE  serving certificate (PEM), reloaded when it changes; needs --tls-key
+  --tls-key FILE   the certificate's private key (PEM)
+
+Without --tls-cert and --tls-key, a CA and a serving certificate for localhost are generated at start-up,
+and the path of the CA bundle is logged (use it with curl --cacert).`;
+
+/** How long in-flight reviews may take to finish after SIGTERM before connections are cut. */
+const SHUTDOWN_GRACE_MS = 25_000;
+/** The poll behind fs.watch, for filesystems where events do not arrive. */
+const WATCH_POLL_MS = 10_000;
+
+interface ServeOptions {
+  configFile?: string;
+  port: number;
+  host: string;
+  tls?: { certFile: string; keyFile: string };
+}
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 8443;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new UsageError(`--port must be a number from 0 to 65535, not "${text}"`);
+  return port;
+}
+
+function parseServeArgs(args: string[]): ServeOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err: unknown) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) return 'help';
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  return {
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    port: parsePort(values.port),
+    host: values.host ?? '0.0.0.0',
+    ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
+  };
+}
+
+/** The certificate to start with, and for a generated one, the CA bundle file to remove at exit. */
+function initialTls(opts: ServeOptions, logger: Logger): TlsMaterial & { caPath?: string } {
+  if (opts.tls) return readTlsFiles(opts.tls.certFile, opts.tls.keyFile);
+  const generated = selfSignedTls();
+  logger.info(
+    { caBundle: generated.caPath },
+    `no --tls-cert/--tls-key: serving a generated certificate for localhost; trust it with curl --cacert ${generated.caPath}`,
+  );
+  return generated;
+}
+
+/** The mutable state behind the config provider and the readiness probe. */
+interface State {
+  config: Config;
+  certificateLoaded: boolean;
+  shuttingDown: boolean;
+}
+
+function readiness(state: State): { ready: boolean; reasons: string[] } {
+  const reasons = [
+    ...(state.certificateLoaded ? [] : ['no serving certificate']),
+    ...(state.shuttingDown ? ['shutting down'] : []),
+  ];
+  return { ready: reasons.length === 0, reasons };
+}
+
+function certificateLoaded(m: TlsMaterial, metrics: Metrics, logger: Logger, what: string): void {
+  const notAfter = certificateNotAfter(m.cert);
+  metrics.certificateExpiry.set(notAfter.getTime() / 1000);
+  logger.info({ fingerprint: certificateFingerprint(m.cert), notAfter: notAfter.toISOString() }, what);
+}
+
+function watchConfig(file: string, state: State, metrics: Metrics, logger: Logger): FileWatch {
+  return watchFiles(
+    [file],
+    () => {
+      try {
+        state.config = loadConfig(file);
+        metrics.configReloads.inc({ result: 'success' });
+        logger.info({ file, mode: state.config.mode }, 'config reloaded');
+      } catch (err: unknown) {
+        metrics.configReloads.inc({ result: 'failure' });
+        const problem = err instanceof ConfigError ? err.message.split('\n') : ['unreadable'];
+        logger.error(
+          { file, problems: problem },
+          'config change ignored: the new config is invalid, the previous one stays in force',
+        );
+      }
+    },
+    { pollMs: WATCH_POLL_MS },
+  );
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * The responses not yet finished. At shutdown each gets `Connection: close`, like every request that
+ * arrives after it, so a kept-alive connection ends with its last answer instead of lingering.
+ */
+function trackInFlight(server: Server, state: State): Set<ServerResponse> {
+  const open = new Set<ServerResponse>();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (state.shuttingDown) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return open;
+}
+
+/** Resolves once the server has stopped after SIGTERM or SIGINT; a second signal cuts open connections. */
+function serveUntilSignal(
+  server: Server,
+  state: State,
+  logger: Logger,
+  inFlight: Set<ServerResponse>,
+  watches: FileWatch[],
+): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      if (state.shuttingDown) {
+        logger.warn({ signal }, 'second signal: closing open connections now');
+        server.closeAllConnections();
+        return;
+      }
+      state.shuttingDown = true;
+      logger.info(
+        { signal, inFlight: inFlight.size },
+        'shutting down: no new connections, finishing reviews in flight',
+      );
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      for (const w of watches) w.close();
+      const force = setTimeout(() => {
+        logger.warn(
+          { graceMs: SHUTDOWN_GRACE_MS },
+          'reviews still in flight after the grace period; closing connections',
+        );
+        server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        logger.info('stopped');
+        resolve(0);
+      });
+      server.closeIdleConnections();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+function startWatches(
+  opts: ServeOptions,
+  server: Server,
+  state: State,
+  metrics: Metrics,
+  logger: Logger,
+): FileWatch[] {
+  const watches: FileWatch[] = [];
+  if (opts.tls) {
+    const events = {
+      onLoad: (m: TlsMaterial) => certificateLoaded(m, metrics, logger, 'serving certificate reloaded'),
+      onError: (err: TlsError) =>
+        logger.error({ problem: err.message }, 'certificate change ignored; still serving the previous one'),
+    };
+    watches.push(reloadTlsOnChange(server, opts.tls, events, WATCH_POLL_MS));
+  }
+  if (opts.configFile !== undefined) watches.push(watchConfig(opts.configFile, state, metrics, logger));
+  return watches;
+}
+
+function removeCaBundle(caPath: string | undefined): void {
+  if (caPath !== undefined) rmSync(dirname(caPath), { recursive: true, force: true });
+}
+
+function startupFailure(err: unknown): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`gloo-guard serve: ${err.message}\n${HELP}\n`);
+    return 2;
+  }
+  if (err instanceof ConfigError || err instanceof TlsError) {
+    process.stderr.write(`gloo-guard serve: ${err.message}\n`);
+    return 2;
+  }
+  throw err;
+}
+
+async function serve(opts: ServeOptions): Promise<number> {
+  const logger = createLogger();
+  const state: State = {
+    config: opts.configFile !== undefined ? loadConfig(opts.configFile) : defaultConfig(),
+    certificateLoaded: false,
+    shuttingDown: false,
+  };
+  const tls = initialTls(opts, logger);
+  const metrics = createMetrics();
+  collectDefaultMetrics({ register: metrics.registry });
+  const app = createApp({ config: () => state.config, logger, metrics, readiness: () => readiness(state) });
+  // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
+  const server = createServer(
+    { ...tlsOptions(tls), keepAliveTimeout: 120_000, headersTimeout: 20_000, requestTimeout: 30_000 },
+    app,
+  );
+  const inFlight = trackInFlight(server, state);
+  certificateLoaded(tls, metrics, logger, 'serving certificate loaded');
+  state.certificateLoaded = true;
+  // Watching starts before listening, so a change made during start-up is not missed.
+  const watches = startWatches(opts, server, state, metrics, logger);
+  let address: AddressInfo;
+  try {
+    address = await listen(server, opts.port, opts.host);
+  } catch (err: unknown) {
+    for (const w of watches) w.close();
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    logger.error(
+      { host: opts.host, port: opts.port, code },
+      `cannot listen on ${opts.host}:${opts.port} (${code})`,
+    );
+    removeCaBundle(tls.caPath);
+    return 1;
+  }
+  logger.info(
+    { address: address.address, port: address.port, mode: state.config.mode, onError: state.config.onError },
+    `gloo-guard serving admission reviews on https://${opts.host}:${address.port}/validate`,
+  );
+  const code = await serveUntilSignal(server, state, logger, inFlight, watches);
+  // The generated CA's key died with the server, so its bundle can trust nothing any more.
+  removeCaBundle(tls.caPath);
+  return code;
+}
+
+/** Runs `gloo-guard serve`; resolves with the exit code once the server has stopped. */
+export async function runServe(args: string[]): Promise<number> {
+  try {
+    const opts = parseServeArgs(args);
+    if (opts === 'help') {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    return await serve(opts);
+  } catch (err: unknown) {
+    return startupFailure(err);
+  }
+}

@@ -1,0 +1,90 @@
+/** Prometheus metrics of the webhook (prom-client): one registry per server, so tests stay isolated. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AdmissionRequest } from './admission.js';
+import type { Decision } from './review.js';
+
+/** The webhook's metrics and the registry `/metrics` serves. */
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'kind' | 'operation' | 'decision'>;
+  duration: Histogram<'kind'>;
+  violations: Counter<'policy' | 'action'>;
+  inputErrors: Counter<'kind'>;
+  policyErrors: Counter<'policy'>;
+  invalidReviews: Counter;
+  certificateExpiry: Gauge;
+  configReloads: Counter<'result'>;
+}
+
+/** Kinds get their own label value; anything else is `other`, so a caller cannot grow the series. */
+const KNOWN_KINDS = new Set(['Secret', 'Namespace', 'Deployment', 'Service']);
+
+/** A bounded label value for a request kind. */
+export function kindLabel(kind: string): string {
+  return KNOWN_KINDS.has(kind) ? kind : 'other';
+}
+
+/** Creates the metrics on `registry` (a fresh one by default). */
+export function createMetrics(registry: Registry = new Registry()): Metrics {
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({
+      name: 'gloo_guard_admission_requests_total',
+      help: 'Admission reviews answered, by kind, operation and decision (allow or deny).',
+      labelNames: ['kind', 'operation', 'decision'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'gloo_guard_admission_duration_seconds',
+      help: 'Time to answer an admission review, body parsing excluded.',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    violations: new Counter({
+      name: 'gloo_guard_violations_total',
+      help: 'Policy violations found in admission reviews, by policy and action (deny or warn).',
+      labelNames: ['policy', 'action'],
+      registers,
+    }),
+    inputErrors: new Counter({
+      name: 'gloo_guard_input_errors_total',
+      help: 'Objects that could not be read (corrupt release, release over the size limit), handled by onError.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    policyErrors: new Counter({
+      name: 'gloo_guard_policy_errors_total',
+      help: 'Policies that failed to run on an object, handled by onError.',
+      labelNames: ['policy'],
+      registers,
+    }),
+    invalidReviews: new Counter({
+      name: 'gloo_guard_invalid_reviews_total',
+      help: 'Requests to /validate answered with an HTTP error (not an AdmissionReview, body too large).',
+      registers,
+    }),
+    certificateExpiry: new Gauge({
+      name: 'gloo_guard_certificate_expiry_timestamp_seconds',
+      help: 'When the serving certificate expires (Unix time).',
+      registers,
+    }),
+    configReloads: new Counter({
+      name: 'gloo_guard_config_reloads_total',
+      help: 'Config file reloads, by result (success, or failure: the previous config stays in use).',
+      labelNames: ['result'],
+      registers,
+    }),
+  };
+}
+
+/** Records one answered review: the request, its violations, any error, and the time it took. */
+export function recordReview(m: Metrics, req: AdmissionRequest, decision: Decision, seconds: number): void {
+  const kind = kindLabel(req.kind.kind);
+  m.requests.inc({ kind, operation: req.operation, decision: decision.allowed ? 'allow' : 'deny' });
+  m.duration.observe({ kind }, seconds);
+  for (const f of decision.findings) m.violations.inc({ policy: f.policy, action: f.action });
+  if (decision.inputError !== undefined) m.inputErrors.inc({ kind });
+  for (const policy of decision.policyErrors) m.policyErrors.inc({ policy });
+}

@@ -1,0 +1,136 @@
+/**
+ * Turns one AdmissionRequest into a decision: which requests are judged, the subject, the one engine,
+ * and what onError and audit mode do with what it says. No HTTP here.
+ */
+import type { Config } from '../config/types.js';
+import {
+  evaluate,
+  isDenied,
+  type EvaluateOptions,
+  type EvaluationResult,
+  type Finding,
+} from '../engine/evaluate.js';
+import { InputError, isReleaseSecret, subjectFromObject } from '../engine/subjects.js';
+import type { Subject } from '../engine/types.js';
+import { isObject } from '../engine/values.js';
+import type { AdmissionRequest, Verdict } from './admission.js';
+import {
+  auditAnnotations,
+  denialMessage,
+  fitWarnings,
+  inputErrorDenial,
+  inputErrorWarning,
+  policyErrorWarning,
+} from './messages.js';
+
+/** A decision with what logs and metrics need besides the verdict. */
+export interface Decision extends Verdict {
+  /** What was judged (`release gloo-mesh/gloo-mesh-enterprise (chart ...)`); absent when nothing was. */
+  subject?: string;
+  /** Why the request was let through without judging. */
+  skipped?: string;
+  findings: Finding[];
+  /** Ids of policies that failed to run. */
+  policyErrors: string[];
+  /** Our own message about an unreadable object: safe to log, it never quotes the object. */
+  inputError?: string;
+}
+
+/**
+ * Statuses of release records that describe an operation already done (a restore from backup, a
+ * history import): the resources exist, so refusing the record protects nothing.
+ */
+const RECORD_STATUSES = new Set(['deployed', 'superseded', 'failed', 'uninstalled', 'uninstalling']);
+
+function allow(skipped: string): Decision {
+  return { allowed: true, warnings: [], auditAnnotations: {}, skipped, findings: [], policyErrors: [] };
+}
+
+/** Why a request is let through without looking at its object, or undefined when it is judged. */
+function notJudged(req: AdmissionRequest): string | undefined {
+  if (req.operation === 'DELETE' || req.operation === 'CONNECT') return `${req.operation} is always allowed`;
+  if (req.subResource !== undefined) return `subresource ${req.subResource} is not judged`;
+  if (isObject(req.object) && isReleaseSecret(req.object) && req.operation !== 'CREATE') {
+    // Helm records the outcome of a running install/upgrade with UPDATEs; refusing one wedges the release.
+    return `${req.operation} of a Helm release Secret is always allowed`;
+  }
+  return undefined;
+}
+
+/** Names the object for messages without decoding it: kind, namespace/name, and Helm's labels. */
+function describeRequest(req: AdmissionRequest): string {
+  const name = `${req.namespace ? `${req.namespace}/` : ''}${req.name ?? ''}`;
+  const base = `${req.kind.kind} ${name}`.trim();
+  const md = isObject(req.object) && isObject(req.object.metadata) ? req.object.metadata : {};
+  const labels = isObject(md.labels) ? md.labels : {};
+  if (typeof labels.name === 'string' && typeof labels.version === 'string' && labels.owner === 'helm') {
+    return `${base} (Helm release ${labels.name}, revision ${labels.version})`;
+  }
+  return base;
+}
+
+function onInputError(req: AdmissionRequest, config: Config, problem: string): Decision {
+  const what = describeRequest(req);
+  const base = { findings: [], policyErrors: [], inputError: problem, auditAnnotations: { error: 'input' } };
+  if (config.mode === 'audit' || config.onError === 'allow') {
+    const why = config.mode === 'audit' ? 'mode: audit' : 'onError: allow';
+    return { ...base, allowed: true, warnings: fitWarnings([inputErrorWarning(what, problem, why)]) };
+  }
+  return { ...base, allowed: false, message: inputErrorDenial(what, problem), warnings: [] };
+}
+
+/** Reads the subject; an unreadable object is an input error, never a crash and never the user's values in a message. */
+function readSubject(req: AdmissionRequest, config: Config): Subject | undefined | { problem: string } {
+  try {
+    return subjectFromObject(req.object, { location: 'admission' }, config.limits.maxReleaseBytes);
+  } catch (err: unknown) {
+    if (err instanceof InputError) return { problem: err.message };
+    // Not one of ours: its message may quote the object, so only its type is kept.
+    return { problem: `the object could not be read (${err instanceof Error ? err.name : 'unknown error'})` };
+  }
+}
+
+function errorWarnings(result: EvaluationResult, config: Config, denied: boolean): string[] {
+  if (denied && config.onError === 'deny') return [];
+  const why = config.mode === 'audit' ? 'mode: audit' : 'onError: allow';
+  return result.errors.map((e) => policyErrorWarning(e, why));
+}
+
+/** Turns an engine result into a decision; audit mode and onError are applied by isDenied. */
+export function decide(result: EvaluationResult, config: Config): Decision {
+  const denied = isDenied(result, config);
+  const deny = result.findings.filter((f) => f.action === 'deny');
+  const warn = result.findings.filter((f) => f.action === 'warn');
+  const refusingErrors = config.mode !== 'audit' && config.onError === 'deny' ? result.errors : [];
+  const extra: Record<string, string> = {};
+  if (config.mode === 'audit') extra.mode = 'audit';
+  if (result.errors.length > 0) extra.error = 'policy';
+  return {
+    allowed: !denied,
+    ...(denied
+      ? { message: denialMessage({ object: result.object, denied: deny, errors: refusingErrors }) }
+      : {}),
+    warnings: fitWarnings([
+      ...warn.map((f) => f.message),
+      ...errorWarnings(result, config, denied),
+      ...result.notes,
+    ]),
+    auditAnnotations: auditAnnotations(result.findings, extra),
+    subject: result.object,
+    findings: result.findings,
+    policyErrors: result.errors.map((e) => e.policy ?? 'unknown'),
+  };
+}
+
+/** Judges one AdmissionRequest: the object is decoded at most once, and DELETE and release UPDATEs never are. */
+export function reviewRequest(req: AdmissionRequest, config: Config, opts: EvaluateOptions = {}): Decision {
+  const skip = notJudged(req);
+  if (skip !== undefined) return allow(skip);
+  const subject = readSubject(req, config);
+  if (subject === undefined) return allow(`${req.kind.kind} is not a kind or chart gloo-guard judges`);
+  if ('problem' in subject) return onInputError(req, config, subject.problem);
+  if (subject.kind === 'release' && RECORD_STATUSES.has(subject.release.status ?? '')) {
+    return allow(`a release record with status ${subject.release.status ?? ''} is not judged`);
+  }
+  return decide(evaluate(subject, config, opts), config);
+}

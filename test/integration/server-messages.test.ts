@@ -1,0 +1,121 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, type Config } from '../../src/config/types.js';
+import type { Finding } from '../../src/engine/evaluate.js';
+import type { Policy } from '../../src/engine/types.js';
+import { POLICIES } from '../../src/policies/index.js';
+import { admissionResponse } from '../../src/server/admission.js';
+import { createApp } from '../../src/server/app.js';
+import {
+  denialMessage,
+  fitWarnings,
+  oneLine,
+  runeLength,
+  truncateRunes,
+  WARNING_MAX_RUNES,
+  WARNINGS_TOTAL_RUNES,
+} from '../../src/server/messages.js';
+import { releaseReview } from '../fixtures/admission/reviews.js';
+
+function finding(i: number, extra = ''): Finding {
+  return {
+    policy: `policy-${i}`,
+    action: 'deny',
+    severity: 'high',
+    message: `[policy-${i}] thing ${i} is wrong${extra} (a.b.c${i}) -> set a.b.c${i}: true`,
+    path: `a.b.c${i}`,
+    source: 'admission',
+    object: 'release ns/r',
+  };
+}
+
+describe('warnings fit what the API server keeps', () => {
+  it('when a warning is longer than 256 runes, then it is cut at a word with an ellipsis, counting runes not bytes', () => {
+    const long = `[p] ${'é🙂 word '.repeat(80)}`;
+    const cut = truncateRunes(long, WARNING_MAX_RUNES);
+    expect(runeLength(cut)).toBeLessThanOrEqual(256);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(cut).not.toMatch(/\uD83D…$/); // never half a surrogate pair
+  });
+
+  it('when warnings add up past 4096 runes, then the rest is counted in a last warning, all within budget', () => {
+    const many = Array.from({ length: 40 }, (_, i) => finding(i, ' '.padEnd(200, 'x')).message);
+    const fitted = fitWarnings(many);
+    const total = fitted.reduce((n, w) => n + runeLength(w), 0);
+    expect(total).toBeLessThanOrEqual(WARNINGS_TOTAL_RUNES);
+    expect(fitted.at(-1)).toMatch(/^gloo-guard: \d+ more warnings not shown; run gloo-guard check for all$/);
+    expect(fitted.length).toBeLessThan(40);
+    for (const w of fitted) expect(runeLength(w)).toBeLessThanOrEqual(WARNING_MAX_RUNES);
+  });
+
+  it('when warnings repeat or hold control characters, then they are deduplicated and each stays one line', () => {
+    expect(fitWarnings(['[a] x\ny', '[a] x\ny', '', '[b]\tz\u0007'])).toEqual(['[a] x y', '[b] z']);
+    expect(oneLine('a\r\n\u2028b')).toBe('a b');
+  });
+});
+
+describe('the denial message', () => {
+  it('when more than 20 violations are denied, then 20 are listed and the rest counted', () => {
+    const denied = Array.from({ length: 25 }, (_, i) => finding(i));
+    const lines = denialMessage({ object: 'release ns/r', denied, errors: [] }).split('\n');
+    expect(lines[0]).toBe('gloo-guard: 25 violations in release ns/r:');
+    expect(lines.filter((l) => l.startsWith('[policy-'))).toHaveLength(20);
+    expect(lines).toContain('...and 5 more; run gloo-guard check on the same values to see them all');
+  });
+
+  it('when a violation message holds a newline (a value from the user), then it stays on its line', () => {
+    const f = { ...finding(1), message: '[p] image tag "a\nb" is wrong (x) -> fix' };
+    expect(denialMessage({ object: 'o', denied: [f], errors: [] }).split('\n')[1]).toBe(
+      '[p] image tag "a b" is wrong (x) -> fix',
+    );
+  });
+
+  it('when the verdict is an allow, then the response has no status and no empty fields', () => {
+    expect(admissionResponse('u', { allowed: true, warnings: [], auditAnnotations: {} })).toEqual({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: 'u', allowed: true },
+    });
+  });
+});
+
+describe('a policy that fails is an error, not a violation, and follows onError', () => {
+  const broken: Policy = {
+    ...POLICIES[0]!,
+    id: 'always-throws',
+    appliesTo: ['release'],
+    validate: () => {
+      throw new Error('boom');
+    },
+  };
+  const post = (over: Partial<Config>) => {
+    const config = { ...defaultConfig(), ...over };
+    const app = createApp({ config: () => config, evaluateOptions: () => ({ policies: [broken] }) });
+    return request(app).post('/validate').send(releaseReview());
+  };
+
+  it('when onError is deny, then the release is refused and the message says the policy could not be checked', async () => {
+    const r = (await post({})).body.response;
+    expect(r.allowed).toBe(false);
+    const lines = r.status.message.split('\n');
+    expect(lines[0]).toBe(
+      'gloo-guard refused release gloo-mesh/gloo-mesh-enterprise (chart gloo-mesh-enterprise 2.0.9 revision 1): 1 policy could not be checked and onError is deny:',
+    );
+    expect(lines[1]).toBe('[always-throws] could not be checked: policy always-throws failed: Error: boom');
+    expect(r.auditAnnotations).toEqual({ error: 'policy' });
+  });
+
+  it('when onError is allow, then it is allowed with a warning', async () => {
+    const r = (await post({ onError: 'allow' })).body.response;
+    expect(r.allowed).toBe(true);
+    expect(r.warnings).toEqual([
+      '[always-throws] could not be checked (onError: allow): policy always-throws failed: Error: boom',
+    ]);
+  });
+
+  it('when mode is audit, then it is allowed with a warning', async () => {
+    const r = (await post({ mode: 'audit' })).body.response;
+    expect(r.allowed).toBe(true);
+    expect(r.warnings[0]).toContain('(mode: audit)');
+  });
+});
