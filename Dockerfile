@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# gloo-guard image: compiled JavaScript and production dependencies on distroless Node 20.
+# For reproducible builds pin each base image by digest (name:tag@sha256:...).
+
+# 1. Build: compile TypeScript with the dev dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --omit=peer skips aws-cdk-lib, a peer of the helm test packages that no build step uses;
+# --ignore-scripts: compiling needs no install script.
+RUN npm ci --omit=peer --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# 2. Production dependencies only, installed apart so that no dev tool reaches the image.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# 3. Runtime: no shell, no package manager, non-root. Files stay owned by root, so the process
+#    cannot change its own code; the chart adds a read-only root filesystem on top.
+FROM gcr.io/distroless/nodejs20-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+# package.json carries "type": "module" (dist is ESM) and the version the CLI prints.
+COPY --from=deps --chown=0:0 /app/package.json ./package.json
+COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
+COPY --from=build --chown=0:0 /src/dist ./dist
+USER 65532:65532
+EXPOSE 8443
+# Exec form: node itself is PID 1 and receives SIGTERM directly (the server drains and exits on it;
+# as PID 1 node has no default signal handlers, so the server installs its own). The image is the
+# gloo-guard CLI: `docker run IMAGE check ...` works, and the chart passes `serve ...` as args.
+ENTRYPOINT ["/nodejs/bin/node", "--enable-source-maps", "/app/dist/cli/main.js"]
+CMD ["serve", "--port", "8443"]

@@ -1,0 +1,89 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { defaultConfig } from '../../src/config/types.js';
+import { POLICIES } from '../../src/policies/index.js';
+import { CHART_DIR, FULLNAME, MAJORS, one, render, renderError, type RenderOptions } from './helm.js';
+
+const CI_FILES = readdirSync(join(CHART_DIR, 'ci')).filter((f) => f.endsWith('-values.yaml'));
+
+function configOf(major: (typeof MAJORS)[number], opts: RenderOptions): ReturnType<typeof parseConfig> {
+  const cm = one(render(major, opts), 'ConfigMap', FULLNAME);
+  return parseConfig(cm.data['config.yaml'] as string, `ConfigMap ${FULLNAME}`);
+}
+
+describe.each(MAJORS)('values (helm %s)', (major) => {
+  describe('the schema refuses mistakes, naming them', () => {
+    const cases: Array<[string, RenderOptions, RegExp]> = [
+      ['a misspelt top-level key', { set: ['modee=audit'] }, /modee/],
+      ['a misspelt nested key', { set: ['certificates.mdoe=provided'] }, /mdoe/],
+      ['a misspelt webhook', { set: ['webhooks.release.enabled=false'] }, /release\b/],
+      ['an unknown mode', { set: ['mode=dry-run'] }, /mode/],
+      [
+        'an unknown policy id',
+        { setJson: ['policies={"no-bundled-rediss":{"action":"deny"}}'] },
+        /no-bundled-rediss/,
+      ],
+      ['an unknown policy action', { set: ['policies.no-bundled-redis.action=dney'] }, /action/],
+      ['an unknown policy option', { set: ['policies.fips-images.options.sufix=-f'] }, /sufix/],
+      [
+        'an exception without a reason',
+        { setJson: ['exceptions=[{"policy":"no-bundled-redis"}]'] },
+        /reason/,
+      ],
+      [
+        'an exception for an unknown policy',
+        { setJson: ['exceptions=[{"policy":"nope","reason":"r"}]'] },
+        /policy/,
+      ],
+      ['a timeout above 30 s', { set: ['timeoutSeconds=31'] }, /timeoutSeconds/],
+      ['a failurePolicy typo', { set: ['failurePolicy=fail'] }, /failurePolicy/],
+      ['zero replicas', { set: ['replicas=0'] }, /replicas/],
+    ];
+    it.each(cases)('when given %s, then helm template fails', (_what, opts, pattern) => {
+      const err = renderError(major, opts);
+      expect(err).toMatch(/values don't meet the specifications of the schema/);
+      expect(err).toMatch(pattern);
+    });
+  });
+
+  it.each(CI_FILES)('when %s is rendered, then the server accepts its ConfigMap (parseConfig)', (file) => {
+    expect(() => configOf(major, { values: [`ci/${file}`] })).not.toThrow();
+  });
+
+  it('when rendered with defaults, then the config is the server default', () => {
+    expect(configOf(major, {})).toEqual(defaultConfig());
+  });
+
+  it('when audit values are given, then the config carries them exactly', () => {
+    const cfg = configOf(major, { values: ['ci/audit-values.yaml'] });
+    expect(cfg.mode).toBe('audit');
+    expect(cfg.policies).toEqual({
+      'fips-images': { action: 'warn', options: { suffix: '-fips' } },
+      'ui-oidc-auth': { action: 'off' },
+      'mgmt-server-internal-lb': { action: 'deny' },
+    });
+    expect(cfg.exceptions).toEqual([
+      {
+        policy: 'no-bundled-redis',
+        namespace: 'gloo-mesh',
+        name: 'gloo-platform',
+        reason: 'external Redis is being provisioned (PLAT-1234)',
+        expires: '2030-12-31',
+      },
+    ]);
+  });
+
+  it('when every policy of the catalog is configured, then the schema and the server both accept it', () => {
+    const policies = Object.fromEntries(POLICIES.map((p) => [p.id, { action: 'warn' }]));
+    const cfg = configOf(major, {
+      setJson: [`policies=${JSON.stringify(policies)}`],
+      set: ['onError=allow', 'namespaces.management=gm', 'limits.maxReleaseBytes=1048576'],
+    });
+    expect(Object.keys(cfg.policies)).toEqual(POLICIES.map((p) => p.id).sort());
+    expect(cfg.onError).toBe('allow');
+    expect(cfg.namespaces.management).toBe('gm');
+    expect(cfg.limits.maxReleaseBytes).toBe(1048576);
+  });
+});

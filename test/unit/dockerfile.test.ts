@@ -1,0 +1,190 @@
+// There is no Docker engine here: the Dockerfile is checked statically, and what its runtime stage
+// would hold (production dependencies plus the build output) is assembled in a temp directory and run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { POLICIES } from '../../src/policies/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
+
+/** Splits a Dockerfile into stages of instructions (comments dropped, continuations joined). */
+function parseDockerfile(text: string): Stage[] {
+  const logical = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages: Stage[] = [];
+  for (const line of logical) {
+    const [op = '', ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (op.toUpperCase() === 'FROM') {
+      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      stages.push({ from: m?.[1] ?? args, name: m?.[2], instructions: [] });
+    } else {
+      stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args });
+    }
+  }
+  return stages;
+}
+
+const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const runtime = stages.at(-1)!;
+const ops = (stage: Stage, op: string): string[] =>
+  stage.instructions.filter((i) => i.op === op).map((i) => i.args);
+const stageNamed = (name: string): Stage => stages.find((s) => s.name === name)!;
+const copiedFrom = (stage: Stage): string[] =>
+  ops(stage, 'COPY').map((a) => /--from=(\S+)/.exec(a)?.[1] ?? '(context)');
+
+describe('Dockerfile', () => {
+  it('when read, then it builds in a Node 20 stage with dev dependencies and runs the build', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const build = stages[0]!;
+    expect(build.from).toMatch(/^node:20\b/);
+    const runs = ops(build, 'RUN');
+    expect(runs.some((r) => /^npm ci\b/.test(r) && !r.includes('--omit=dev'))).toBe(true);
+    expect(runs).toContain('npm run build');
+  });
+
+  it('when read, then the runtime stage is a small Node 20 base without a shell', () => {
+    expect(runtime.from).toMatch(
+      /^gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?(@sha256:[0-9a-f]{64})?$/,
+    );
+    // distroless has no /bin/sh: the runtime stage must not need one, even to build.
+    expect(ops(runtime, 'RUN')).toEqual([]);
+  });
+
+  it('when read, then the runtime gets only production dependencies, the compiled output and package.json', () => {
+    for (const from of copiedFrom(runtime)) expect(from).not.toBe('(context)');
+    const deps = stageNamed(copiedFrom(runtime).find((f) => f !== 'build')!);
+    expect(ops(deps, 'RUN').some((r) => /^npm ci\b.*--omit=dev/.test(r))).toBe(true);
+    const targets = ops(runtime, 'COPY').map((a) => a.split(/\s+/).at(-1));
+    expect(targets.sort()).toEqual(['./dist', './node_modules', './package.json']);
+    expect(ops(runtime, 'COPY').find((a) => a.includes('/dist'))).toMatch(/--from=build\b/);
+  });
+
+  it('when read, then the process runs as a numeric non-root user', () => {
+    const users = ops(runtime, 'USER');
+    expect(users).toHaveLength(1);
+    const [uid, gid] = users[0]!.split(':').map(Number);
+    expect(uid).toBeGreaterThan(0);
+    expect(gid).toBeGreaterThan(0);
+  });
+
+  it('when started, then node is PID 1 in exec form, running the CLI, so it receives SIGTERM itself', () => {
+    const entrypoint = JSON.parse(ops(runtime, 'ENTRYPOINT')[0]!) as string[];
+    expect(entrypoint[0]).toBe('/nodejs/bin/node');
+    expect(entrypoint.at(-1)).toBe('/app/dist/cli/main.js');
+    expect(existsSync(join(ROOT, 'src/cli/main.ts'))).toBe(true);
+    const cmd = JSON.parse(ops(runtime, 'CMD')[0]!) as string[];
+    expect(cmd[0]).toBe('serve');
+  });
+
+  it('when the chart runs the image, then its args and port fit the image', () => {
+    expect(ops(runtime, 'EXPOSE')).toEqual(['8443']);
+    const chartValues = parse(readFileSync(join(ROOT, 'charts/webhook/values.yaml'), 'utf8'));
+    expect(chartValues.podSecurityContext.runAsUser).toBe(Number(ops(runtime, 'USER')[0]!.split(':')[0]));
+  });
+
+  it('when the build context is sent, then .dockerignore admits only what the build copies', () => {
+    const lines = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(lines[0]).toBe('*');
+    const admitted = lines.slice(1).map((l) => l.replace(/^!/, ''));
+    const copied = stages
+      .flatMap((s) => ops(s, 'COPY').filter((a) => !a.includes('--from=')))
+      .flatMap((a) => a.split(/\s+/).slice(0, -1));
+    expect(new Set(copied)).toEqual(new Set(admitted));
+    for (const path of admitted) expect(existsSync(join(ROOT, path)), path).toBe(true);
+  });
+});
+
+describe('the runtime stage, assembled without Docker', () => {
+  let dir = '';
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gloo-guard-image-'));
+    for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(dir, f));
+    const flags = ['--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'];
+    const ci = spawnSync('npm', ['ci', ...flags], { cwd: dir, encoding: 'utf8' });
+    if (ci.status !== 0) {
+      // npm 11 refuses a lock that lacks an optional dependency missing from the registry (vite's
+      // napi-windows-process-start-time); npm 10, which the node:20 build image uses, accepts it.
+      // `npm install` then installs the same locked versions.
+      if (!/in sync/.test(ci.stderr)) throw new Error(`npm ci failed:\n${ci.stderr}`);
+      execFileSync('npm', ['install', ...flags], { cwd: dir, stdio: 'pipe' });
+    }
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(dir, 'dist'),
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+  }, 300_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when production dependencies are installed, then nothing the lock marks dev-only is among them', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, p]) => p.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path))
+      .map(([path]) => path);
+    expect(devOnly).toContain('node_modules/typescript');
+    for (const path of devOnly) expect(existsSync(join(dir, path)), path).toBe(false);
+    expect(existsSync(join(dir, 'node_modules/@kubernetes/client-node'))).toBe(true);
+  });
+
+  it('when every package the compiled code imports is loaded, then each resolves from production dependencies', () => {
+    const files = (readdirSync(join(dir, 'dist'), { recursive: true }) as string[]).filter((f) =>
+      f.endsWith('.js'),
+    );
+    const specifiers = new Set<string>();
+    for (const f of files) {
+      const code = readFileSync(join(dir, 'dist', f), 'utf8');
+      for (const m of code.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"./][^'"]*)['"]/g)) {
+        if (!m[1]!.startsWith('node:')) specifiers.add(m[1]!);
+      }
+    }
+    expect(specifiers.size).toBeGreaterThan(0);
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, `for (const s of ${JSON.stringify([...specifiers])}) await import(s);\n`);
+    const r = spawnSync(process.execPath, [probe], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // Nothing the runtime loads lives outside the assembled directory.
+    expect(relative(dir, join(dir, 'dist/cli/main.js')).startsWith('..')).toBe(false);
+  });
+
+  it('when the CLI runs from the assembled directory, then it works (policies lists the catalog)', () => {
+    const r = spawnSync(process.execPath, ['dist/cli/main.js', 'policies'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const p of POLICIES) expect(r.stdout).toContain(p.id);
+    const help = spawnSync(process.execPath, ['dist/cli/main.js', '--help'], { cwd: dir, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+  });
+});
