@@ -115,12 +115,18 @@ async function readFacts(
   progress(`${src.name}: ${namespaces.size} namespaces`);
   const deployments = await collect(src.deploymentRefs());
   progress(`${src.name}: ${deployments.length} deployments`);
-  const secrets = new Set<string>();
-  for (const ns of [config.namespaces.management, config.namespaces.addons]) {
-    if (!namespaces.has(ns)) continue;
-    for (const name of await src.secretNames(ns)) secrets.add(`${ns}/${name}`);
+  const facts: ClusterFacts = { namespaces, deployments, secrets: new Set(), secretNamespaces: new Set() };
+  await learnSecrets(src, facts, [config.namespaces.management, config.namespaces.addons]);
+  return { facts, namespaceObjects };
+}
+
+/** Reads the Secret names of namespaces not read yet (names only, never data). */
+async function learnSecrets(src: ClusterSource, facts: ClusterFacts, namespaces: string[]): Promise<void> {
+  for (const ns of namespaces) {
+    if (facts.secretNamespaces.has(ns) || !facts.namespaces.has(ns)) continue;
+    for (const name of await src.secretNames(ns)) facts.secrets.add(`${ns}/${name}`);
+    facts.secretNamespaces.add(ns);
   }
-  return { facts: { namespaces, deployments, secrets }, namespaceObjects };
 }
 
 class Auditor {
@@ -180,6 +186,8 @@ export async function auditCluster(
   }
   const latest = latestRevisions(await collect(src.releaseSecretRefs()));
   progress(`${src.name}: ${latest.length} Helm releases`);
+  // Relay certificate Secrets live beside their release: learn which exist before judging releases.
+  await learnSecrets(src, facts, [...new Set(latest.map((r) => r.namespace))]);
   for (const ref of latest) {
     const secret = await src.secret(ref.namespace, ref.name);
     const subject = a.judge(secret, 'Secret', `${src.name}/secret ${ref.namespace}/${ref.name}`);

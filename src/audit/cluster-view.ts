@@ -6,8 +6,10 @@ import type { ObjectRef } from './source.js';
 export interface ClusterFacts {
   namespaces: Map<string, Record<string, string>>;
   deployments: ObjectRef[];
-  /** `namespace/name` of Secrets known to exist. */
+  /** `namespace/name` of Secrets known to exist... */
   secrets: Set<string>;
+  /** ...in these namespaces; elsewhere whether a Secret exists is not known. */
+  secretNamespaces: Set<string>;
 }
 
 /** A ClusterView over collected facts. */
@@ -15,6 +17,7 @@ export function clusterView(facts: ClusterFacts): ClusterView {
   return {
     namespaceLabels: (name) => facts.namespaces.get(name),
     deployments: () => facts.deployments,
-    secretExists: (namespace, name) => facts.secrets.has(`${namespace}/${name}`),
+    secretExists: (namespace, name) =>
+      !facts.secretNamespaces.has(namespace) || facts.secrets.has(`${namespace}/${name}`),
   };
 }

@@ -63,6 +63,8 @@ export interface CertRotationOptions {
   namespace: string;
   /** The webhook Service: the certificate is issued for `<serviceName>.<namespace>.svc` and its short forms. */
   serviceName: string;
+  /** More DNS names for the certificate (a webhook called by URL, e.g. `localhost` in tests). */
+  extraDnsNames?: string[];
   log: CertLogger;
   /** Clock, for tests. */
   now?: () => Date;
@@ -119,7 +121,7 @@ interface Settings {
 
 function settings(opts: CertRotationOptions): Settings {
   return {
-    dnsNames: serviceDnsNames(opts.serviceName, opts.namespace),
+    dnsNames: [...serviceDnsNames(opts.serviceName, opts.namespace), ...(opts.extraDnsNames ?? [])],
     now: opts.now ?? ((): Date => new Date()),
     checkIntervalMs: opts.checkIntervalMs ?? 60_000,
     retryIntervalMs: opts.retryIntervalMs ?? 10_000,

@@ -74,6 +74,62 @@ export class KubeRest {
     return res;
   }
 
+  /**
+   * A streaming GET (a watch): calls `onLine` for each newline-delimited JSON line until the server
+   * ends the stream, the signal aborts, or nothing arrives for 6 minutes.
+   */
+  async stream(
+    path: string,
+    opts: { as?: 'metadata'; signal?: AbortSignal },
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const url = new URL(this.server + path);
+    const options: RequestOptions = {
+      method: 'GET',
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      headers: { accept: opts.as === 'metadata' ? METADATA_ACCEPT : 'application/json' },
+      timeout: 360_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
+    await this.kc.applyToHTTPSOptions(options);
+    const what = `watch ${url.pathname}`;
+    await new Promise<void>((resolve, reject) => {
+      const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(options, (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          res.resume();
+          reject(new KubeApiError(`${what}: HTTP ${res.statusCode ?? 0}`, res.statusCode));
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            try {
+              onLine(line);
+            } catch (err: unknown) {
+              req.destroy(err instanceof Error ? err : new Error(String(err)));
+              return;
+            }
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (err) => reject(new KubeApiError(`${what}: ${err.message}`)));
+      });
+      req.on('timeout', () => req.destroy(new Error('no event for 6 minutes')));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(err instanceof KubeApiError ? err : new KubeApiError(`${what}: ${err.message}`)),
+      );
+      req.end();
+    });
+  }
+
   /** Every item of a list, page by page (limit per page), so memory holds one page at a time. */
   async *list<T = unknown>(
     path: string,

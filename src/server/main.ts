@@ -25,6 +25,8 @@ import {
   type TlsMaterial,
 } from './tls.js';
 import { watchFiles, type FileWatch } from './watch.js';
+import { needsCluster, startCluster, type ClusterFeatures, type ClusterOptions } from './cluster.js';
+import { KubeApiError } from '../k8s/rest.js';
 
 const HELP = `usage: gloo-guard serve [--config FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert FILE --tls-key FILE]
 
@@ -41,8 +43,20 @@ options:
   --tls-cert FILE  serving certificate (PEM), reloaded when it changes; needs --tls-key
   --tls-key FILE   the certificate's private key (PEM)
 
-Without --tls-cert and --tls-key, a CA and a serving certificate for localhost are generated at start-up,
-and the path of the CA bundle is logged (use it with curl --cacert).`;
+cluster features (credentials: in-cluster service account, or KUBECONFIG):
+  --cluster-view            watch namespaces, Deployments and the Gloo Mesh namespaces' Secret names, so
+                            cluster-aware policies can judge (a lost connection is answered by onError)
+  --audit-interval DURATION audit what already runs every DURATION (30s, 10m, 1h); off by default
+  --policy-reports          write the audit's findings as PolicyReports where that CRD exists
+  --self-managed-certs      create, share and rotate the serving certificate in a Secret, and keep the
+                            webhook configuration's caBundle current; needs --tls-secret, --webhook-config,
+                            --service and --namespace (default $POD_NAMESPACE)
+  --tls-secret NAME  --webhook-config NAME  --service NAME  --namespace NS
+  --cert-dns-name NAME      another DNS name for the self-managed certificate (repeatable)
+  --cert-check-interval DURATION  how often the self-managed certificate is checked (default 1m)
+
+Without --tls-cert and --tls-key (or --self-managed-certs), a CA and a serving certificate for localhost
+are generated at start-up, and the path of the CA bundle is logged (use it with curl --cacert).`;
 
 /** How long in-flight reviews may take to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -54,6 +68,7 @@ interface ServeOptions {
   port: number;
   host: string;
   tls?: { certFile: string; keyFile: string };
+  cluster: ClusterOptions;
 }
 
 class UsageError extends Error {
@@ -66,6 +81,57 @@ function parsePort(text: string | undefined): number {
   if (!/^\d+$/.test(text) || port > 65535)
     throw new UsageError(`--port must be a number from 0 to 65535, not "${text}"`);
   return port;
+}
+
+/** Parses `30s`, `10m`, `1h` (or plain seconds) into milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 30s, 10m or 1h, not "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
+  return Number(m[1]) * unit;
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`--self-managed-certs needs ${flag}`);
+  return value;
+}
+
+function clusterOptions(v: {
+  'cluster-view'?: boolean;
+  'audit-interval'?: string;
+  'policy-reports'?: boolean;
+  'self-managed-certs'?: boolean;
+  'tls-secret'?: string;
+  'webhook-config'?: string;
+  service?: string;
+  namespace?: string;
+  'cert-dns-name'?: string[];
+  'cert-check-interval'?: string;
+}): ClusterOptions {
+  const auditIntervalMs =
+    v['audit-interval'] === undefined ? 0 : parseDuration(v['audit-interval'], '--audit-interval');
+  if (v['audit-interval'] !== undefined && auditIntervalMs < 10_000)
+    throw new UsageError('--audit-interval must be at least 10s');
+  const base = {
+    clusterView: Boolean(v['cluster-view']),
+    auditIntervalMs,
+    policyReports: Boolean(v['policy-reports']),
+  };
+  if (!v['self-managed-certs']) return base;
+  return {
+    ...base,
+    selfManaged: {
+      namespace: required(v.namespace ?? process.env.POD_NAMESPACE, '--namespace (or POD_NAMESPACE)'),
+      secretName: required(v['tls-secret'], '--tls-secret'),
+      webhookConfigName: required(v['webhook-config'], '--webhook-config'),
+      serviceName: required(v.service, '--service'),
+      extraDnsNames: v['cert-dns-name'] ?? [],
+      checkIntervalMs:
+        v['cert-check-interval'] === undefined
+          ? 60_000
+          : parseDuration(v['cert-check-interval'], '--cert-check-interval'),
+    },
+  };
 }
 
 function parseServeArgs(args: string[]): ServeOptions | 'help' {
@@ -81,6 +147,16 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
         host: { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'cluster-view': { type: 'boolean' },
+        'audit-interval': { type: 'string' },
+        'policy-reports': { type: 'boolean' },
+        'self-managed-certs': { type: 'boolean' },
+        'tls-secret': { type: 'string' },
+        'webhook-config': { type: 'string' },
+        service: { type: 'string' },
+        namespace: { type: 'string' },
+        'cert-dns-name': { type: 'string', multiple: true },
+        'cert-check-interval': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -92,17 +168,28 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
   const keyFile = values['tls-key'];
   if ((certFile === undefined) !== (keyFile === undefined))
     throw new UsageError('--tls-cert and --tls-key go together');
+  if (values['self-managed-certs'] && certFile !== undefined)
+    throw new UsageError('--self-managed-certs and --tls-cert/--tls-key exclude each other');
   return {
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     port: parsePort(values.port),
     host: values.host ?? '0.0.0.0',
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
+    cluster: clusterOptions(values),
   };
 }
 
 /** The certificate to start with, and for a generated one, the CA bundle file to remove at exit. */
-function initialTls(opts: ServeOptions, logger: Logger): TlsMaterial & { caPath?: string } {
+function initialTls(
+  opts: ServeOptions,
+  logger: Logger,
+  cluster?: ClusterFeatures,
+): TlsMaterial & { caPath?: string } {
   if (opts.tls) return readTlsFiles(opts.tls.certFile, opts.tls.keyFile);
+  if (cluster?.certs) {
+    const m = cluster.certs.current();
+    return { cert: m.certPem, key: m.keyPem };
+  }
   const generated = selfSignedTls();
   logger.info(
     { caBundle: generated.caPath },
@@ -116,12 +203,14 @@ interface State {
   config: Config;
   certificateLoaded: boolean;
   shuttingDown: boolean;
+  cluster?: ClusterFeatures;
 }
 
 function readiness(state: State): { ready: boolean; reasons: string[] } {
   const reasons = [
     ...(state.certificateLoaded ? [] : ['no serving certificate']),
     ...(state.shuttingDown ? ['shutting down'] : []),
+    ...(state.cluster?.notReady() ?? []),
   ];
   return { ready: reasons.length === 0, reasons };
 }
@@ -257,6 +346,10 @@ function startupFailure(err: unknown): number {
     process.stderr.write(`gloo-guard serve: ${err.message}\n`);
     return 2;
   }
+  if (err instanceof KubeApiError) {
+    process.stderr.write(`gloo-guard serve: cannot start the cluster features: ${err.message}\n`);
+    return 1;
+  }
   throw err;
 }
 
@@ -267,16 +360,33 @@ async function serve(opts: ServeOptions): Promise<number> {
     certificateLoaded: false,
     shuttingDown: false,
   };
-  const tls = initialTls(opts, logger);
   const metrics = createMetrics();
   collectDefaultMetrics({ register: metrics.registry });
-  const app = createApp({ config: () => state.config, logger, metrics, readiness: () => readiness(state) });
+  if (needsCluster(opts.cluster))
+    state.cluster = await startCluster(opts.cluster, () => state.config, logger, metrics);
+  const tls = initialTls(opts, logger, state.cluster);
+  const app = createApp({
+    config: () => state.config,
+    logger,
+    metrics,
+    readiness: () => readiness(state),
+    evaluateOptions: () => state.cluster?.evaluateOptions() ?? {},
+  });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
   const server = createServer(
     { ...tlsOptions(tls), keepAliveTimeout: 120_000, headersTimeout: 20_000, requestTimeout: 30_000 },
     app,
   );
   const inFlight = trackInFlight(server, state);
+  state.cluster?.certs?.onChange((m) => {
+    server.setSecureContext(tlsOptions({ cert: m.certPem, key: m.keyPem }));
+    certificateLoaded(
+      { cert: m.certPem, key: m.keyPem },
+      metrics,
+      logger,
+      'self-managed certificate rotated',
+    );
+  });
   certificateLoaded(tls, metrics, logger, 'serving certificate loaded');
   state.certificateLoaded = true;
   // Watching starts before listening, so a change made during start-up is not missed.
@@ -292,6 +402,7 @@ async function serve(opts: ServeOptions): Promise<number> {
       `cannot listen on ${opts.host}:${opts.port} (${code})`,
     );
     removeCaBundle(tls.caPath);
+    state.cluster?.stop();
     return 1;
   }
   logger.info(
@@ -299,6 +410,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     `gloo-guard serving admission reviews on https://${opts.host}:${address.port}/validate`,
   );
   const code = await serveUntilSignal(server, state, logger, inFlight, watches);
+  state.cluster?.stop();
   // The generated CA's key died with the server, so its bundle can trust nothing any more.
   removeCaBundle(tls.caPath);
   return code;

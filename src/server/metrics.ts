@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdmissionRequest } from './admission.js';
 import type { Decision } from './review.js';
+import type { ClusterAudit } from '../audit/audit.js';
 
 /** The webhook's metrics and the registry `/metrics` serves. */
 export interface Metrics {
@@ -14,6 +15,9 @@ export interface Metrics {
   invalidReviews: Counter;
   certificateExpiry: Gauge;
   configReloads: Counter<'result'>;
+  auditRuns: Counter<'result'>;
+  auditViolations: Gauge<'policy' | 'namespace' | 'object' | 'action'>;
+  auditLastRun: Gauge;
 }
 
 /** Kinds get their own label value; anything else is `other`, so a caller cannot grow the series. */
@@ -76,7 +80,42 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
       labelNames: ['result'],
       registers,
     }),
+    auditRuns: new Counter({
+      name: 'gloo_guard_audit_runs_total',
+      help: 'Periodic audits of the cluster, by result (success, or failure: the cluster could not be read).',
+      labelNames: ['result'],
+      registers,
+    }),
+    auditViolations: new Gauge({
+      name: 'gloo_guard_audit_violations',
+      help: 'Violations found by the last audit, by policy, namespace, object and action; replaced each audit.',
+      labelNames: ['policy', 'namespace', 'object', 'action'],
+      registers,
+    }),
+    auditLastRun: new Gauge({
+      name: 'gloo_guard_audit_last_run_timestamp_seconds',
+      help: 'When the last audit finished (Unix time).',
+      registers,
+    }),
   };
+}
+
+/** Replaces the audit gauges with the findings of one audit (so a fixed violation disappears). */
+export function recordAudit(m: Metrics, audit: ClusterAudit): void {
+  m.auditViolations.reset();
+  for (const { resource, result } of audit.objects) {
+    for (const f of result.findings) {
+      const namespace = resource.kind === 'Namespace' ? resource.name : (resource.namespace ?? '');
+      m.auditViolations.inc({
+        policy: f.policy,
+        namespace,
+        object: `${resource.kind}/${resource.name}`,
+        action: f.action,
+      });
+    }
+  }
+  m.auditRuns.inc({ result: 'success' });
+  m.auditLastRun.set(Date.now() / 1000);
 }
 
 /** Records one answered review: the request, its violations, any error, and the time it took. */

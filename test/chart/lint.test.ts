@@ -10,6 +10,7 @@ describe('chart ci values', () => {
     expect(CI_FILES.sort()).toEqual([
       'audit-values.yaml',
       'cert-manager-values.yaml',
+      'cluster-aware-values.yaml',
       'default-values.yaml',
       'provided-cert-values.yaml',
     ]);

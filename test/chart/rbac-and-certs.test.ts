@@ -27,7 +27,12 @@ const PROVIDED_CA: string = parse(readFileSync(join(CHART_DIR, 'ci', 'provided-c
 function expectBindingsSound(objs: K8sObject[]): void {
   for (const b of objs.filter((o) => o.kind.endsWith('Binding'))) {
     expect(b.subjects).toEqual([SA]);
-    expect(one(objs, b.roleRef.kind, b.roleRef.name)).toBeDefined();
+    // A RoleBinding refers to the Role of its own namespace; a ClusterRoleBinding to the ClusterRole.
+    const ns = b.kind === 'RoleBinding' ? b.metadata.namespace : undefined;
+    const targets = objs.filter(
+      (o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && o.metadata.namespace === ns,
+    );
+    expect(targets, `${b.kind} ${b.metadata.name} refers to one ${b.roleRef.kind}`).toHaveLength(1);
   }
 }
 
@@ -239,9 +244,32 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
     });
   });
 
+  describe('cluster view', () => {
+    it("when the cluster view is on, then the server watches namespace and Deployment metadata and the Gloo Mesh namespaces' Secrets, and nothing more", () => {
+      const objs = render(major, { set: ['certificates.mode=certManager', 'clusterView.enabled=true'] });
+      expect(one(objs, 'ClusterRole', `${FULLNAME}-cluster-view`).rules).toEqual([
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
+      ]);
+      const roles = objs.filter((o) => o.kind === 'Role' && o.metadata.name === `${FULLNAME}-cluster-view`);
+      expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['gloo-mesh', 'gloo-mesh-addons']);
+      for (const r of roles)
+        expect(r.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }]);
+      expectBindingsSound(objs);
+      expect(pod(objs).containers[0].args).toContain('--cluster-view');
+      expect(pod(objs).automountServiceAccountToken).toBe(true);
+    });
+
+    it('when the audit is on, then the server runs it at the configured interval and writes PolicyReports', () => {
+      const args = pod(render(major, { values: ['ci/cluster-aware-values.yaml'] })).containers[0].args;
+      expect(args.join(' ')).toContain('--cluster-view --audit-interval 5m --policy-reports');
+    });
+  });
+
   it.each([
     'ci/default-values.yaml',
     'ci/audit-values.yaml',
+    'ci/cluster-aware-values.yaml',
     'ci/cert-manager-values.yaml',
     'ci/provided-cert-values.yaml',
   ])(

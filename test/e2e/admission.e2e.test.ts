@@ -5,6 +5,7 @@ import type { HelmMajor } from '../../scripts/helm-bin.js';
 import {
   attempt,
   CHARTS,
+  ensure,
   deploymentNames,
   helm,
   kube,
@@ -66,6 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await unregisterWebhook(rest, vwcName);
   await webhook?.stop();
 });
 
@@ -239,13 +241,13 @@ describe('objects changed through the API, as kubectl does', () => {
   const create = (path: string, body: unknown) => attempt(rest, 'POST', path, body);
 
   it('when gloo-mesh is labelled for injection, then it is refused; another namespace may be labelled', async () => {
-    expect((await create('/api/v1/namespaces', ns('gloo-mesh'))).status).toBe(201);
+    await ensure(rest, '/api/v1/namespaces', ns('gloo-mesh'));
     const denied = await patchLabels('gloo-mesh', { 'istio-injection': 'enabled' });
     expect(denied.status).toBe(403);
     expect(denied.message).toContain(
       '[no-injection-in-gloo-mesh] namespace gloo-mesh is labelled for Istio injection',
     );
-    expect((await create('/api/v1/namespaces', ns('shop'))).status).toBe(201);
+    await ensure(rest, '/api/v1/namespaces', ns('shop'));
     expect((await patchLabels('shop', { 'istio-injection': 'enabled' })).status).toBe(200);
   });
 

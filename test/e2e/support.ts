@@ -79,6 +79,7 @@ export async function startWebhook(opts: {
   certFile: string;
   keyFile: string;
   extraArgs?: string[];
+  env?: Record<string, string>;
 }): Promise<Webhook> {
   const configFile = tempFile('config.yaml', opts.config);
   const child = spawn(
@@ -100,7 +101,7 @@ export async function startWebhook(opts: {
       opts.keyFile,
       ...(opts.extraArgs ?? []),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );
   const logs: string[] = [];
   child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
@@ -233,4 +234,10 @@ export async function attempt(
       return { status: err.status, message: err.message };
     throw err;
   }
+}
+
+/** Creates an object unless it exists already (tests share one cluster, in any order). */
+export async function ensure(rest: KubeRest, path: string, body: unknown): Promise<void> {
+  const r = await attempt(rest, 'POST', path, body);
+  if (r.status !== 201 && r.status !== 409) throw new Error(`POST ${path}: ${r.status} ${r.message}`);
 }

@@ -50,7 +50,7 @@ app.kubernetes.io/component: admission-webhook
 
 {{/* Whether the pods talk to the API server at all (else no token is mounted). */}}
 {{- define "gloo-guard.needsApi" -}}
-{{- if or (eq .Values.certificates.mode "selfManaged") .Values.audit.enabled }}true{{ end }}
+{{- if or (eq .Values.certificates.mode "selfManaged") .Values.audit.enabled .Values.clusterView.enabled }}true{{ end }}
 {{- end }}
 
 {{/* Namespaces no webhook ever sees: kube-system, the webhook's own (no deadlock), and the user's list. */}}

@@ -1,0 +1,80 @@
+/** The webhook's read-only view of its own cluster, kept by metadata-only watches. */
+import type { ClusterView } from '../engine/types.js';
+import { Reflector, type ReflectorLog } from './reflector.js';
+import type { KubeRest } from './rest.js';
+
+/** The cluster cannot be read now: a policy that needs it reports an error, handled by onError. */
+export class ClusterUnavailableError extends Error {
+  override name = 'ClusterUnavailableError';
+}
+
+/** Caches of namespaces, Deployments and the Secret names of the Gloo Mesh namespaces. */
+export class LiveCluster {
+  private readonly namespaces: Reflector;
+  private readonly deployments: Reflector;
+  private readonly secrets: Map<string, Reflector>;
+
+  constructor(rest: KubeRest, secretNamespaces: string[], log: ReflectorLog) {
+    this.namespaces = new Reflector(rest, '/api/v1/namespaces', log);
+    this.deployments = new Reflector(rest, '/apis/apps/v1/deployments', log);
+    this.secrets = new Map(
+      secretNamespaces.map((ns) => [
+        ns,
+        new Reflector(rest, `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, log),
+      ]),
+    );
+  }
+
+  private get all(): Reflector[] {
+    return [this.namespaces, this.deployments, ...this.secrets.values()];
+  }
+
+  /** True when every cache holds a current list. */
+  get synced(): boolean {
+    return this.all.every((r) => r.synced);
+  }
+
+  /** The caches that are not synced, for /readyz and error messages. */
+  unsynced(): string[] {
+    return this.all.filter((r) => !r.synced).map((r) => r.path);
+  }
+
+  /** Starts every watch; resolves when all synced or the timeout passed (the caller checks `synced`). */
+  async start(timeoutMs = 15_000): Promise<boolean> {
+    const results = await Promise.all(this.all.map((r) => r.start(timeoutMs)));
+    return results.every(Boolean);
+  }
+
+  /** Stops every watch. */
+  stop(): void {
+    for (const r of this.all) r.stop();
+  }
+
+  private check(): void {
+    const missing = this.unsynced();
+    if (missing.length > 0)
+      throw new ClusterUnavailableError(
+        `the cluster cannot be read (no current list of ${missing.join(', ')})`,
+      );
+  }
+
+  /** The ClusterView policies read; every call throws ClusterUnavailableError while a cache is not current. */
+  view(): ClusterView {
+    return {
+      namespaceLabels: (name) => {
+        this.check();
+        return this.namespaces.get('', name)?.labels;
+      },
+      deployments: () => {
+        this.check();
+        return this.deployments.list();
+      },
+      secretExists: (namespace, name) => {
+        this.check();
+        // Secrets are watched only in the Gloo Mesh namespaces; elsewhere, absence is not known.
+        const cache = this.secrets.get(namespace);
+        return cache === undefined || cache.get(namespace, name) !== undefined;
+      },
+    };
+  }
+}
