@@ -65,8 +65,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs the real CLI against the e2e cluster; reports its peak memory. */
+/** Runs the real CLI's audit against the e2e cluster; reports its peak memory. */
 function cliAudit(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; peakRssMb: number }> {
+  return cliAuditWith(['--kubeconfig', info.kubeconfigPath, ...args]);
+}
+
+/** Runs `gloo-guard audit ARGS` in a child process; reports its peak memory. */
+function cliAuditWith(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string; peakRssMb: number }> {
   return new Promise((resolve) => {
@@ -79,8 +86,6 @@ function cliAudit(
         'tsx',
         join(ROOT, 'src/cli/main.ts'),
         'audit',
-        '--kubeconfig',
-        info.kubeconfigPath,
         ...args,
       ],
       { cwd: ROOT },
@@ -375,6 +380,48 @@ describe('the audit', () => {
     } finally {
       await webhook.stop();
     }
+  });
+
+  it('when several contexts are audited in one run, then each cluster shows with its role and cross-cluster findings appear', async () => {
+    await ensure(
+      '/apis/apps/v1/namespaces/gloo-mesh/deployments',
+      deployment('gloo-mesh-mgmt-server', 'gloo-mesh'),
+    );
+    const kc = parse(readFileSync(info.kubeconfigPath, 'utf8')) as {
+      contexts: Array<{ name: string; context: object }>;
+      'current-context': string;
+    };
+    const base = kc.contexts[0]!;
+    const two = {
+      ...kc,
+      contexts: [
+        { ...base, name: 'mgmt-east' },
+        { ...base, name: 'mgmt-west' },
+      ],
+      'current-context': 'mgmt-east',
+    };
+    const file = tempFile('kubeconfig', two);
+    const child = await cliAuditWith(['--kubeconfig', file, '--all-contexts', '--output', 'json', '--quiet']);
+    const out = JSON.parse(child.stdout) as {
+      clusters: Array<{ name: string; role: string }>;
+      crossCluster: Array<{ message: string }>;
+    };
+    expect(out.clusters.map((c) => `${c.name} ${c.role}`)).toEqual([
+      'mgmt-east management',
+      'mgmt-west management',
+    ]);
+    expect(out.crossCluster.map((c) => c.message)).toContain(
+      '[cross-cluster] 2 management planes in one set (mgmt-east, mgmt-west) -> run one management plane and register every workload cluster with it',
+    );
+    const text = await cliAuditWith(['--kubeconfig', file, '--context', 'mgmt-west', '--quiet']);
+    expect(text.stdout).toMatch(
+      /^cluster mgmt-west: management; \d+ namespaces, \d+ deployments, \d+ Gloo Mesh releases/,
+    );
+    const unknown = await cliAuditWith(['--kubeconfig', file, '--context', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split('\n')[0]).toBe(
+      'gloo-guard: no context "nope" in the kubeconfig (known: mgmt-east, mgmt-west)',
+    );
   });
 
   it('when a cluster holds 2,000 namespaces and 5,000 Deployments, then the CLI audit reads them all with bounded memory', async () => {
