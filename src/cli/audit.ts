@@ -41,9 +41,10 @@ function loadKubeConfig(file: string | undefined): KubeConfig {
     if (file !== undefined) kc.loadFromFile(file);
     else kc.loadFromDefault();
   } catch (err: unknown) {
-    throw new UsageError(
-      `cannot load kubeconfig ${file ?? '(default)'}: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    // Only the first line: the YAML parser's message goes on to quote the file around the error,
+    // and a kubeconfig holds tokens and keys.
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    throw new UsageError(`cannot load kubeconfig ${file ?? '(default)'}: ${reason}`);
   }
   return kc;
 }

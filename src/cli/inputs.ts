@@ -1,6 +1,6 @@
 /** Reads the CLI's input files: values files, or multi-document manifests (with `List`s flattened). */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { CST, Lexer, LineCounter, parseAllDocuments } from 'yaml';
 import { isObject } from '../engine/values.js';
 
 /** An input file that cannot be used; exit 2 with this one line. */
@@ -28,8 +28,102 @@ function displayName(file: string): string {
   return file === '-' ? '<stdin>' : file;
 }
 
+/**
+ * The deepest nesting read. The yaml parser recurses once per level and exhausts the stack near 800
+ * levels; a second such document in one process can then abort V8 itself (a fatal error, not an
+ * exception), so deeper input is refused before it is parsed. Real manifests and values stay below 40.
+ */
+export const MAX_YAML_DEPTH = 256;
+
+const FLOW_START = new Set(['flow-map-start', 'flow-seq-start']);
+const FLOW_END = new Set(['flow-map-end', 'flow-seq-end']);
+const BLOCK_INDICATORS = new Set(['seq-item-ind', 'explicit-key-ind', 'map-value-ind']);
+
+/** What yamlDepthBound knows after each token. */
+interface DepthScan {
+  /** Indentations of the block levels open at this line. */
+  open: number[];
+  flow: number;
+  /** Block indicators (`- `, `? `, `: `) seen on this line, each of which may open a level. */
+  indicators: number;
+  indent: number;
+  lineStart: boolean;
+}
+
+function newLine(s: DepthScan): void {
+  [s.lineStart, s.indent, s.indicators] = [true, 0, 0];
+}
+
+/** A token that opens or continues content: the first on a line sets the block level. */
+function content(s: DepthScan, type: string): void {
+  if (s.lineStart && s.flow === 0) {
+    while (s.open.length > 0 && (s.open.at(-1) ?? 0) >= s.indent) s.open.pop();
+    s.open.push(s.indent);
+  }
+  s.lineStart = false;
+  if (FLOW_START.has(type)) s.flow += 1;
+  else if (FLOW_END.has(type)) s.flow = Math.max(0, s.flow - 1);
+  else if (s.flow === 0 && BLOCK_INDICATORS.has(type)) s.indicators += 1;
+}
+
+/**
+ * An upper bound of the nesting depth of YAML text, read from its tokens without building anything
+ * (so without recursion): block levels by indentation, plus indicators on the line, plus flow brackets.
+ * Stops counting once past `stopAt`.
+ */
+export function yamlDepthBound(text: string, stopAt = Infinity): number {
+  const s: DepthScan = { open: [], flow: 0, indicators: 0, indent: 0, lineStart: true };
+  let [max, scalarSource] = [0, false];
+  for (const token of new Lexer().lex(text)) {
+    if (scalarSource) {
+      // The source of a scalar; a block scalar's ends with its last line.
+      scalarSource = false;
+      if (token.endsWith('\n')) newLine(s);
+      continue;
+    }
+    const type = CST.tokenType(token) ?? '';
+    if (type === 'newline') newLine(s);
+    else if (type === 'space') s.indent = s.lineStart ? token.length : s.indent;
+    else if (type === 'doc-mode' || type === 'doc-start' || type === 'doc-end') [s.open, s.flow] = [[], 0];
+    else if (type !== 'comment') {
+      content(s, type);
+      scalarSource = type === 'scalar';
+      max = Math.max(max, s.open.length + s.indicators + s.flow);
+      if (max > stopAt) return max;
+    }
+  }
+  return max;
+}
+
+/**
+ * A yaml error's text without what follows its first colon: some messages quote the source there
+ * (`Not a YAML token: <text>`), and the text may be a secret.
+ */
+function yamlProblem(message: string): string {
+  return (message.split('\n')[0] ?? '').replace(/:\s.*$/s, '');
+}
+
+function toJs(doc: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (err: unknown) {
+    // yaml's guard against alias bombs, an alias without its anchor (a value starting with `*`,
+    // whose name must not be printed), or a structure too deep to convert: bad input, not a crash.
+    const message = err instanceof Error ? err.message : '';
+    const why = /alias count/.test(message)
+      ? 'too many aliases'
+      : /Unresolved alias/.test(message)
+        ? 'an alias (*name) without its anchor; quote values that start with *'
+        : 'it cannot be converted';
+    throw new InputFileError(`${where}: not usable YAML: ${why}`);
+  }
+}
+
 function parseDocs(file: string): Array<{ value: unknown; line: number }> {
   const text = readText(file);
+  if (yamlDepthBound(text, MAX_YAML_DEPTH) > MAX_YAML_DEPTH) {
+    throw new InputFileError(`${displayName(file)}: nested more than ${MAX_YAML_DEPTH} levels deep`);
+  }
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
   if (!Array.isArray(docs)) return [];
@@ -38,12 +132,10 @@ function parseDocs(file: string): Array<{ value: unknown; line: number }> {
     const err = doc.errors[0];
     if (err) {
       const line = lc.linePos(err.pos[0]).line;
-      throw new InputFileError(
-        `${displayName(file)}:${line}: not valid YAML: ${err.message.split('\n')[0] ?? ''}`,
-      );
+      throw new InputFileError(`${displayName(file)}:${line}: not valid YAML: ${yamlProblem(err.message)}`);
     }
-    const start = doc.contents?.range[0] ?? 0;
-    out.push({ value: doc.toJS({ maxAliasCount: 1000 }) as unknown, line: lc.linePos(start).line });
+    const line = lc.linePos(doc.contents?.range[0] ?? 0).line;
+    out.push({ value: toJs(doc, `${displayName(file)}:${line}`), line });
   }
   return out;
 }

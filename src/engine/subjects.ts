@@ -3,7 +3,7 @@ import { decodeReleaseSecretData, RELEASE_SECRET_TYPE, type HelmRelease } from '
 import { buildModel, chartFamily } from './charts/adapters.js';
 import { CHART_DEFAULTS } from './charts/defaults.js';
 import type { ReleaseSubject, SourceRef, Subject } from './types.js';
-import { coalesce, isObject } from './values.js';
+import { coalesce, isObject, mergeValues } from './values.js';
 
 /** An input that cannot be read: corrupt release, bad object. Never a policy violation. */
 export class InputError extends Error {
@@ -26,7 +26,7 @@ export function releaseFromValues(input: ValuesInput): ReleaseSubject | undefine
   const version = input.chartVersion ?? '';
   const family = chartFamily(input.chart, version);
   if (!family) return undefined;
-  const userValues = input.values.reduce((acc, v) => coalesce(acc, v), {});
+  const userValues = input.values.reduce((acc, v) => mergeValues(acc, v), {});
   const values = coalesce(CHART_DEFAULTS[family], userValues);
   return {
     kind: 'release',

@@ -36,6 +36,23 @@ export function coalesce(
   return out;
 }
 
+/**
+ * Merges values files given in order (`helm -f a.yaml -f b.yaml`) as Helm does before it coalesces
+ * them onto the chart defaults: maps merge recursively, anything else replaces, and an explicit null
+ * is kept, so it still deletes the chart default afterwards.
+ */
+export function mergeValues(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObject(value) && isObject(current) ? mergeValues(current, value) : value;
+  }
+  return out;
+}
+
 /** True only for a real boolean true or the string "true" (as `--set x=true` may give). */
 export function isTrue(v: unknown): boolean {
   return v === true || v === 'true';

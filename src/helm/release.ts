@@ -74,12 +74,33 @@ function obj(v: unknown): Record<string, unknown> {
   return isObject(v) ? v : {};
 }
 
+/**
+ * The deepest values accepted. Values are merged recursively (as Helm coalesces them), and a release
+ * nested thousands of levels deep would exhaust the stack there; real values stay below 30.
+ */
+export const MAX_VALUES_DEPTH = 256;
+
+/** True when `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is safe. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, depth] = item;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Checks the shape of a parsed release and keeps only what gloo-guard reads. */
 export function toHelmRelease(parsed: unknown): HelmRelease {
   if (!isObject(parsed)) throw new ReleaseDecodeError('release JSON is not an object');
   const chart = parsed.chart;
   if (!isObject(chart) || !isObject(chart.metadata) || typeof chart.metadata.name !== 'string') {
     throw new ReleaseDecodeError('release has no chart.metadata.name');
+  }
+  if (nestedDeeperThan(chart.values, MAX_VALUES_DEPTH) || nestedDeeperThan(parsed.config, MAX_VALUES_DEPTH)) {
+    throw new ReleaseDecodeError(`release values are nested more than ${MAX_VALUES_DEPTH} levels deep`);
   }
   const md = chart.metadata;
   return {

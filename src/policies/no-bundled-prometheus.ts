@@ -4,6 +4,17 @@ import { violation } from './util.js';
 
 const DEFAULT_URL = 'http://prometheus-server';
 
+/**
+ * The URL as a message may show it: credentials (`user:password@`) and a query or fragment, which
+ * can hold a token, are replaced by `***`.
+ */
+function shownUrl(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const at = url.lastIndexOf('@');
+  const rest = at >= scheme.length ? `***@${url.slice(at + 1)}` : url.slice(scheme.length);
+  return `${scheme}${rest.replace(/[?#].*$/s, (m) => `${m[0] ?? ''}***`)}`;
+}
+
 function hasExplicitPort(url: string): boolean {
   try {
     return new URL(url).port !== '';
@@ -52,11 +63,12 @@ export const noBundledPrometheus: Policy = {
       ];
     }
     if (!hasExplicitPort(url.value)) {
+      const shown = shownUrl(url.value);
       return [
         violation(
-          `the Prometheus URL ${url.value} has no explicit port`,
+          `the Prometheus URL ${shown} has no explicit port`,
           url.path,
-          `add the port to ${url.path}, e.g. ${url.value.replace(/\/$/, '')}:9090`,
+          `add the port to ${url.path}, e.g. ${shown.replace(/\/$/, '')}:9090`,
         ),
       ];
     }

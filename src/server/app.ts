@@ -161,6 +161,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  // Exactly the four paths: not /VALIDATE or /validate/ (express matches both by default).
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   const json = express.json({ limit: BODY_LIMIT, inflate: false, strict: true });
   app.post('/validate', requireJson(d.metrics), json, validate(d));
   app.all('/validate', methodNotAllowed('POST'));
