@@ -1,0 +1,304 @@
+/**
+ * `npm run bench [-- --quick]`: gloo-guard against the limit (a bare Node server) and OPA, each pinned
+ * to core 1 in turn while autocannon drives it from core 0 over HTTPS keep-alive. Writes
+ * bench/results/latest.{json,md,svg} (quick runs: quick.*). Every process started is stopped at the end.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release as kernelRelease, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { BIN_DIR, buildGlooGuard, buildLimitServer, buildOpa, opaVersion, ROOT } from './build.js';
+import { machineBusy, readRss, waitForQuiet } from './memory.js';
+import { parityCases, sameVerdict, type VerdictKey } from './parity.js';
+import { FULL_PLAN, QUICK_PLAN, type Plan, type ServerName } from './plan.js';
+import { installCleanup, pinSelf, runningCount, stop, stopAll } from './processes.js';
+import {
+  evaluateTargets,
+  renderChart,
+  renderMarkdown,
+  summarizeRuns,
+  type Results,
+  type ServerRun,
+} from './report.js';
+import { loadReviews } from './review-cache.js';
+import { GZIP_BOMB_EXPANDS_TO, type ReviewSet } from './reviews.js';
+import { gzipBombs, inFlight, mixed, OTHER_CPU_LIMIT, parity, preflight, sweep } from './scenarios.js';
+import {
+  glooGuardDef,
+  limitDef,
+  opaDef,
+  startServer,
+  writeTls,
+  type ServerDef,
+  type TlsFiles,
+} from './servers.js';
+
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Which gloo-guard was measured: the commit, and whether src/ had uncommitted changes. */
+function sourceState(): string {
+  const git = (args: string[]): string =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = git(['status', '--porcelain', '--', 'src'])
+    .split('\n')
+    .filter((l) => l !== '').length;
+  return `commit ${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${dirty > 0 ? ` with ${dirty} uncommitted files in src/` : ''}`;
+}
+
+function machine(opa: string): Record<string, string | number> {
+  const go = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).stdout.trim();
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    kernel: kernelRelease(),
+    node: process.versions.node,
+    go,
+    opa,
+  };
+}
+
+const METHOD: Record<string, string> = {
+  pinning:
+    'each server alone on core 1 (taskset -c 1); the driver (autocannon + probe + RSS sampler) on core 0',
+  transport: 'HTTPS (TLS 1.3, one RSA-2048 certificate for all servers), HTTP/1.1 keep-alive, 127.0.0.1',
+  load: 'autocannon closed loop: N connections, each sends the next review when the last is answered',
+  latency: 'per response, from autocannon response events (exact percentiles, nearest rank)',
+  memory: 'VmRSS polled every 5-20 ms plus VmHWM after resetting it (echo 5 > /proc/PID/clear_refs)',
+  mixed:
+    'Deployment and Namespace reviews paced at a fixed rate, timed from when each was due, while large releases saturate the server',
+  opa: 'opa run --server with the Rego policies in bench/opa/policy; the default decision data.system.main answers POST / with an AdmissionReview',
+};
+
+interface Ctx {
+  plan: Plan;
+  reviews: ReviewSet;
+  tls: TlsFiles;
+  logDir: string;
+  results: Results;
+  parityVerdicts: Partial<Record<ServerName, VerdictKey[]>>;
+}
+
+/** Waits for other processes to calm down before a server is measured, and notes it when they do not. */
+async function quiet(ctx: Ctx, what: string): Promise<void> {
+  // A quick run only looks; a full run waits (bounded) for other work to finish.
+  const busy = ctx.plan.mode === 'full' ? await waitForQuiet(600, 0.1, say) : await machineBusy(500);
+  if (busy >= 0.1) {
+    const note = `The machine was ${Math.round(busy * 100)}% busy with other processes before ${what} was measured; its numbers are pessimistic.`;
+    ctx.results.notes.push(note);
+    say(`  warning: ${note}`);
+  }
+}
+
+async function measureServer(ctx: Ctx, def: ServerDef): Promise<void> {
+  say(`\n== ${def.label}`);
+  await quiet(ctx, def.label);
+  const s = await startServer(def, ctx.tls, ctx.logDir, ctx.reviews.namespace.body);
+  say(`  started in ${s.startupMs} ms, idle RSS ${s.idleRssMiB.toFixed(1)} MiB`);
+  const run: ServerRun = {
+    name: def.name,
+    label: def.label,
+    color: def.color,
+    command: def.display,
+    startupMs: s.startupMs,
+    idleRssMiB: Math.round(s.idleRssMiB * 10) / 10,
+    lifetimePeakRssMiB: Number.NaN,
+    preflight: {},
+    curves: {},
+  };
+  ctx.results.servers[def.name] = run;
+  try {
+    run.preflight = await preflight(s, ctx.reviews);
+    if (def.name !== 'limit') ctx.parityVerdicts[def.name] = await parity(s, parityCases());
+    for (const review of def.reviews) run.curves[review] = await sweep(s, ctx.reviews, review, ctx.plan);
+    if (ctx.plan.mixed.servers.includes(def.name)) run.mixed = await mixed(s, ctx.reviews, ctx.plan);
+    run.lifetimePeakRssMiB = Math.round((readRss(s.process.pid)?.hwmMiB ?? Number.NaN) * 10) / 10;
+  } finally {
+    await stop(s.process);
+  }
+}
+
+/** The memory tests run on a fresh process, so the bombs' baseline is a server that only saw ordinary traffic. */
+async function measureMemory(ctx: Ctx, def: ServerDef): Promise<void> {
+  say(`\n== memory: ${def.label} (fresh process)`);
+  await quiet(ctx, `memory of ${def.label}`);
+  const s = await startServer(def, ctx.tls, ctx.logDir, ctx.reviews.namespace.body);
+  const entry: NonNullable<Results['memory'][ServerName]> = {};
+  ctx.results.memory[def.name] = entry;
+  try {
+    // The limit decodes without any cap: a bomb would only show that it has none.
+    if (def.name === 'gloo-guard')
+      entry.gzipBomb = await gzipBombs(s, ctx.reviews, ctx.plan, GZIP_BOMB_EXPANDS_TO);
+    entry.inFlight = await inFlight(s, ctx.reviews, ctx.plan);
+  } finally {
+    await stop(s.process);
+  }
+}
+
+function compareParity(ctx: Ctx): void {
+  const cases = parityCases();
+  const gg = ctx.parityVerdicts['gloo-guard'];
+  const opa = ctx.parityVerdicts.opa;
+  if (!gg || !opa) return;
+  ctx.results.parity.cases = cases.length;
+  cases.forEach((c, i) => {
+    const a = gg[i];
+    const b = opa[i];
+    if (a && b && !sameVerdict(a, b))
+      ctx.results.parity.mismatches.push({ case: c.name, glooGuard: a, opa: b });
+  });
+  say(`\nRego parity: ${cases.length} cases, ${ctx.results.parity.mismatches.length} differ`);
+  for (const m of ctx.results.parity.mismatches) say(`  differs: ${m.case}: ${JSON.stringify(m)}`);
+}
+
+function writeResults(results: Results): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const base = results.mode === 'full' ? 'latest' : 'quick';
+  writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  const md = renderMarkdown(results).replace('(latest.svg)', `(${base}.svg)`);
+  writeFileSync(join(RESULTS_DIR, `${base}.md`), md);
+  writeFileSync(join(RESULTS_DIR, `${base}.svg`), renderChart(results));
+  say(`\nwrote ${relative(ROOT, join(RESULTS_DIR, base))}.{json,md,svg}\n`);
+  say(md.split('\n## Targets')[0] ?? '');
+  for (const t of results.targets) {
+    say(`  ${t.pass === null ? 'n/a ' : t.pass ? 'pass' : 'MISS'}  ${t.target}: ${t.measured}`);
+  }
+}
+
+function parse(): { plan: Plan; skipOpa: boolean; reportOnly: boolean } {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'skip-opa': { type: 'boolean', default: false },
+      'report-only': { type: 'boolean', default: false },
+    },
+  });
+  return {
+    plan: values.quick ? QUICK_PLAN : FULL_PLAN,
+    skipOpa: values['skip-opa'] === true,
+    reportOnly: values['report-only'] === true,
+  };
+}
+
+/** Recomputes the summary, targets, table and chart of a recorded run (after a change to the report). */
+function reportOnly(plan: Plan): number {
+  const file = join(RESULTS_DIR, `${plan.mode === 'full' ? 'latest' : 'quick'}.json`);
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  r.summary = summarizeRuns(r.servers, r.plan.saturationConnections);
+  r.targets = evaluateTargets(r);
+  writeResults(r);
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const { plan, skipOpa, reportOnly: onlyReport } = parse();
+  if (onlyReport) return reportOnly(plan);
+  installCleanup();
+  if (cpus().length < 2) throw new Error('the benchmark needs 2 cores: one for the server, one for the load');
+  if (!pinSelf()) say('warning: could not pin the driver to core 0 (taskset missing?)');
+  say(`gloo-guard bench (${plan.mode}); servers on core 1, load on core 0`);
+  const opaBuild = skipOpa ? undefined : await buildOpa();
+  const gg = buildGlooGuard();
+  const limit = buildLimitServer();
+  const reviews = loadReviews();
+  const work = mkdtempSync(join(tmpdir(), 'gloo-guard-bench-'));
+  const opaVer = opaBuild ? opaVersion(opaBuild.path) : 'skipped';
+  const ctx: Ctx = {
+    plan,
+    reviews,
+    tls: writeTls(work),
+    logDir: work,
+    parityVerdicts: {},
+    results: {
+      schema: 1,
+      mode: plan.mode,
+      generatedAt: new Date().toISOString(),
+      durationSec: 0,
+      machine: machine(opaVer),
+      method: {
+        ...METHOD,
+        glooGuardSource: sourceState(),
+        opaBuild: opaBuild
+          ? `${opaBuild.cached ? 'cached' : `built in ${opaBuild.buildSeconds} s`}: ${relative(ROOT, opaBuild.path)}`
+          : 'skipped',
+      },
+      plan,
+      reviews: Object.fromEntries(
+        Object.entries(reviews).map(([k, v]) => [
+          k,
+          { bodyBytes: v.body.length, secretBytes: v.secretBytes, releaseJsonBytes: v.releaseJsonBytes },
+        ]),
+      ),
+      servers: {},
+      parity: { cases: 0, mismatches: [] },
+      memory: {},
+      summary: [],
+      targets: [],
+      notes: [],
+    },
+  };
+  try {
+    const defs = [
+      limitDef(limit.path),
+      glooGuardDef(gg.path),
+      ...(opaBuild ? [opaDef(opaBuild.path, join(ROOT, 'bench', 'opa', 'policy'))] : []),
+    ];
+    for (const def of defs) await measureServer(ctx, def);
+    for (const def of defs.filter((d) => plan.memory.servers.includes(d.name))) await measureMemory(ctx, def);
+    compareParity(ctx);
+  } catch (err: unknown) {
+    say(`server logs kept in ${work}`);
+    throw err;
+  } finally {
+    await stopAll();
+    // The serving key never outlives the run; logs stay only when it failed.
+    rmSync(ctx.tls.keyFile, { force: true });
+  }
+  const r = ctx.results;
+  r.summary = summarizeRuns(r.servers, plan.saturationConnections);
+  r.targets = evaluateTargets(r);
+  r.durationSec = Math.round((Date.now() - started) / 1000);
+  const driverBound = r.summary.filter((x) => x.serverCoreBusy < 0.9 && x.driverCoreBusy > 0.95);
+  if (driverBound.length > 0) {
+    r.notes.push(
+      `Driver-bound points (server core < 90% busy while the driver core was > 95% busy): ${driverBound.map((x) => `${x.server}/${x.review}`).join(', ')}; their throughput is a lower bound.`,
+    );
+  }
+  const noisy = Object.values(r.servers).flatMap((s) =>
+    Object.entries(s.curves).flatMap(([review, points]) =>
+      (points ?? [])
+        .filter((p) => p.otherCpu > OTHER_CPU_LIMIT)
+        .map((p) => `${s.name}/${review}/c=${p.connections}`),
+    ),
+  );
+  if (noisy.length > 0) {
+    r.notes.push(
+      `Other processes took more than ${OTHER_CPU_LIMIT} of a core during ${noisy.length} points even after retries (${noisy.slice(0, 8).join(', ')}${noisy.length > 8 ? ', …' : ''}): those points are pessimistic.`,
+    );
+  }
+  writeResults(r);
+  rmSync(work, { recursive: true, force: true });
+  say(
+    `done in ${r.durationSec} s; ${runningCount()} processes left running; logs and binaries in ${relative(ROOT, BIN_DIR)}`,
+  );
+  return r.parity.mismatches.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    void stopAll().finally(() => {
+      process.exitCode = 1;
+    });
+  },
+);
