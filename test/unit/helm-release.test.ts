@@ -74,4 +74,12 @@ describe('Helm release Secrets', () => {
     );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 << 20);
   });
+
+  it('when the gzip trailer honestly declares more than the limit, then it is refused without inflating', () => {
+    const bomb = wrap(gzipSync(Buffer.alloc(64 << 20)));
+    const before = process.memoryUsage().arrayBuffers;
+    expect(decodeError(bomb, 32 << 20)).toMatch(/^release expands past the limit of 33554432 bytes/);
+    // Inflating up to the limit would have allocated 32 MiB or more.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
+  });
 });
