@@ -3,19 +3,17 @@
  * POST /validate, GET /healthz, GET /readyz, GET /metrics; anything else is 404 or 405, and every
  * error is a one-line metav1.Status, never a stack trace.
  */
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.js';
 import type { EvaluateOptions } from '../engine/evaluate.js';
-import {
-  admissionResponse,
-  failureStatus,
-  MalformedReviewError,
-  parseAdmissionReview,
-  type AdmissionRequest,
-} from './admission.js';
+import { admissionResponse, failureStatus } from './admission.js';
+import { checkBodyHeaders, declaredLength, HttpProblem, readBody } from './body.js';
 import { errorForLog, logDecision, silentLogger, type Logger } from './log.js';
 import { createMetrics, recordReview, type Metrics } from './metrics.js';
-import { reviewRequest } from './review.js';
+import { Offload, OffloadError, OFFLOAD_MIN_BYTES } from './offload.js';
+import { prepareBody, type BodyOutcome } from './prepare.js';
+import { finishReview } from './review.js';
 
 /** Whether the server should receive reviews, and if not, why. */
 export interface Readiness {
@@ -32,79 +30,102 @@ export interface AppDeps {
   readiness?: () => Readiness;
   /** Extra engine inputs, e.g. a cluster view once caches are synced. */
   evaluateOptions?: () => EvaluateOptions;
+  /** Where large bodies are read; one is made (and its worker started on first use) when absent. */
+  offload?: Offload;
 }
-
-/**
- * Fits the largest legal object: a CREATE of a 1 MiB Secret arrives as about 1.4 MB and an UPDATE,
- * which carries oldObject too, as about twice that.
- */
-export const BODY_LIMIT = '6mb';
-
-const HTTP_ERRORS: Readonly<Record<string, { code: number; reason: string; message: string }>> = {
-  'entity.parse.failed': { code: 400, reason: 'BadRequest', message: 'the body is not valid JSON' },
-  'entity.too.large': {
-    code: 413,
-    reason: 'RequestEntityTooLarge',
-    message: `the body is larger than ${BODY_LIMIT}`,
-  },
-  'encoding.unsupported': {
-    code: 415,
-    reason: 'UnsupportedMediaType',
-    message: 'Content-Encoding is not supported; send the body uncompressed',
-  },
-  'charset.unsupported': {
-    code: 415,
-    reason: 'UnsupportedMediaType',
-    message: 'the body must be UTF-8 JSON',
-  },
-  'request.aborted': { code: 400, reason: 'BadRequest', message: 'the request was aborted' },
-  'request.size.invalid': {
-    code: 400,
-    reason: 'BadRequest',
-    message: 'the body does not match its Content-Length',
-  },
-};
 
 function sendStatus(res: express.Response, code: number, reason: string, message: string): void {
   res.status(code).json(failureStatus(code, reason, message));
 }
 
-function hasBody(req: express.Request): boolean {
-  const length = req.headers['content-length'];
-  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+/** Writes a JSON answer in one piece: headers and body leave in one TLS record when they fit. */
+function sendJson(res: ServerResponse, code: number, body: unknown, close = false): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(text);
 }
 
-function requireJson(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
-    const problem = !hasBody(req)
-      ? 'the request has no body; send an AdmissionReview'
-      : req.is('application/json') !== 'application/json'
-        ? 'Content-Type must be application/json'
-        : undefined;
-    if (problem === undefined) return next();
-    metrics.invalidReviews.inc();
-    sendStatus(res, 400, 'BadRequest', problem);
-  };
+function remoteOf(req: IncomingMessage): string | undefined {
+  return req.socket.remoteAddress;
 }
 
-function validate(deps: Required<AppDeps>): RequestHandler {
-  return (req, res) => {
+/** A refused body: counted, logged with our own fixed text only (never the body), answered as a Status. */
+function refuseBody(d: Required<AppDeps>, req: IncomingMessage, res: ServerResponse, p: HttpProblem): void {
+  d.metrics.invalidReviews.inc();
+  d.logger.warn({ reason: p.message, remote: remoteOf(req) }, 'unusable request body');
+  // A body left unread (too large, refused from its headers) must not be taken for the next request.
+  sendJson(res, p.code, failureStatus(p.code, p.reason, p.message), !req.complete);
+}
+
+function malformed(d: Required<AppDeps>, req: IncomingMessage, res: ServerResponse, reason: string): void {
+  d.metrics.invalidReviews.inc();
+  d.logger.warn({ reason, remote: remoteOf(req) }, 'malformed admission review');
+  sendJson(res, 400, failureStatus(400, 'BadRequest', reason));
+}
+
+/** Reads the body and prepares the review: large bodies in the worker, a few at a time. */
+async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promise<BodyOutcome> {
+  const length = declaredLength(req);
+  if (length !== undefined && length <= OFFLOAD_MIN_BYTES)
+    return prepareBody(await readBody(req), d.config());
+  const done = await d.offload.admit();
+  try {
+    const body = await readBody(req);
+    if (body.length <= OFFLOAD_MIN_BYTES || !d.offload.usesWorker) return prepareBody(body, d.config());
+    const outcome = await d.offload.prepare(body, d.config()).catch((err: unknown) => {
+      d.metrics.offloaded.inc({ result: 'failed' });
+      throw err;
+    });
+    d.metrics.offloaded.inc({ result: 'done' });
+    return outcome;
+  } finally {
+    done();
+  }
+}
+
+function answer(d: Required<AppDeps>, res: ServerResponse, outcome: BodyOutcome, start: bigint): void {
+  if (outcome.type !== 'prepared') throw new OffloadError(`the worker failed (${outcome.type})`);
+  const { request, prepared } = outcome;
+  const decision = finishReview(prepared, d.config(), d.evaluateOptions());
+  sendJson(res, 200, admissionResponse(request.uid, decision));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  recordReview(d.metrics, request, decision, seconds);
+  logDecision(d.logger, request, decision, seconds * 1000);
+}
+
+function internalError(d: Required<AppDeps>, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  d.logger.error({ err: errorForLog(err), path: '/validate' }, 'internal error');
+  if (res.headersSent) return;
+  sendJson(
+    res,
+    500,
+    failureStatus(500, 'InternalError', 'internal error; see the gloo-guard logs'),
+    !req.complete,
+  );
+}
+
+/**
+ * POST /validate on Node's own request and response: the hot path has no framework on it. The body
+ * is checked from its headers, read, parsed and prepared, then judged by the one engine.
+ */
+function validate(d: Required<AppDeps>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
     const start = process.hrtime.bigint();
-    let request: AdmissionRequest;
     try {
-      request = parseAdmissionReview(req.body);
+      checkBodyHeaders(req);
+      const outcome = await readAndPrepare(d, req);
+      if (outcome.type === 'malformed') malformed(d, req, res, outcome.reason);
+      else if (outcome.type === 'problem')
+        refuseBody(d, req, res, new HttpProblem(outcome.code, outcome.reason, outcome.message));
+      else answer(d, res, outcome, start);
     } catch (err: unknown) {
-      if (!(err instanceof MalformedReviewError)) throw err;
-      deps.metrics.invalidReviews.inc();
-      deps.logger.warn({ reason: err.message, remote: req.ip }, 'malformed admission review');
-      sendStatus(res, 400, 'BadRequest', err.message);
-      return;
+      if (err instanceof HttpProblem) refuseBody(d, req, res, err);
+      else internalError(d, req, res, err);
     }
-    const decision = reviewRequest(request, deps.config(), deps.evaluateOptions());
-    res.status(200).json(admissionResponse(request.uid, decision));
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    recordReview(deps.metrics, request, decision, seconds);
-    logDecision(deps.logger, request, decision, seconds * 1000);
   };
 }
 
@@ -131,31 +152,29 @@ function metricsRoute(metrics: Metrics): RequestHandler {
   };
 }
 
-function errorHandler(logger: Logger, metrics: Metrics): ErrorRequestHandler {
+function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const type = typeof err === 'object' && err !== null && 'type' in err ? String(err.type) : '';
-    const known = HTTP_ERRORS[type];
-    if (known) {
-      metrics.invalidReviews.inc();
-      // Only our fixed text is logged: body-parser's own message can quote the body.
-      logger.warn({ reason: known.message, remote: req.ip }, 'unusable request body');
-      sendStatus(res, known.code, known.reason, known.message);
-      return;
-    }
     logger.error({ err: errorForLog(err), path: req.path }, 'internal error');
     if (res.headersSent) return;
     sendStatus(res, 500, 'InternalError', 'internal error; see the gloo-guard logs');
   };
 }
 
-/** Builds the webhook's express app, ready for `https.createServer(..., app)` or supertest. */
-export function createApp(deps: AppDeps): Express {
+/** The path of a request URL, without the query the API server adds (`/validate?timeout=10s`). */
+function pathOf(url: string | undefined): string {
+  const q = (url ?? '').indexOf('?');
+  return q < 0 ? (url ?? '') : (url ?? '').slice(0, q);
+}
+
+/** Builds the webhook's request handler, ready for `https.createServer(..., app)` or supertest. */
+export function createApp(deps: AppDeps): RequestListener {
   const d: Required<AppDeps> = {
     config: deps.config,
     logger: deps.logger ?? silentLogger(),
     metrics: deps.metrics ?? createMetrics(),
     readiness: deps.readiness ?? (() => ({ ready: true, reasons: [] })),
     evaluateOptions: deps.evaluateOptions ?? (() => ({})),
+    offload: deps.offload ?? new Offload(),
   };
   const app = express();
   app.disable('x-powered-by');
@@ -164,8 +183,6 @@ export function createApp(deps: AppDeps): Express {
   // Exactly the four paths: not /VALIDATE or /validate/ (express matches both by default).
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
-  const json = express.json({ limit: BODY_LIMIT, inflate: false, strict: true });
-  app.post('/validate', requireJson(d.metrics), json, validate(d));
   app.all('/validate', methodNotAllowed('POST'));
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -178,6 +195,10 @@ export function createApp(deps: AppDeps): Express {
   app.use((_req, res) => {
     sendStatus(res, 404, 'NotFound', 'not found; the webhook serves POST /validate');
   });
-  app.use(errorHandler(d.logger, d.metrics));
-  return app;
+  app.use(errorHandler(d.logger));
+  const review = validate(d);
+  return (req, res) => {
+    if (req.method === 'POST' && pathOf(req.url) === '/validate') void review(req, res);
+    else app(req, res);
+  };
 }

@@ -3,10 +3,9 @@
  * cluster-aware policies, a periodic audit of what already runs, and self-managed certificates.
  */
 import type { Config } from '../config/types.js';
-import type { EvaluateOptions } from '../engine/evaluate.js';
 import { auditCluster } from '../audit/audit.js';
 import { buildPolicyReports } from '../audit/policy-report.js';
-import { startSelfManagedCerts, type SelfManagedCerts } from '../certs/self-managed.js';
+import { startSelfManagedCerts } from '../certs/self-managed.js';
 import { loadKubeConfig } from '../k8s/client.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
 import { LiveCluster } from '../k8s/live-cluster.js';
@@ -14,36 +13,9 @@ import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-report
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
 import type { Logger } from './log.js';
 import { recordAudit, type Metrics } from './metrics.js';
+import type { ClusterFeatures, ClusterOptions } from './cluster-options.js';
 
-/** Which cluster features to run. */
-export interface ClusterOptions {
-  clusterView: boolean;
-  /** Milliseconds between audits; 0 runs none. */
-  auditIntervalMs: number;
-  policyReports: boolean;
-  selfManaged?: {
-    namespace: string;
-    secretName: string;
-    webhookConfigName: string;
-    serviceName: string;
-    extraDnsNames: string[];
-    checkIntervalMs: number;
-  };
-}
-
-/** The running features. */
-export interface ClusterFeatures {
-  evaluateOptions(): EvaluateOptions;
-  /** Reasons the webhook is not ready (caches not synced at start-up). */
-  notReady(): string[];
-  certs?: SelfManagedCerts;
-  stop(): void;
-}
-
-/** True when any feature needs the API. */
-export function needsCluster(o: ClusterOptions): boolean {
-  return o.clusterView || o.auditIntervalMs > 0 || o.selfManaged !== undefined;
-}
+export type { ClusterFeatures, ClusterOptions } from './cluster-options.js';
 
 function startAudit(
   rest: KubeRest,

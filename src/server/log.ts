@@ -22,7 +22,9 @@ export function createLogger(dest?: DestinationStream, level = 'info'): Logger {
       censor: '[redacted]',
     },
   };
-  return dest === undefined ? pino(options) : pino(options, dest);
+  // Stdout is written asynchronously (a line leaves at once, but the event loop does not wait for
+  // the write); pino flushes what is pending when the process exits.
+  return pino(options, dest ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** A silent logger, for tests and callers that do not log. */

@@ -25,7 +25,8 @@ import {
   type TlsMaterial,
 } from './tls.js';
 import { watchFiles, type FileWatch } from './watch.js';
-import { needsCluster, startCluster, type ClusterFeatures, type ClusterOptions } from './cluster.js';
+import { needsCluster, type ClusterFeatures, type ClusterOptions } from './cluster-options.js';
+import { Offload } from './offload.js';
 import { KubeApiError } from '../k8s/rest.js';
 
 const HELP = `usage: gloo-guard serve [--config FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert FILE --tls-key FILE]
@@ -362,8 +363,11 @@ async function serve(opts: ServeOptions): Promise<number> {
   };
   const metrics = createMetrics();
   collectDefaultMetrics({ register: metrics.registry });
-  if (needsCluster(opts.cluster))
+  if (needsCluster(opts.cluster)) {
+    const { startCluster } = await import('./cluster.js');
     state.cluster = await startCluster(opts.cluster, () => state.config, logger, metrics);
+  }
+  const offload = new Offload();
   const tls = initialTls(opts, logger, state.cluster);
   const app = createApp({
     config: () => state.config,
@@ -371,6 +375,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     metrics,
     readiness: () => readiness(state),
     evaluateOptions: () => state.cluster?.evaluateOptions() ?? {},
+    offload,
   });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
   const server = createServer(
@@ -403,6 +408,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     );
     removeCaBundle(tls.caPath);
     state.cluster?.stop();
+    await offload.close();
     return 1;
   }
   logger.info(
@@ -411,6 +417,8 @@ async function serve(opts: ServeOptions): Promise<number> {
   );
   const code = await serveUntilSignal(server, state, logger, inFlight, watches);
   state.cluster?.stop();
+  await offload.close();
+  logger.flush();
   // The generated CA's key died with the server, so its bundle can trust nothing any more.
   removeCaBundle(tls.caPath);
   return code;

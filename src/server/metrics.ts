@@ -13,6 +13,7 @@ export interface Metrics {
   inputErrors: Counter<'kind'>;
   policyErrors: Counter<'policy'>;
   invalidReviews: Counter;
+  offloaded: Counter<'result'>;
   certificateExpiry: Gauge;
   configReloads: Counter<'result'>;
   auditRuns: Counter<'result'>;
@@ -41,7 +42,7 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     }),
     duration: new Histogram({
       name: 'gloo_guard_admission_duration_seconds',
-      help: 'Time to answer an admission review, body parsing excluded.',
+      help: 'Time to answer an admission review, from its arrival: reading, decoding a release, judging.',
       labelNames: ['kind'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
@@ -67,6 +68,12 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     invalidReviews: new Counter({
       name: 'gloo_guard_invalid_reviews_total',
       help: 'Requests to /validate answered with an HTTP error (not an AdmissionReview, body too large).',
+      registers,
+    }),
+    offloaded: new Counter({
+      name: 'gloo_guard_offloaded_reviews_total',
+      help: 'Review bodies over 64 KiB read in the worker thread, by result (done, or failed: the worker stopped and the review got HTTP 500).',
+      labelNames: ['result'],
       registers,
     }),
     certificateExpiry: new Gauge({

@@ -122,15 +122,34 @@ export function decide(result: EvaluationResult, config: Config): Decision {
   };
 }
 
-/** Judges one AdmissionRequest: the object is decoded at most once, and DELETE and release UPDATEs never are. */
-export function reviewRequest(req: AdmissionRequest, config: Config, opts: EvaluateOptions = {}): Decision {
+/**
+ * A request read as far as it can be without the engine: either already decided (not judged, an
+ * input error, a release record) or the subject to judge. Plain data, so the costly part (decoding
+ * a release) can run on another thread while the engine runs where the cluster view lives.
+ */
+export type PreparedReview = { decision: Decision } | { subject: Subject };
+
+/** Decides what can be decided without the engine, and reads the subject; the object is decoded at most once. */
+export function prepareReview(req: AdmissionRequest, config: Config): PreparedReview {
   const skip = notJudged(req);
-  if (skip !== undefined) return allow(skip);
+  if (skip !== undefined) return { decision: allow(skip) };
   const subject = readSubject(req, config);
-  if (subject === undefined) return allow(`${req.kind.kind} is not a kind or chart gloo-guard judges`);
-  if ('problem' in subject) return onInputError(req, config, subject.problem);
+  if (subject === undefined)
+    return { decision: allow(`${req.kind.kind} is not a kind or chart gloo-guard judges`) };
+  if ('problem' in subject) return { decision: onInputError(req, config, subject.problem) };
   if (subject.kind === 'release' && RECORD_STATUSES.has(subject.release.status ?? '')) {
-    return allow(`a release record with status ${subject.release.status ?? ''} is not judged`);
+    return { decision: allow(`a release record with status ${subject.release.status ?? ''} is not judged`) };
   }
-  return decide(evaluate(subject, config, opts), config);
+  return { subject };
+}
+
+/** Runs the one engine on a prepared subject. */
+export function finishReview(prepared: PreparedReview, config: Config, opts: EvaluateOptions = {}): Decision {
+  if ('decision' in prepared) return prepared.decision;
+  return decide(evaluate(prepared.subject, config, opts), config);
+}
+
+/** Judges one AdmissionRequest: DELETE and release UPDATEs are never decoded. */
+export function reviewRequest(req: AdmissionRequest, config: Config, opts: EvaluateOptions = {}): Decision {
+  return finishReview(prepareReview(req, config), config, opts);
 }

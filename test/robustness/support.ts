@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { expect } from 'vitest';
 import { MalformedReviewError, parseAdmissionReview } from '../../src/server/admission.js';
 import { generateServingBundle } from '../../src/certs/generate.js';
@@ -185,7 +185,7 @@ export interface AppServer {
 }
 
 /** Serves `app` over HTTPS on a free loopback port, with the serve process's TLS settings. */
-export async function serveApp(app: Express): Promise<AppServer> {
+export async function serveApp(app: RequestListener): Promise<AppServer> {
   const bundle = generateServingBundle({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], days: 2 });
   const server = createServer(tlsOptions({ cert: bundle.serving.certPem, key: bundle.serving.keyPem }), app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,12 +1,21 @@
 // There is no Docker engine here: the Dockerfile is checked statically, and what its runtime stage
 // would hold (production dependencies plus the build output) is assembled in a temp directory and run.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { POLICIES } from '../../src/policies/index.js';
+import {
+  gzipBombSecret,
+  namespaceObject,
+  objectReview,
+  PRODUCTION_VALUES,
+  releaseReview,
+} from '../fixtures/admission/reviews.js';
+import { reviewResponse, send, until, validate, type Target } from '../robustness/support.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -187,4 +196,52 @@ describe('the runtime stage, assembled without Docker', () => {
     const help = spawnSync(process.execPath, ['dist/cli/main.js', '--help'], { cwd: dir, encoding: 'utf8' });
     expect(help.status).toBe(0);
   });
+
+  it('when the assembled server gets large reviews, then its worker thread reads them while small ones keep being answered', async () => {
+    const child = spawn(
+      process.execPath,
+      ['dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1'],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const lines = (): Array<Record<string, unknown>> =>
+        out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const listening = await until('the listening line', () =>
+        lines().find((l) => String(l.msg).startsWith('gloo-guard serving')),
+      );
+      const caBundle = String(lines().find((l) => l.caBundle !== undefined)?.caBundle);
+      const t: Target = { port: Number(listening.port), ca: readFileSync(caBundle, 'utf8') };
+      // Incompressible values: a release Secret of about 600 KiB, insecure, so it must be denied.
+      const blob = randomBytes(450 * 1024).toString('base64');
+      const large = releaseReview({ values: { ...PRODUCTION_VALUES, insecure: true, blob } });
+      const bomb = objectReview(await gzipBombSecret(256 * 1024 * 1024));
+      const small = objectReview(namespaceObject('gloo-mesh'));
+      const answers = await Promise.all([
+        ...Array.from({ length: 6 }, () => validate(t, large)),
+        validate(t, bomb),
+        ...Array.from({ length: 20 }, () => validate(t, small)),
+      ]);
+      const responses = answers.map((a) => reviewResponse(a));
+      for (const r of responses.slice(0, 6)) {
+        expect(r.allowed).toBe(false);
+        expect(r.status?.message).toContain('[no-insecure-relay]');
+      }
+      expect(responses[6]?.status?.message).toContain('release expands past the limit of 67108864 bytes');
+      for (const r of responses.slice(7)) expect(r.allowed).toBe(true);
+      const metrics = (await send(t, 'GET', '/metrics')).text;
+      expect(metrics).toMatch(/^gloo_guard_offloaded_reviews_total\{result="done"\} 7$/m);
+      expect(metrics).not.toMatch(/gloo_guard_offloaded_reviews_total\{result="failed"\} [1-9]/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+  }, 60_000);
 });

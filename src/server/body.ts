@@ -1,0 +1,102 @@
+/**
+ * Reads a JSON request body with Node's own streams: a byte limit, no inflation, UTF-8 only. Every
+ * failure is an HttpProblem with a fixed one-line message that never quotes the body.
+ */
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * Fits the largest legal object: a CREATE of a 1 MiB Secret arrives as about 1.4 MB and an UPDATE,
+ * which carries oldObject too, as about twice that.
+ */
+export const BODY_LIMIT_BYTES = 6 * 1024 * 1024;
+/** The limit as messages name it. */
+export const BODY_LIMIT = '6mb';
+
+/** An HTTP answer other than 200, as a metav1.Status gives it. */
+export class HttpProblem extends Error {
+  override name = 'HttpProblem';
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const NOT_JSON = new HttpProblem(400, 'BadRequest', 'the body is not valid JSON');
+const TOO_LARGE = new HttpProblem(413, 'RequestEntityTooLarge', `the body is larger than ${BODY_LIMIT}`);
+const ENCODED = new HttpProblem(
+  415,
+  'UnsupportedMediaType',
+  'Content-Encoding is not supported; send the body uncompressed',
+);
+const NOT_UTF8 = new HttpProblem(415, 'UnsupportedMediaType', 'the body must be UTF-8 JSON');
+const NO_BODY = new HttpProblem(400, 'BadRequest', 'the request has no body; send an AdmissionReview');
+const NOT_JSON_TYPE = new HttpProblem(400, 'BadRequest', 'Content-Type must be application/json');
+const ABORTED = new HttpProblem(400, 'BadRequest', 'the request was aborted');
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The declared body length, or undefined when the body is chunked. */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const length = req.headers['content-length'];
+  return length === undefined ? undefined : Number(length);
+}
+
+/** Checks the headers before anything is read: a body, JSON, UTF-8, not compressed, not too large. */
+export function checkBodyHeaders(req: IncomingMessage): void {
+  if (!hasBody(req)) throw NO_BODY;
+  const [type = '', ...params] = (req.headers['content-type'] ?? '').split(';').map((p) => p.trim());
+  if (type.toLowerCase() !== 'application/json') throw NOT_JSON_TYPE;
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') throw ENCODED;
+  const charset = params.find((p) => /^charset=/i.test(p))?.slice('charset='.length);
+  if (charset !== undefined && !/^"?utf-8"?$/i.test(charset)) throw NOT_UTF8;
+  if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES) throw TOO_LARGE;
+}
+
+/** Reads the whole body, refusing it once it passes the limit. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > BODY_LIMIT_BYTES) {
+        cleanup();
+        chunks.length = 0;
+        reject(TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onAbort = (): void => {
+      cleanup();
+      reject(ABORTED);
+    };
+    const cleanup = (): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('aborted', onAbort);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort);
+  });
+}
+
+/** Parses a body as JSON the way a strict JSON body parser does: an object or array, nothing else. */
+export function parseJsonBody(body: Buffer): unknown {
+  let i = 0;
+  while (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09) i++;
+  if (body[i] !== 0x7b && body[i] !== 0x5b) throw NOT_JSON;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw NOT_JSON;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * What `serve` asks of the cluster, without loading any cluster code: the Kubernetes client is
+ * imported only when a feature needs it, so a webhook without cluster features starts lighter.
+ */
+import type { EvaluateOptions } from '../engine/evaluate.js';
+import type { SelfManagedCerts } from '../certs/self-managed.js';
+
+/** Which cluster features to run. */
+export interface ClusterOptions {
+  clusterView: boolean;
+  /** Milliseconds between audits; 0 runs none. */
+  auditIntervalMs: number;
+  policyReports: boolean;
+  selfManaged?: {
+    namespace: string;
+    secretName: string;
+    webhookConfigName: string;
+    serviceName: string;
+    extraDnsNames: string[];
+    checkIntervalMs: number;
+  };
+}
+
+/** The running features. */
+export interface ClusterFeatures {
+  evaluateOptions(): EvaluateOptions;
+  /** Reasons the webhook is not ready (caches not synced at start-up). */
+  notReady(): string[];
+  certs?: SelfManagedCerts;
+  stop(): void;
+}
+
+/** True when any feature needs the API. */
+export function needsCluster(o: ClusterOptions): boolean {
+  return o.clusterView || o.auditIntervalMs > 0 || o.selfManaged !== undefined;
+}

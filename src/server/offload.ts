@@ -1,0 +1,149 @@
+/**
+ * Large request bodies (a Helm release Secret is up to 1 MiB, 1.3 MB on the wire) are read off the
+ * event loop, in one worker thread, so small reviews never wait behind a release being decoded; and
+ * only a few are held at once, so memory stays bounded whatever the concurrency: the rest wait
+ * unread, held back by TCP.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/types.js';
+import { prepareBody, type BodyOutcome } from './prepare.js';
+
+/** Bodies larger than this go to the worker; Namespaces and Deployments stay far below it. */
+export const OFFLOAD_MIN_BYTES = 64 * 1024;
+/** Large bodies read or queued at once; a release decodes in tens of milliseconds. */
+export const MAX_LARGE_BODIES = 4;
+
+/**
+ * The worker's heap. A hostile body that would need more makes the worker, not the server, run out
+ * of memory; the review gets an error answer and the next one starts a new worker.
+ */
+const WORKER_HEAP_MB = 256;
+
+/** A job for the worker: the body's bytes (moved, not copied) and the config in force. */
+export interface OffloadJob {
+  id: number;
+  body: Uint8Array;
+  config: Config;
+}
+
+/** The worker stopped (it crashed, or ran out of memory) while holding a job. */
+export class OffloadError extends Error {
+  override name = 'OffloadError';
+}
+
+interface Pending {
+  resolve: (o: BodyOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The compiled worker next to this module. Run from TypeScript sources (tsx, vitest) there is none,
+ * and bodies are prepared on the event loop by the same function.
+ */
+function workerFile(): URL | undefined {
+  return import.meta.url.endsWith('.js') ? new URL('./offload-worker.js', import.meta.url) : undefined;
+}
+
+/** Admits at most `limit` holders at once; the others wait in order. */
+class Gate {
+  private held = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        this.held += 1;
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          this.held -= 1;
+          this.waiting.shift()?.();
+        });
+      };
+      if (this.held < this.limit) grant();
+      else this.waiting.push(grant);
+    });
+  }
+}
+
+/** One worker thread, started on first use and again after it stops, with a gate for large bodies. */
+export class Offload {
+  private worker: Promise<Worker> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private readonly gate: Gate;
+
+  constructor(
+    maxLargeBodies = MAX_LARGE_BODIES,
+    private readonly file: URL | undefined = workerFile(),
+  ) {
+    this.gate = new Gate(maxLargeBodies);
+  }
+
+  /** Whether large bodies are prepared in a worker thread (false when run from TypeScript sources). */
+  get usesWorker(): boolean {
+    return this.file !== undefined;
+  }
+
+  /** Waits for a turn to read a large body; call the function returned once its answer is sent. */
+  admit(): Promise<() => void> {
+    return this.gate.acquire();
+  }
+
+  /** Reads and prepares a review body in the worker. */
+  async prepare(body: Buffer, config: Config): Promise<BodyOutcome> {
+    if (this.file === undefined) return prepareBody(body, config);
+    const worker = await this.ready(this.file);
+    const id = this.nextId++;
+    // Move the bytes when the Buffer owns its memory; a pooled slice is copied.
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const bytes = own ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const job: OffloadJob = { id, body: bytes, config };
+      worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops the worker; jobs still held fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await (await worker).terminate();
+  }
+
+  private ready(file: URL): Promise<Worker> {
+    if (this.closed) return Promise.reject(new OffloadError('the server is shutting down'));
+    this.worker ??= this.start(file);
+    return this.worker;
+  }
+
+  private start(file: URL): Promise<Worker> {
+    const worker = new Worker(file, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    worker.unref();
+    const started = new Promise<Worker>((resolve, reject) => {
+      worker.once('message', () => resolve(worker));
+      worker.once('error', reject);
+    });
+    worker.on('message', (m: { id: number; outcome: BodyOutcome } | 'ready') => {
+      if (m === 'ready') return;
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      p?.resolve(m.outcome);
+    });
+    worker.on('error', (err) => this.stopped(`it failed (${err.name})`));
+    worker.on('exit', (code) => this.stopped(`it exited with code ${code}`));
+    return started;
+  }
+
+  private stopped(why: string): void {
+    this.worker = undefined;
+    const jobs = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of jobs) p.reject(new OffloadError(`the worker reading large reviews stopped: ${why}`));
+  }
+}
