@@ -12,7 +12,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { defaultConfig, type Config } from '../config/types.js';
 import { createApp } from './app.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, LOG_LEVELS, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import {
   certificateFingerprint,
@@ -43,6 +43,8 @@ options:
   --host ADDR      address to listen on (default 0.0.0.0)
   --tls-cert FILE  serving certificate (PEM), reloaded when it changes; needs --tls-key
   --tls-key FILE   the certificate's private key (PEM)
+  --log-level LEVEL  debug, info (default), warn or error; at info, reviews allowed with nothing to
+                   report are not logged, at debug every decision is
 
 cluster features (credentials: in-cluster service account, or KUBECONFIG):
   --cluster-view            watch namespaces, Deployments and the Gloo Mesh namespaces' Secret names, so
@@ -69,7 +71,18 @@ interface ServeOptions {
   port: number;
   host: string;
   tls?: { certFile: string; keyFile: string };
+  logLevel: LogLevel;
   cluster: ClusterOptions;
+}
+
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+function parseLogLevel(text: string | undefined): LogLevel {
+  if (text === undefined) return 'info';
+  const level = LOG_LEVELS.find((l) => l === text);
+  if (level === undefined)
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${text}"`);
+  return level;
 }
 
 class UsageError extends Error {
@@ -148,6 +161,7 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
         host: { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'log-level': { type: 'string' },
         'cluster-view': { type: 'boolean' },
         'audit-interval': { type: 'string' },
         'policy-reports': { type: 'boolean' },
@@ -176,6 +190,7 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
     port: parsePort(values.port),
     host: values.host ?? '0.0.0.0',
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
+    logLevel: parseLogLevel(values['log-level']),
     cluster: clusterOptions(values),
   };
 }
@@ -355,7 +370,7 @@ function startupFailure(err: unknown): number {
 }
 
 async function serve(opts: ServeOptions): Promise<number> {
-  const logger = createLogger();
+  const logger = createLogger(undefined, opts.logLevel);
   const state: State = {
     config: opts.configFile !== undefined ? loadConfig(opts.configFile) : defaultConfig(),
     certificateLoaded: false,

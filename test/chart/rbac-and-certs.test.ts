@@ -84,6 +84,8 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
         '/etc/gloo-guard/config/config.yaml',
         '--port',
         '8443',
+        '--log-level',
+        'info',
         '--self-managed-certs',
         '--tls-secret',
         `${FULLNAME}-tls`,
@@ -151,7 +153,7 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
         mountPath: '/etc/gloo-guard/tls',
         readOnly: true,
       });
-      expect(args(objs).slice(5)).toEqual([
+      expect(args(objs).slice(7)).toEqual([
         '--tls-cert',
         '/etc/gloo-guard/tls/tls.crt',
         '--tls-key',

@@ -40,6 +40,7 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
       ['a timeout above 30 s', { set: ['timeoutSeconds=31'] }, /timeoutSeconds/],
       ['a failurePolicy typo', { set: ['failurePolicy=fail'] }, /failurePolicy/],
       ['zero replicas', { set: ['replicas=0'] }, /replicas/],
+      ['an unknown log level', { set: ['logLevel=verbose'] }, /logLevel/],
     ];
     it.each(cases)('when given %s, then helm template fails', (_what, opts, pattern) => {
       const err = renderError(major, opts);
@@ -50,6 +51,12 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
 
   it.each(CI_FILES)('when %s is rendered, then the server accepts its ConfigMap (parseConfig)', (file) => {
     expect(() => configOf(major, { values: [`ci/${file}`] })).not.toThrow();
+  });
+
+  it('when logLevel is set, then the server gets it as --log-level', () => {
+    const deployment = one(render(major, { set: ['logLevel=debug'] }), 'Deployment', FULLNAME);
+    const args = (deployment.spec.template.spec.containers[0].args as string[]).join(' ');
+    expect(args).toContain('--log-level debug');
   });
 
   it('when rendered with defaults, then the config is the server default', () => {

@@ -197,7 +197,8 @@ function servingFor(ca: KeyPair): KeyPair {
 
 describe('gloo-guard serve, the real process', () => {
   it('when started without certificate files, then it serves a generated certificate whose CA bundle it printed', async () => {
-    const s = await startServer();
+    // At debug every decision is logged, the allowed one too.
+    const s = await startServer(['--log-level', 'debug']);
     const caPath = String(logLine(s, 'no --tls-cert/--tls-key')?.caBundle);
     const ca = readFileSync(caPath, 'utf8');
     const denied = await call(s.port, ca, 'POST', '/validate', releaseReview({}, { uid: 'process-1' }));
@@ -329,6 +330,7 @@ describe('gloo-guard serve, the real process', () => {
   it.each([
     [['--tls-cert', 'only-a-cert.pem'], /--tls-cert and --tls-key go together/],
     [['--port', 'eighty'], /--port must be a number/],
+    [['--log-level', 'verbose'], /--log-level must be one of debug, info, warn, error/],
     [['--config', '/nonexistent/gloo-guard.yaml'], /cannot read config file \(ENOENT\)/],
     [
       ['--tls-cert', '/nonexistent/tls.crt', '--tls-key', '/nonexistent/tls.key'],

@@ -13,9 +13,9 @@ import {
 const PLANTED = 'planted-oidc-client-secret-7d2e91ab';
 
 /** An app whose pino output lands in a string. */
-function capturingApp() {
+function capturingApp(level = 'info') {
   const out = { text: '' };
-  const logger = createLogger({ write: (s: string) => void (out.text += s) });
+  const logger = createLogger({ write: (s: string) => void (out.text += s) }, level);
   const app = createApp({ config: () => defaultConfig(), logger });
   const lines = () =>
     out.text
@@ -75,6 +75,21 @@ describe('logs', () => {
     expect(typeof line!.time).toBe('string');
   });
 
+  it('when a review is allowed with nothing to report, then it is logged at debug only, not at the default level', async () => {
+    const quiet = capturingApp();
+    await request(quiet.app)
+      .post('/validate')
+      .send(releaseReview({ values: PRODUCTION_VALUES }, { uid: 'ok-1' }));
+    expect(quiet.lines()).toEqual([]);
+    const verbose = capturingApp('debug');
+    await request(verbose.app)
+      .post('/validate')
+      .send(releaseReview({ values: PRODUCTION_VALUES }, { uid: 'ok-2' }));
+    expect(verbose.lines()).toMatchObject([
+      { level: 'debug', msg: 'admission decision', uid: 'ok-2', decision: 'allow' },
+    ]);
+  });
+
   it('when a release carries an OIDC client secret in its values, then no log line holds it, in clear or in base64', async () => {
     const { app, out } = capturingApp();
     const res = await request(app)
@@ -96,7 +111,7 @@ describe('logs', () => {
   });
 
   it('when the secret is in a malformed review or an ordinary Secret, then no log line holds it', async () => {
-    const { app, out } = capturingApp();
+    const { app, out } = capturingApp('debug');
     const opaque = {
       apiVersion: 'v1',
       kind: 'Secret',
