@@ -35,6 +35,9 @@ const NOT_UTF8 = new HttpProblem(415, 'UnsupportedMediaType', 'the body must be 
 const NO_BODY = new HttpProblem(400, 'BadRequest', 'the request has no body; send an AdmissionReview');
 const NOT_JSON_TYPE = new HttpProblem(400, 'BadRequest', 'Content-Type must be application/json');
 const ABORTED = new HttpProblem(400, 'BadRequest', 'the request was aborted');
+const SIZE_MISMATCH = new HttpProblem(400, 'BadRequest', 'the body does not match its Content-Length');
+/** Bodies from this size on are read into one buffer; smaller ones usually arrive in one chunk anyway. */
+const PREALLOCATE_FROM = 64 * 1024;
 
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -59,24 +62,34 @@ export function checkBodyHeaders(req: IncomingMessage): void {
   if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES) throw TOO_LARGE;
 }
 
-/** Reads the whole body, refusing it once it passes the limit. */
+/**
+ * Reads the whole body, refusing it once it passes the limit. With a Content-Length (the API server
+ * always sends one) the bytes land in one buffer of that size as they arrive, instead of in chunks
+ * that are copied again at the end: a 1.3 MB review is held once, not twice.
+ */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = declaredLength(req);
+  const into =
+    declared !== undefined && declared >= PREALLOCATE_FROM ? Buffer.allocUnsafeSlow(declared) : undefined;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > BODY_LIMIT_BYTES) {
+      if (size + chunk.length > (into?.length ?? BODY_LIMIT_BYTES)) {
         cleanup();
         chunks.length = 0;
-        reject(TOO_LARGE);
+        reject(into ? SIZE_MISMATCH : TOO_LARGE);
         return;
       }
-      chunks.push(chunk);
+      if (into) chunk.copy(into, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
+      if (into && size !== into.length) reject(SIZE_MISMATCH);
+      else if (into) resolve(into);
+      else resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
     };
     const onAbort = (): void => {
       cleanup();
