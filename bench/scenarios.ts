@@ -230,6 +230,10 @@ export interface BombResult {
   rssAfterMiB: number;
   /** Peak minus before: how far the bombs moved the resident set. */
   movedMiB: number;
+  /** Peak RSS while ordinary large releases of the bombs' size came at the same concurrency, just before. */
+  ordinaryPeakMiB: number;
+  /** How far the bombs' peak went past that: what being a bomb adds over being a 1.3 MB review. */
+  beyondOrdinaryMiB: number;
   /** The refusal, as the API server would show it (first line). */
   message: string;
   sequentialMs: LatencySummary;
@@ -242,9 +246,18 @@ export async function gzipBombs(
   plan: Plan,
   expandsTo: number,
 ): Promise<BombResult> {
-  // Ordinary traffic first, so the heap is sized for real releases before the baseline is taken.
+  // Ordinary traffic first, so the baseline is a server that has already served real large releases
+  // at the bombs' concurrency: what remains is what the bombs themselves add.
   await runLoad({ url: s.target.url, body: reviews.deployment.body, connections: 4, durationSec: 1 });
-  for (let i = 0; i < 3; i++) await post(s.target, reviews['release-large'].body);
+  const ordinarySampler = new RssSampler(s.process.pid, 5);
+  await runLoad({
+    url: s.target.url,
+    body: reviews['release-large'].body,
+    connections: plan.memory.bombConnections,
+    durationSec: plan.memory.bombSec,
+    timeoutSec: 60,
+  });
+  const ordinaryPeak = ordinarySampler.stop();
   await sleep(1000);
   const before = readRss(s.process.pid)?.rssMiB ?? Number.NaN;
   const sampler = new RssSampler(s.process.pid, 5);
@@ -278,12 +291,15 @@ export async function gzipBombs(
     peakRssMiB: round(peak, 1),
     rssAfterMiB: round(after, 1),
     movedMiB: round(peak - before, 1),
+    ordinaryPeakMiB: round(ordinaryPeak, 1),
+    beyondOrdinaryMiB: round(peak - Math.max(before, ordinaryPeak), 1),
     message,
     sequentialMs: summarize(times),
   };
   say(
     `  ${s.def.name.padEnd(10)} gzip bombs: RSS ${result.rssBeforeMiB} -> peak ${result.peakRssMiB} -> ${result.rssAfterMiB} MiB ` +
-      `(moved ${result.movedMiB} MiB), ${refused}/${plan.memory.bombsSequential} refused, ${result.sequentialMs.p50} ms each`,
+      `(moved ${result.movedMiB} MiB; ordinary large releases peaked at ${result.ordinaryPeakMiB} MiB, ` +
+      `bombs went ${result.beyondOrdinaryMiB} MiB past that), ${refused}/${plan.memory.bombsSequential} refused, ${result.sequentialMs.p50} ms each`,
   );
   return result;
 }

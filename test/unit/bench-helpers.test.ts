@@ -2,12 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { compact, logRange, niceCeil, renderLatencyChart, xmlEscape } from '../../bench/chart.js';
 import { moduleOf, summarizeProfile, type CpuProfile } from '../../bench/cpuprofile.js';
 import { parityCases, policyIds, sameVerdict, verdictKey } from '../../bench/parity.js';
-import {
-  configEnd,
-  fastStrictBase64,
-  selectRelease,
-  skipValue,
-} from '../../bench/prototype/release-decode.js';
 import { evaluateTargets, pointAt, summarizeRuns, type Results } from '../../bench/report.js';
 import {
   admissionReview,
@@ -151,53 +145,6 @@ describe('bench parity helpers', () => {
     const cases = parityCases();
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
     for (const c of cases) expect(JSON.parse(c.body.toString()).kind).toBe('AdmissionReview');
-  });
-});
-
-describe('bench release decoding prototype', () => {
-  const release = {
-    name: 'r',
-    info: { status: 'pending-install', notes: 'say "hi" \\ there' },
-    chart: {
-      metadata: { name: 'gloo-platform', version: '2.5.4' },
-      lock: null,
-      templates: [{ name: 't', data: 'e30=' }],
-      values: { a: { b: [1, 2, { c: 'd}"]' }] } },
-      schema: null,
-      files: [],
-    },
-    config: { x: true, y: 'quote " and \\ backslash', z: [] },
-    manifest: '---\nkind: "Deployment"\n\\"',
-    hooks: [],
-    version: 3,
-    namespace: 'ns',
-  };
-  const json = Buffer.from(JSON.stringify(release, null, 1));
-
-  it('when a release is read selectively, then the fields gloo-guard reads equal JSON.parse', () => {
-    const s = selectRelease(json);
-    expect(s).toEqual({
-      name: 'r',
-      info: release.info,
-      version: 3,
-      namespace: 'ns',
-      config: release.config,
-      chart: { metadata: release.chart.metadata, values: release.chart.values },
-    });
-    expect(json.toString('utf8', configEnd(json)).replace(/\s/g, '').startsWith(',"manifest"')).toBe(true);
-  });
-
-  it('when a value is skipped, then escaped quotes and nested brackets inside strings are honoured', () => {
-    const b = Buffer.from('{"a":"x\\"]}","b":[1,{"c":"]"}]} tail');
-    expect(skipValue(b, 0)).toBe(b.length - 5);
-  });
-
-  it('when base64 is checked by length, then valid text decodes and junk is refused', () => {
-    expect(fastStrictBase64(Buffer.from('hello').toString('base64')).toString()).toBe('hello');
-    expect(fastStrictBase64('aGVs\nbG8=').toString()).toBe('hello');
-    expect(() => fastStrictBase64('aGV!bG8=')).toThrow();
-    expect(() => fastStrictBase64('aGV-bG8=')).toThrow();
-    expect(() => fastStrictBase64('aGVsbG8')).toThrow();
   });
 });
 
