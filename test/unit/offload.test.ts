@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/types.js';
+import { Offload, OffloadError } from '../../src/server/offload.js';
+
+const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
+const config = defaultConfig();
+
+describe('the offload worker pool', () => {
+  it('when a body is prepared in the worker, then its bytes are moved there, not copied, and the answer comes back', async () => {
+    const pool = new Offload(4, WORKER);
+    const body = Buffer.allocUnsafeSlow(100_000).fill('a');
+    await expect(pool.prepare(body, config)).resolves.toEqual({ type: 'malformed', reason: '100000 bytes' });
+    // The ArrayBuffer was transferred: the main thread no longer holds the body.
+    expect(body.buffer.byteLength).toBe(0);
+    await pool.close();
+  });
+
+  it('when the body is a slice of a pooled buffer, then it is copied and the pool is left intact', async () => {
+    const pool = new Offload(4, WORKER);
+    const pooled = Buffer.from('pooled body');
+    await expect(pool.prepare(pooled, config)).resolves.toEqual({ type: 'malformed', reason: '11 bytes' });
+    expect(pooled.toString()).toBe('pooled body');
+    await pool.close();
+  });
+
+  it('when the worker dies holding a job, then that job fails with OffloadError and the next one gets a new worker', async () => {
+    const pool = new Offload(4, WORKER);
+    await expect(pool.prepare(Buffer.from('crash now'), config)).rejects.toThrow(OffloadError);
+    await expect(pool.prepare(Buffer.from('crash now'), config)).rejects.toThrow(
+      /the worker reading large reviews stopped/,
+    );
+    await expect(pool.prepare(Buffer.from('fine'), config)).resolves.toEqual({
+      type: 'malformed',
+      reason: '4 bytes',
+    });
+    await pool.close();
+  });
+
+  it('when more large bodies arrive than the gate admits, then the extra ones wait for a turn, in order', async () => {
+    const pool = new Offload(2, WORKER);
+    const first = await pool.admit();
+    const second = await pool.admit();
+    const order: string[] = [];
+    const third = pool.admit().then((done) => (order.push('third'), done));
+    const fourth = pool.admit().then((done) => (order.push('fourth'), done));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]);
+    first();
+    first(); // releasing twice frees one turn only
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(['third']);
+    (await third)();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(['third', 'fourth']);
+    second();
+    (await fourth)();
+    await pool.close();
+  });
+
+  it('when closed, then no new work is taken', async () => {
+    const pool = new Offload(4, WORKER);
+    await pool.close();
+    await expect(pool.prepare(Buffer.from('late'), config)).rejects.toThrow(/shutting down/);
+  });
+
+  it('when run from TypeScript sources, then there is no compiled worker and bodies are prepared in-thread', async () => {
+    const pool = new Offload();
+    expect(pool.usesWorker).toBe(false);
+    await expect(pool.prepare(Buffer.from('{"kind":"AdmissionReview"}'), config)).resolves.toMatchObject({
+      type: 'malformed',
+    });
+  });
+});
