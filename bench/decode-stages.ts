@@ -72,7 +72,7 @@ function stages(name: string, body: Buffer, runs: number): string[] {
   const rel = decodeReleaseSecretData(data, MAX);
   const subject = releaseFromHelm(rel, { location: 'bench' });
   const rows: Array<[string, number]> = [
-    ['AdmissionReview JSON.parse (body-parser)', time(() => JSON.parse(body.toString('utf8')), runs)],
+    ['AdmissionReview JSON.parse', time(() => JSON.parse(body.toString('utf8')), runs)],
     ['gloo-guard: decodeReleaseSecretData, total', time(() => decodeReleaseSecretData(data, MAX), runs)],
     [
       '  both base64 layers (checked by decoded length)',

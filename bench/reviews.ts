@@ -10,6 +10,7 @@ import { CHART_DEFAULTS } from '../src/engine/charts/defaults.js';
 import { coalesce } from '../src/engine/values.js';
 import { encodeReleasePayload, RELEASE_SECRET_TYPE } from '../src/helm/release.js';
 import { bytes, camel, identifier, int, pick, seeded, sentence, sha256, type Random } from './prng.js';
+import { PRODUCTION_VALUES } from '../test/fixtures/admission/reviews.js';
 
 /** Kubernetes caps the data of a Secret (the sum of the decoded values) at 1 MiB. */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -614,34 +615,8 @@ export function smallReleaseReview(seed = 3): BenchReview {
     chart: 'gloo-mesh-enterprise',
     chartVersion: '2.4.9',
     revision: 2,
-    config: {
-      prometheus: { enabled: false },
-      prometheusUrl: 'http://prometheus-server.monitoring:9090',
-      glooMeshRedis: { enabled: false },
-      glooMeshMgmtServer: {
-        serviceOverrides: {
-          metadata: { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' } },
-        },
-        relay: {
-          disableCa: true,
-          disableCaCertGeneration: true,
-          tlsSecret: { name: 'relay-server-tls-secret' },
-          signingTlsSecret: { name: 'relay-tls-signing-secret' },
-        },
-      },
-      glooMeshUi: {
-        auth: {
-          enabled: true,
-          backend: 'oidc',
-          oidc: {
-            issuerUrl: 'https://idp.example.com/realms/mesh',
-            clientId: 'gloo-mesh-ui',
-            appUrl: 'https://gloo-mesh-ui.example.com',
-            clientSecretName: 'dashboard',
-          },
-        },
-      },
-    },
+    // The same production values the tests use for gloo-mesh-enterprise: every policy passes.
+    config: PRODUCTION_VALUES,
     scale: 1,
     seed,
     crds: false,
