@@ -14,6 +14,7 @@ import {
   CHARTS,
   helm,
   kube,
+  GLOO_GUARD,
   registerWebhook,
   ROOT,
   startWebhook,
@@ -79,15 +80,7 @@ function cliAuditWith(
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        join(ROOT, 'test/e2e/report-rss.mjs'),
-        '--import',
-        'tsx',
-        join(ROOT, 'src/cli/main.ts'),
-        'audit',
-        ...args,
-      ],
+      ['--import', join(ROOT, 'test/e2e/report-rss.mjs'), GLOO_GUARD, 'audit', ...args],
       { cwd: ROOT },
     );
     let stdout = '';
@@ -148,9 +141,7 @@ describe('self-managed certificates', () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        join(ROOT, 'src/cli/main.ts'),
+        GLOO_GUARD,
         'serve',
         '--host',
         '127.0.0.1',

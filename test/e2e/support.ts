@@ -10,6 +10,9 @@ import { KubeApiError, KubeRest } from '../../src/k8s/rest.js';
 import { helmBin, type HelmMajor } from '../../scripts/helm-bin.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
+/** Where global-setup compiles gloo-guard, and its entry point. */
+export const E2E_DIST = join(ROOT, '.cache/e2e-dist');
+export const GLOO_GUARD = join(E2E_DIST, 'cli/main.js');
 export const CHARTS = join(ROOT, 'test/e2e/charts');
 
 /** What the global setup shares with every test file. */
@@ -85,9 +88,7 @@ export async function startWebhook(opts: {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/cli/main.ts'),
+      GLOO_GUARD,
       'serve',
       '--host',
       '127.0.0.1',
