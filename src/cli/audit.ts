@@ -49,10 +49,23 @@ function loadKubeConfig(file: string | undefined): KubeConfig {
   return kc;
 }
 
-function contextsOf(kc: KubeConfig, wanted: string[] | undefined, all: boolean | undefined): string[] {
+function contextsOf(
+  kc: KubeConfig,
+  wanted: string[] | undefined,
+  all: boolean | undefined,
+  file: string | undefined,
+): string[] {
   const known = kc.getContexts().map((c) => c.name);
   if (all) return known;
-  if (!wanted || wanted.length === 0) return [kc.getCurrentContext()];
+  if (!wanted || wanted.length === 0) {
+    const current = kc.getCurrentContext();
+    if (!current)
+      throw new UsageError(
+        `the kubeconfig ${file ?? '(default)'} has no current-context; name one with --context NAME ` +
+          `(known: ${known.join(', ') || 'none'}), use --all-contexts, or run kubectl config use-context NAME`,
+      );
+    return [current];
+  }
   for (const c of wanted)
     if (!known.includes(c))
       throw new UsageError(`no context "${c}" in the kubeconfig (known: ${known.join(', ')})`);
@@ -141,7 +154,7 @@ export async function runAudit(args: string[]): Promise<number> {
     const format = outputFormat(v.output);
     const config = configFrom(v.config);
     const kc = loadKubeConfig(v.kubeconfig);
-    const contexts = contextsOf(kc, v.context, v['all-contexts']);
+    const contexts = contextsOf(kc, v.context, v['all-contexts'], v.kubeconfig);
     const progress = v.quiet
       ? () => undefined
       : (s: string) => process.stderr.write(`gloo-guard audit: ${s}\n`);

@@ -44,6 +44,20 @@ export class KubeRest {
     this.server = cluster.server.replace(/\/$/, '');
   }
 
+  /**
+   * Adds the kubeconfig's credentials and TLS settings. A kubeconfig the client cannot use (an
+   * http:// server without insecure-skip-tls-verify, a failing exec plugin) is a KubeApiError naming
+   * the server, with the first line of the reason only: later lines may quote the plugin's output.
+   */
+  private async authenticate(options: RequestOptions): Promise<void> {
+    try {
+      await this.kc.applyToHTTPSOptions(options);
+    } catch (err: unknown) {
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 200) ?? '';
+      throw new KubeApiError(`cannot use the kubeconfig's settings for ${this.server}: ${reason}`);
+    }
+  }
+
   /** One request; an error status (but 404, which the caller reads) becomes a KubeApiError. */
   async call(method: string, path: string, opts: CallOptions = {}): Promise<KubeResponse> {
     const url = new URL(this.server + path);
@@ -58,7 +72,7 @@ export class KubeRest {
       },
       timeout: this.timeoutMs,
     };
-    await this.kc.applyToHTTPSOptions(options);
+    await this.authenticate(options);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const res = await send(
       url.protocol === 'http:' ? 'http' : 'https',
@@ -93,7 +107,7 @@ export class KubeRest {
       timeout: 360_000,
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
-    await this.kc.applyToHTTPSOptions(options);
+    await this.authenticate(options);
     const what = `watch ${url.pathname}`;
     await new Promise<void>((resolve, reject) => {
       const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(options, (res) => {
