@@ -1,0 +1,251 @@
+// Faults of the API server behind `serve --cluster-view`: not there, never answering, gone after the
+// caches synced. The webhook must answer every review within the webhook timeout, by onError, and
+// recover when the API comes back. The API server here is a small fake, because the faults are what
+// is under test; the real API server drives the cluster view in the e2e suite.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import {
+  namespaceObject,
+  objectReview,
+  PRODUCTION_VALUES,
+  releaseReview,
+} from '../fixtures/admission/reviews.js';
+import {
+  figure,
+  logLine,
+  reviewResponse,
+  send,
+  spawnCli,
+  stopAllProcesses,
+  until,
+  validate,
+  type ReviewResponse,
+  type Target,
+} from './support.js';
+
+/** What the fake lists: the Gloo Mesh namespaces and the relay Secrets the production values name. */
+const LISTS: Record<string, Array<{ metadata: Record<string, unknown> }>> = {
+  '/api/v1/namespaces': [
+    { metadata: { name: 'gloo-mesh', labels: {} } },
+    { metadata: { name: 'gloo-mesh-addons', labels: { 'istio-injection': 'enabled' } } },
+  ],
+  '/apis/apps/v1/deployments': [],
+  '/api/v1/namespaces/gloo-mesh/secrets': [
+    { metadata: { name: 'relay-server-tls-secret', namespace: 'gloo-mesh' } },
+    { metadata: { name: 'relay-tls-signing-secret', namespace: 'gloo-mesh' } },
+  ],
+  '/api/v1/namespaces/gloo-mesh-addons/secrets': [],
+};
+
+/** A fake API server: `ok` lists and holds watches open, `hang` accepts and never answers. */
+class FakeApi {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  requests = 0;
+
+  constructor(private readonly mode: 'ok' | 'hang') {}
+
+  async listen(port = 0): Promise<number> {
+    const server = createServer((req, res) => this.handle(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    this.server = server;
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Goes away as a crashed API server does: every connection reset, the port closed. */
+  async kill(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.requests += 1;
+    if (this.mode === 'hang') return;
+    const url = new URL(req.url ?? '/', 'http://api');
+    const items = LISTS[url.pathname];
+    if (items === undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}');
+      return;
+    }
+    if (url.searchParams.get('watch') === '1') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      return; // held open: no changes
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'PartialObjectMetadataList', metadata: { resourceVersion: '7' }, items }));
+  }
+}
+
+function tempFile(name: string, text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'gg-cluster-faults-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function kubeconfigFor(port: number): string {
+  return tempFile(
+    'kubeconfig',
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
+      ],
+      users: [{ name: 'u', user: { token: 'fake-token' } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+  );
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+interface ClusterServe extends Target {
+  configFile: string;
+  logs: Array<Record<string, unknown>>;
+  startedMs: number;
+}
+
+/** Starts `serve --cluster-view` against `apiPort`, with onError from the config file. */
+async function serveWithClusterView(apiPort: number, onError: 'deny' | 'allow'): Promise<ClusterServe> {
+  const configFile = tempFile('config.yaml', stringify({ onError }));
+  const started = performance.now();
+  const p = spawnCli(
+    ['serve', '--port', '0', '--host', '127.0.0.1', '--cluster-view', '--config', configFile],
+    {
+      KUBECONFIG: kubeconfigFor(apiPort),
+    },
+  );
+  const port = await until(
+    'the listening line',
+    () => {
+      if (p.child.exitCode !== null) throw new Error(`serve exited: ${p.stderr()}`);
+      const line = logLine(p, 'gloo-guard serving admission reviews');
+      return line ? Number(line.port) : undefined;
+    },
+    40_000,
+  );
+  const caBundle = String(logLine(p, 'no --tls-cert/--tls-key')?.caBundle);
+  return {
+    port,
+    ca: readFileSync(caBundle, 'utf8'),
+    configFile,
+    logs: p.logs,
+    startedMs: Math.round(performance.now() - started),
+  };
+}
+
+/** A management-plane release whose relay Secrets only the cluster view can confirm. */
+const mgmtRelease = (uid: string): Record<string, unknown> =>
+  releaseReview({ values: PRODUCTION_VALUES }, { uid });
+
+async function review(t: Target, uid: string): Promise<{ r: ReviewResponse; ms: number }> {
+  const a = await validate(t, mgmtRelease(uid), 10_000);
+  expect(a.status).toBe(200);
+  const r = reviewResponse(a);
+  expect(r.uid).toBe(uid);
+  return { r, ms: Math.round(a.ms) };
+}
+
+const CLUSTER_PROBLEM = /cluster cannot be read/;
+
+afterAll(stopAllProcesses);
+
+describe('the API server behind the cluster view fails', { timeout: 120_000 }, () => {
+  it('when nothing listens, or it accepts and never answers, then serve starts unready and answers every review at once, by onError', async () => {
+    const hanging = new FakeApi('hang');
+    const [absent, silent] = await Promise.all([
+      closedPort().then((port) => serveWithClusterView(port, 'deny')),
+      hanging.listen().then((port) => serveWithClusterView(port, 'deny')),
+    ]);
+    for (const [name, s] of [
+      ['absent', absent],
+      ['silent', silent],
+    ] as const) {
+      const ready = await send(s, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.text).toMatch(/not ready: cluster caches not synced: \/api\/v1\/namespaces/);
+
+      const denied = await review(s, `${name}-deny`);
+      expect(denied.r.allowed).toBe(false);
+      expect(denied.r.status?.message).toMatch(CLUSTER_PROBLEM);
+      expect(denied.r.status?.message).toMatch(/onError/);
+      expect(denied.ms).toBeLessThan(2000);
+
+      // A review that needs no cluster is judged as usual.
+      const ns = reviewResponse(await validate(s, objectReview(namespaceObject('team-a'))));
+      expect(ns.allowed).toBe(true);
+
+      // onError: allow, by editing the config the server watches: admitted, with a warning saying why.
+      writeFileSync(s.configFile, stringify({ onError: 'allow' }));
+      await until('the reload', () => (logLine(s, 'config reloaded') ? true : undefined));
+      const allowed = await review(s, `${name}-allow`);
+      expect(allowed.r.allowed).toBe(true);
+      expect(allowed.r.warnings?.join('\n')).toMatch(CLUSTER_PROBLEM);
+      expect(allowed.ms).toBeLessThan(2000);
+      figure('cluster view unavailable', {
+        api: name,
+        startMs: s.startedMs,
+        denyMs: denied.ms,
+        allowMs: allowed.ms,
+      });
+    }
+    expect(hanging.requests).toBeGreaterThan(0);
+    await hanging.kill();
+  });
+
+  it('when the API server goes away after the caches synced, then reviews are answered within the timeout by onError, and judged again once it returns', async () => {
+    const api = new FakeApi('ok');
+    const apiPort = await api.listen();
+    const s = await serveWithClusterView(apiPort, 'deny');
+    await until('ready', async () => ((await send(s, 'GET', '/readyz')).status === 200 ? true : undefined));
+    expect((await review(s, 'synced')).r.allowed).toBe(true);
+
+    await api.kill();
+    const killedAt = performance.now();
+    let worst = 0;
+    const lost = await until('a review answered by onError', async () => {
+      const { r, ms } = await review(s, `lost-${Math.round(performance.now())}`);
+      worst = Math.max(worst, ms);
+      return r.allowed ? undefined : r;
+    });
+    const noticedMs = Math.round(performance.now() - killedAt);
+    expect(lost.status?.message).toMatch(CLUSTER_PROBLEM);
+    // Readiness stays: a lost API is answered per review by onError, not by emptying the Service.
+    expect((await send(s, 'GET', '/readyz')).status).toBe(200);
+
+    const back = new FakeApi('ok');
+    await back.listen(apiPort);
+    const returnedAt = performance.now();
+    await until(
+      'reviews judged again',
+      async () => {
+        const { r, ms } = await review(s, `back-${Math.round(performance.now())}`);
+        worst = Math.max(worst, ms);
+        return r.allowed ? true : undefined;
+      },
+      60_000,
+    );
+    const recoveredMs = Math.round(performance.now() - returnedAt);
+    expect(worst).toBeLessThan(2000);
+    figure('API server lost and back', { noticedMs, recoveredMs, slowestReviewMs: worst });
+    await back.kill();
+  });
+});
