@@ -393,8 +393,17 @@ async function serve(opts: ServeOptions): Promise<number> {
     offload,
   });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
+  // A client that never finishes its TLS handshake (10 s), its headers (20 s) or its request (30 s)
+  // is cut off, checked every 5 s, so slow clients cannot hold connections open.
   const server = createServer(
-    { ...tlsOptions(tls), keepAliveTimeout: 120_000, headersTimeout: 20_000, requestTimeout: 30_000 },
+    {
+      ...tlsOptions(tls),
+      keepAliveTimeout: 120_000,
+      handshakeTimeout: 10_000,
+      headersTimeout: 20_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 5_000,
+    },
     app,
   );
   const inFlight = trackInFlight(server, state);
