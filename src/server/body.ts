@@ -68,6 +68,9 @@ export function checkBodyHeaders(req: IncomingMessage): void {
  * that are copied again at the end: a 1.3 MB review is held once, not twice.
  */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
+  // A request may have waited for its turn (large bodies are read a few at a time) and been
+  // abandoned meanwhile: its 'aborted' and 'close' are gone, and waiting for them would hold the turn.
+  if (req.destroyed) return Promise.reject(ABORTED);
   const declared = declaredLength(req);
   const into =
     declared !== undefined && declared >= PREALLOCATE_FROM ? Buffer.allocUnsafeSlow(declared) : undefined;
@@ -95,10 +98,19 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
       cleanup();
       reject(ABORTED);
     };
-    const cleanup = (): void => {
-      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('aborted', onAbort);
+    // 'close' before 'end': the connection went away mid-body.
+    const onClose = (): void => {
+      if (!req.complete) onAbort();
     };
-    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort);
+    const cleanup = (): void => {
+      req
+        .off('data', onData)
+        .off('end', onEnd)
+        .off('error', onAbort)
+        .off('aborted', onAbort)
+        .off('close', onClose);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort).on('close', onClose);
   });
 }
 

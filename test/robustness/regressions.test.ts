@@ -11,7 +11,10 @@ import { releaseFromValues } from '../../src/engine/subjects.js';
 import { mergeValues } from '../../src/engine/values.js';
 import { nestedDeeperThan } from '../../src/helm/release.js';
 import { createApp } from '../../src/server/app.js';
-import { releaseReview } from '../fixtures/admission/reviews.js';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:tls';
+import { PRODUCTION_VALUES, releaseReview } from '../fixtures/admission/reviews.js';
+import { reviewResponse, serveApp, sleep, validate } from './support.js';
 
 const app = createApp({ config: () => defaultConfig() });
 
@@ -68,5 +71,44 @@ describe('regressions found by the robustness suites', () => {
     for (let i = 0; i < 200_000; i++) deep = { a: deep };
     expect(nestedDeeperThan(deep, 256)).toBe(true);
     expect(nestedDeeperThan({ a: [{ b: [] }] }, 256)).toBe(false);
+  });
+
+  it('when clients abandon large reviews while they wait for a turn, then the turns are not lost', async () => {
+    // Found reviewing the offload gate: a request destroyed before its turn never ended its body
+    // read, so its turn was held for ever, and after four such, no large review was ever read again.
+    const server = await serveApp(createApp({ config: () => defaultConfig() }));
+    // Incompressible values, so the review stays large after Helm's gzip: about 270 KB.
+    const pad = randomBytes(150_000).toString('base64');
+    const large = JSON.stringify(releaseReview({ values: { ...PRODUCTION_VALUES, pad } }));
+    expect(large.length).toBeGreaterThan(4 * 64 * 1024);
+    /** Sends headers and the start of the body, and is gone after `ms`. */
+    const abandon = (ms: number): { opened: Promise<unknown>; closed: Promise<unknown> } => {
+      const socket = connect({
+        host: '127.0.0.1',
+        port: server.port,
+        servername: 'localhost',
+        ca: server.ca,
+      });
+      socket.on('error', () => undefined);
+      const opened = new Promise((r) => socket.once('secureConnect', r)).then(() => {
+        socket.write(
+          `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${large.length}\r\n\r\n${large.slice(0, 1000)}`,
+        );
+        setTimeout(() => socket.destroy(), ms);
+      });
+      return { opened, closed: new Promise((r) => socket.once('close', r)) };
+    };
+    // Four hold every turn for a second; eight more queue behind them and leave while they wait.
+    const holders = Array.from({ length: 4 }, () => abandon(1000));
+    await Promise.all(holders.map((h) => h.opened));
+    await sleep(100);
+    const queued = Array.from({ length: 8 }, () => abandon(200));
+    const abandoned = [...holders, ...queued].map((h) => h.closed);
+    await Promise.all(abandoned);
+    await sleep(100);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => validate(server, large, 5000)));
+    for (const a of answers) expect(reviewResponse(a).allowed).toBe(true);
+    await server.close();
   });
 });
