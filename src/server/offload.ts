@@ -18,6 +18,8 @@ export const MAX_LARGE_BODIES = 4;
  * of memory; the review gets an error answer and the next one starts a new worker.
  */
 const WORKER_HEAP_MB = 256;
+/** Far above a release's decode (tens of ms), below the API server's longest webhook timeout (30 s). */
+const JOB_TIMEOUT_MS = 15_000;
 
 /** A job for the worker: the body's bytes (moved, not copied) and the config in force. */
 export interface OffloadJob {
@@ -68,17 +70,55 @@ class Gate {
   }
 }
 
+/** One worker and the jobs it holds; a stopped worker fails only its own jobs. */
+class WorkerSlot {
+  readonly pending = new Map<number, Pending & { timer: NodeJS.Timeout }>();
+  stopped = false;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly onStop: (slot: WorkerSlot) => void,
+  ) {
+    worker.on('message', (m: { id: number; outcome: BodyOutcome } | 'ready') => {
+      if (m === 'ready') return;
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (p) clearTimeout(p.timer);
+      p?.resolve(m.outcome);
+    });
+    worker.on('error', (err) => this.stop(`it failed (${err.name})`));
+    worker.on('exit', (code) => this.stop(`it exited with code ${code}`));
+  }
+
+  /** Fails every job held, once; the worker is terminated if it still runs. */
+  stop(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onStop(this);
+    const jobs = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of jobs) {
+      clearTimeout(p.timer);
+      p.reject(new OffloadError(`the worker reading large reviews stopped: ${why}`));
+    }
+    void this.worker.terminate();
+  }
+}
+
 /** One worker thread, started on first use and again after it stops, with a gate for large bodies. */
 export class Offload {
-  private worker: Promise<Worker> | undefined;
-  private readonly pending = new Map<number, Pending>();
+  private current: Promise<WorkerSlot> | undefined;
   private nextId = 1;
   private closed = false;
   private readonly gate: Gate;
+  /** Workers started so far: one, plus one per worker that stopped. */
+  workersStarted = 0;
 
   constructor(
     maxLargeBodies = MAX_LARGE_BODIES,
     private readonly file: URL | undefined = workerFile(),
+    /** A job still unanswered after this long means a stuck worker: it is replaced. */
+    private readonly jobTimeoutMs = JOB_TIMEOUT_MS,
   ) {
     this.gate = new Gate(maxLargeBodies);
   }
@@ -96,54 +136,48 @@ export class Offload {
   /** Reads and prepares a review body in the worker. */
   async prepare(body: Buffer, config: Config): Promise<BodyOutcome> {
     if (this.file === undefined) return prepareBody(body, config);
-    const worker = await this.ready(this.file);
+    const slot = await this.ready(this.file);
     const id = this.nextId++;
     // Move the bytes when the Buffer owns its memory; a pooled slice is copied.
     const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
     const bytes = own ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(
+        () => slot.stop(`a review took longer than ${this.jobTimeoutMs} ms`),
+        this.jobTimeoutMs,
+      );
+      slot.pending.set(id, { resolve, reject, timer });
       const job: OffloadJob = { id, body: bytes, config };
-      worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+      slot.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
     });
   }
 
   /** Stops the worker; jobs still held fail. */
   async close(): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await (await worker).terminate();
+    const current = this.current;
+    this.current = undefined;
+    if (current) (await current).stop('the server is shutting down');
   }
 
-  private ready(file: URL): Promise<Worker> {
+  private ready(file: URL): Promise<WorkerSlot> {
     if (this.closed) return Promise.reject(new OffloadError('the server is shutting down'));
-    this.worker ??= this.start(file);
-    return this.worker;
+    this.current ??= this.start(file);
+    return this.current;
   }
 
-  private start(file: URL): Promise<Worker> {
+  private start(file: URL): Promise<WorkerSlot> {
     const worker = new Worker(file, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     worker.unref();
-    const started = new Promise<Worker>((resolve, reject) => {
-      worker.once('message', () => resolve(worker));
+    this.workersStarted += 1;
+    const slot = new WorkerSlot(worker, () => {
+      // Only the worker in use is forgotten; a late 'exit' of an older one changes nothing.
+      if (this.current === started) this.current = undefined;
+    });
+    const started: Promise<WorkerSlot> = new Promise((resolve, reject) => {
+      worker.once('message', () => resolve(slot));
       worker.once('error', reject);
     });
-    worker.on('message', (m: { id: number; outcome: BodyOutcome } | 'ready') => {
-      if (m === 'ready') return;
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      p?.resolve(m.outcome);
-    });
-    worker.on('error', (err) => this.stopped(`it failed (${err.name})`));
-    worker.on('exit', (code) => this.stopped(`it exited with code ${code}`));
     return started;
-  }
-
-  private stopped(why: string): void {
-    this.worker = undefined;
-    const jobs = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of jobs) p.reject(new OffloadError(`the worker reading large reviews stopped: ${why}`));
   }
 }

@@ -36,6 +36,36 @@ describe('the offload worker pool', () => {
     await pool.close();
   });
 
+  it('when the worker is stuck on a job, then after the job timeout that job and the ones behind it fail, and a new worker takes the next', async () => {
+    const pool = new Offload(4, WORKER, 300);
+    const stuck = pool.prepare(Buffer.from('hang forever'), config);
+    const behind = pool.prepare(Buffer.from('queued behind it'), config);
+    await expect(stuck).rejects.toThrow(/took longer than 300 ms/);
+    await expect(behind).rejects.toThrow(OffloadError);
+    await expect(pool.prepare(Buffer.from('after'), config)).resolves.toEqual({
+      type: 'malformed',
+      reason: '5 bytes',
+    });
+    await pool.close();
+  });
+
+  it('when a crashed worker exits after its replacement started, then the replacement and its jobs are untouched', async () => {
+    const pool = new Offload(4, WORKER);
+    const crashed = pool.prepare(Buffer.from('crash now'), config);
+    await expect(crashed).rejects.toThrow(OffloadError);
+    // Started at once, before the old worker's 'exit' has arrived.
+    const next = Array.from({ length: 20 }, (_, i) => pool.prepare(Buffer.from('x'.repeat(i + 1)), config));
+    const answers = await Promise.all(next);
+    expect(answers.map((a) => (a as { reason: string }).reason)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `${i + 1} bytes`),
+    );
+    // The replacement is still the worker in use: no third one is started (none is orphaned).
+    await new Promise((r) => setTimeout(r, 100));
+    await pool.prepare(Buffer.from('later'), config);
+    expect(pool.workersStarted).toBe(2);
+    await pool.close();
+  });
+
   it('when more large bodies arrive than the gate admits, then the extra ones wait for a turn, in order', async () => {
     const pool = new Offload(2, WORKER);
     const first = await pool.admit();
