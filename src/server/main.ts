@@ -43,8 +43,8 @@ options:
   --host ADDR      address to listen on (default 0.0.0.0)
   --tls-cert FILE  serving certificate (PEM), reloaded when it changes; needs --tls-key
   --tls-key FILE   the certificate's private key (PEM)
-  --log-level LEVEL  debug, info (default), warn or error; at info, reviews allowed with nothing to
-                   report are not logged, at debug every decision is
+  --log-level LEVEL  debug, info (default), warn or error; every decision is one line at info, so
+                   warn keeps only problems (rejected bodies, ignored reloads, lost cluster caches)
 
 cluster features (credentials: in-cluster service account, or KUBECONFIG):
   --cluster-view            watch namespaces, Deployments and the Gloo Mesh namespaces' Secret names, so

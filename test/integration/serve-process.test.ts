@@ -197,8 +197,7 @@ function servingFor(ca: KeyPair): KeyPair {
 
 describe('gloo-guard serve, the real process', () => {
   it('when started without certificate files, then it serves a generated certificate whose CA bundle it printed', async () => {
-    // At debug every decision is logged, the allowed one too.
-    const s = await startServer(['--log-level', 'debug']);
+    const s = await startServer();
     const caPath = String(logLine(s, 'no --tls-cert/--tls-key')?.caBundle);
     const ca = readFileSync(caPath, 'utf8');
     const denied = await call(s.port, ca, 'POST', '/validate', releaseReview({}, { uid: 'process-1' }));
