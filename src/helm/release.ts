@@ -75,9 +75,25 @@ const MAX_DEFLATE_RATIO = 1032;
  * honest bomb costs nothing; a forged trailer only gets as far as the limit below.
  */
 function declaresTooMuch(gz: Buffer, maxBytes: number): boolean {
-  if (gz.length < 18) return false;
-  const declared = gz.readUInt32LE(gz.length - 4);
-  return declared > maxBytes && declared <= gz.length * MAX_DEFLATE_RATIO;
+  return gz.length >= 18 && implausiblyLarge(gz.readUInt32LE(gz.length - 4), gz.length, maxBytes);
+}
+
+function implausiblyLarge(declared: number, gzipLength: number, maxBytes: number): boolean {
+  return declared > maxBytes && declared <= gzipLength * MAX_DEFLATE_RATIO;
+}
+
+/**
+ * The same check on Helm's base64 text, before it is decoded: only its first and last 8 characters
+ * are read. A bomb is then refused without the megabyte-sized string and buffer decoding would make.
+ */
+function helmTextDeclaresTooMuch(helmBase64: Buffer, maxBytes: number): boolean {
+  const n = helmBase64.length;
+  if (n < 24 || n % 4 !== 0) return false;
+  const head = Buffer.from(helmBase64.subarray(0, 8).toString('latin1'), 'base64');
+  const tail = Buffer.from(helmBase64.subarray(n - 8).toString('latin1'), 'base64');
+  if (!hasGzipMagic(head) || tail.length < 4) return false;
+  const padding = helmBase64[n - 2] === 0x3d ? 2 : helmBase64[n - 1] === 0x3d ? 1 : 0;
+  return implausiblyLarge(tail.readUInt32LE(tail.length - 4), (n / 4) * 3 - padding, maxBytes);
 }
 
 function gunzipBounded(gz: Buffer, maxBytes: number): Buffer {
@@ -157,8 +173,9 @@ export function toHelmRelease(parsed: unknown): HelmRelease {
 
 /** Decodes `data.release` of a release Secret as it arrives from the API (base64 of Helm's base64). */
 export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): HelmRelease {
-  const helmBase64 = strictBase64(dataRelease, 'data.release').toString('latin1');
-  const json = releaseJsonBytes(helmBase64, maxBytes);
+  const helmText = strictBase64(dataRelease, 'data.release');
+  if (helmTextDeclaresTooMuch(helmText, maxBytes)) throw tooLarge(maxBytes);
+  const json = releaseJsonBytes(helmText.toString('latin1'), maxBytes);
   let fields: ReleaseFields;
   try {
     fields = readReleaseFields(json);
