@@ -1,10 +1,11 @@
 /** Decodes and encodes Helm release Secrets exactly as Helm's storage driver does. */
 import { gunzipSync, gzipSync, constants as zc } from 'node:zlib';
-import { isObject } from '../engine/values.js';
 import {
   readReleaseFields,
   ReleaseJsonError,
   ReleaseNotObjectError,
+  ReleaseTypeError,
+  type GoDependency,
   type ReleaseFields,
 } from './release-json.js';
 
@@ -18,7 +19,7 @@ export interface HelmRelease {
   version: number;
   info: { status: string };
   chart: {
-    metadata: { name: string; version: string; appVersion?: string };
+    metadata: { name: string; version: string; appVersion?: string; dependencies?: GoDependency[] };
     values: Record<string, unknown>;
   };
   config: Record<string, unknown>;
@@ -31,6 +32,8 @@ export class ReleaseDecodeError extends Error {
 
 const GZIP_MAGIC = [0x1f, 0x8b, 0x08];
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Go's base64 decoder skips carriage returns and newlines, and nothing else. */
+const GO_BASE64_SKIPS = /[\r\n]+/g;
 
 /** The length base64 text without whitespace decodes to. */
 function decodedLength(text: string): number {
@@ -39,8 +42,8 @@ function decodedLength(text: string): number {
 }
 
 /**
- * Strict base64 (standard alphabet, padded; whitespace between is allowed, as Go's decoder allows
- * newlines). Node's decoder skips characters it does not know and stops at padding, so when the
+ * Strict base64 as Go's base64.StdEncoding reads it (standard alphabet, padded; newlines between
+ * are skipped). Node's decoder skips characters it does not know and stops at padding, so when the
  * decoded length is exactly what the text's length promises, every character was valid: a megabyte
  * is checked without a regex over it. Anything else takes the careful path, which names the problem.
  */
@@ -49,7 +52,7 @@ function strictBase64(text: string, what: string): Buffer {
     const fast = Buffer.from(text, 'base64');
     if (fast.length === decodedLength(text)) return fast;
   }
-  const clean = text.replace(/\s+/g, '');
+  const clean = text.replace(GO_BASE64_SKIPS, '');
   if (clean.length % 4 !== 0 || !BASE64.test(clean)) {
     throw new ReleaseDecodeError(`${what} is not valid base64`);
   }
@@ -121,19 +124,13 @@ export function releaseJsonBytes(helmBase64: string, maxBytes: number): Buffer {
   return gunzipBounded(raw, maxBytes);
 }
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return isObject(v) ? v : {};
-}
-
 /**
- * The deepest values accepted. Values are merged recursively (as Helm coalesces them), and a release
- * nested thousands of levels deep would exhaust the stack there; real values stay below 30.
+ * The deepest values judged. Helm reads values nested up to Go's 10,000 levels; the engine merges
+ * values recursively and a worker hands them to the event loop by structured clone, which gives out
+ * near 2,000 levels, so deeper values are refused as unreadable (onError) rather than crash a reader.
+ * Real values stay below 30; `--set-json` users reach a few hundred.
  */
-export const MAX_VALUES_DEPTH = 256;
+export const MAX_VALUES_DEPTH = 1000;
 
 /** True when `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is safe. */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
@@ -147,44 +144,55 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-/** Checks the shape of a parsed release and keeps only what gloo-guard reads. */
-export function toHelmRelease(parsed: unknown): HelmRelease {
-  if (!isObject(parsed)) throw new ReleaseDecodeError('release JSON is not an object');
-  const chart = parsed.chart;
-  if (!isObject(chart) || !isObject(chart.metadata) || typeof chart.metadata.name !== 'string') {
+/** Turns what Helm's structs hold into what gloo-guard judges; a release without a chart name is unreadable. */
+export function toHelmRelease(fields: ReleaseFields): HelmRelease {
+  const md = fields.chart?.metadata;
+  if (!fields.chart || !md || md.name === '')
     throw new ReleaseDecodeError('release has no chart.metadata.name');
+  const values = fields.chart.values ?? {};
+  const config = fields.config ?? {};
+  if (nestedDeeperThan(values, MAX_VALUES_DEPTH) || nestedDeeperThan(config, MAX_VALUES_DEPTH)) {
+    throw new ReleaseDecodeError(
+      `release values are nested more than ${MAX_VALUES_DEPTH} levels deep (gloo-guard's limit; Helm's is 10,000)`,
+    );
   }
-  if (nestedDeeperThan(chart.values, MAX_VALUES_DEPTH) || nestedDeeperThan(parsed.config, MAX_VALUES_DEPTH)) {
-    throw new ReleaseDecodeError(`release values are nested more than ${MAX_VALUES_DEPTH} levels deep`);
-  }
-  const md = chart.metadata;
+  // A nil entry in the dependency list is skipped by Helm's dependency processing too.
+  const dependencies = (md.dependencies ?? []).filter((d): d is GoDependency => d !== null);
   return {
-    name: str(parsed.name),
-    namespace: str(parsed.namespace),
-    version: typeof parsed.version === 'number' ? parsed.version : 0,
-    info: { status: str(obj(parsed.info).status) },
+    name: fields.name,
+    namespace: fields.namespace,
+    version: fields.version,
+    info: { status: fields.info?.status ?? '' },
     chart: {
-      metadata: { name: str(md.name), version: str(md.version), appVersion: str(md.appVersion) },
-      values: obj(chart.values),
+      metadata: { name: md.name, version: md.version, appVersion: md.appVersion, dependencies },
+      values,
     },
-    config: obj(parsed.config),
+    config,
   };
+}
+
+/**
+ * Reads `data.release` of a release Secret as it arrives from the API (base64 of Helm's base64) into
+ * the fields Helm's structs hold, exactly as Helm 3 and 4 read them; throws where Helm cannot.
+ */
+export function readReleaseSecretFields(dataRelease: string, maxBytes: number): ReleaseFields {
+  const helmText = strictBase64(dataRelease, 'data.release');
+  if (helmTextDeclaresTooMuch(helmText, maxBytes)) throw tooLarge(maxBytes);
+  const json = releaseJsonBytes(helmText.toString('latin1'), maxBytes);
+  try {
+    return readReleaseFields(json);
+  } catch (err: unknown) {
+    if (err instanceof ReleaseNotObjectError) throw new ReleaseDecodeError('release JSON is not an object');
+    if (err instanceof ReleaseTypeError)
+      throw new ReleaseDecodeError(`release cannot be read as Helm reads it: ${err.message}`);
+    if (!(err instanceof ReleaseJsonError)) throw err;
+    throw new ReleaseDecodeError(`release is not valid JSON after gunzip (${err.message})`);
+  }
 }
 
 /** Decodes `data.release` of a release Secret as it arrives from the API (base64 of Helm's base64). */
 export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): HelmRelease {
-  const helmText = strictBase64(dataRelease, 'data.release');
-  if (helmTextDeclaresTooMuch(helmText, maxBytes)) throw tooLarge(maxBytes);
-  const json = releaseJsonBytes(helmText.toString('latin1'), maxBytes);
-  let fields: ReleaseFields;
-  try {
-    fields = readReleaseFields(json);
-  } catch (err: unknown) {
-    if (err instanceof ReleaseNotObjectError) throw new ReleaseDecodeError('release JSON is not an object');
-    if (!(err instanceof ReleaseJsonError)) throw err;
-    throw new ReleaseDecodeError('release is not valid JSON after gunzip');
-  }
-  return toHelmRelease(fields);
+  return toHelmRelease(readReleaseSecretFields(dataRelease, maxBytes));
 }
 
 /** Encodes a release object the way Helm does: JSON, gzip (best compression), base64. */

@@ -67,21 +67,38 @@ function malformed(d: Required<AppDeps>, req: IncomingMessage, res: ServerRespon
   sendJson(res, 400, failureStatus(400, 'BadRequest', reason));
 }
 
-/** Reads the body and prepares the review: large bodies in the worker, a few at a time. */
+/** Prepares a body in the worker, counted in the metrics. */
+async function inWorker(d: Required<AppDeps>, body: Buffer): Promise<BodyOutcome> {
+  const outcome = await d.offload.prepare(body, d.config()).catch((err: unknown) => {
+    d.metrics.offloaded.inc({ result: 'failed' });
+    throw err;
+  });
+  d.metrics.offloaded.inc({ result: 'done' });
+  return outcome;
+}
+
+/**
+ * Reads the body and prepares the review: large bodies, and every release to decode whatever its
+ * body's size, in the worker, a few at a time; small reviews of other kinds on the event loop.
+ */
 async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promise<BodyOutcome> {
   const length = declaredLength(req);
-  if (length !== undefined && length <= OFFLOAD_MIN_BYTES)
-    return prepareBody(await readBody(req), d.config());
+  if (length !== undefined && length <= OFFLOAD_MIN_BYTES) {
+    const body = await readBody(req);
+    const inline = prepareBody(body, d.config(), d.offload.usesWorker);
+    if (inline.type !== 'deferred') return inline;
+    const done = await d.offload.admit();
+    try {
+      return await inWorker(d, body);
+    } finally {
+      done();
+    }
+  }
   const done = await d.offload.admit();
   try {
     const body = await readBody(req);
     if (body.length <= OFFLOAD_MIN_BYTES || !d.offload.usesWorker) return prepareBody(body, d.config());
-    const outcome = await d.offload.prepare(body, d.config()).catch((err: unknown) => {
-      d.metrics.offloaded.inc({ result: 'failed' });
-      throw err;
-    });
-    d.metrics.offloaded.inc({ result: 'done' });
-    return outcome;
+    return await inWorker(d, body);
   } finally {
     done();
   }

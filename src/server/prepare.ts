@@ -5,6 +5,8 @@
  */
 import type { Config } from '../config/types.js';
 import { MalformedReviewError, parseAdmissionReview, type AdmissionRequest } from './admission.js';
+import { isReleaseSecret } from '../engine/subjects.js';
+import { isObject } from '../engine/values.js';
 import { HttpProblem, parseJsonBody } from './body.js';
 import { prepareReview, type PreparedReview } from './review.js';
 
@@ -13,12 +15,26 @@ export type BodyOutcome =
   | { type: 'prepared'; request: AdmissionRequest; prepared: PreparedReview }
   | { type: 'malformed'; reason: string }
   | { type: 'problem'; code: number; reason: string; message: string }
-  | { type: 'failed'; errorType: string };
+  | { type: 'failed'; errorType: string }
+  /** A release to decode: left for the worker, a few at a time, however small its body. */
+  | { type: 'deferred' };
 
-/** Parses, checks and prepares one review body; never throws. */
-export function prepareBody(body: Buffer, config: Config): BodyOutcome {
+/**
+ * Whether preparing the request decodes a Helm release. A release's size is known only once it is
+ * inflated, and a 50 KB body can inflate to 60 MB, so a small body is no reason to decode it here.
+ */
+function decodesRelease(request: AdmissionRequest): boolean {
+  return request.operation === 'CREATE' && isObject(request.object) && isReleaseSecret(request.object);
+}
+
+/**
+ * Parses, checks and prepares one review body; never throws. With `deferReleases`, a release
+ * Secret CREATE is not decoded but answered `deferred`, for the caller to hand to the worker.
+ */
+export function prepareBody(body: Buffer, config: Config, deferReleases = false): BodyOutcome {
   try {
     const request = parseAdmissionReview(parseJsonBody(body));
+    if (deferReleases && decodesRelease(request)) return { type: 'deferred' };
     const prepared = prepareReview(request, config);
     // The object goes no further: what follows needs only the request's identity and the subject.
     delete request.object;

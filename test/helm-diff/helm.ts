@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ReleaseFields } from '../../src/helm/release-json.js';
 
 /** The Helm majors the harness judges with. */
 export const MAJORS = ['v3', 'v4'] as const;
@@ -63,34 +64,11 @@ export function helmVersion(major: Major): string {
   return (JSON.parse(out) as { helm: string }).helm;
 }
 
-/** A chart dependency as Helm decoded it from a release. */
-export interface HelmDependency {
-  name: string;
-  version: string;
-  repository: string;
-  condition: string;
-  tags: string[] | null;
-  enabled: boolean;
-  alias: string;
-}
-
-/** What Helm's storage driver read from a release Secret or ConfigMap (null: absent in Go). */
-export interface HelmReleaseView {
-  name: string;
-  namespace: string;
-  version: number;
-  info: { status: string } | null;
-  chart: {
-    metadata: {
-      name: string;
-      version: string;
-      appVersion: string;
-      dependencies: Array<HelmDependency | null> | null;
-    } | null;
-    values: Record<string, unknown> | null;
-  } | null;
-  config: Record<string, unknown> | null;
-}
+/**
+ * What Helm's storage driver read from a release Secret or ConfigMap (null: absent in Go). The
+ * shape is gloo-guard's own ReleaseFields, so the two readings compare as they are.
+ */
+export type HelmReleaseView = ReleaseFields;
 
 /** Reads release Secrets or ConfigMaps (as the API shows them) with Helm's storage drivers. */
 export function readReleases(major: Major, objects: unknown[]): HelmResult<HelmReleaseView>[] {

@@ -42,7 +42,10 @@ describe('Helm release Secrets', () => {
       namespace: 'gloo-mesh',
       version: 3,
       info: { status: 'pending-upgrade' },
-      chart: { metadata: { name: 'gloo-platform', version: '2.4.3', appVersion: '2.4.3' }, values: { a: 1 } },
+      chart: {
+        metadata: { name: 'gloo-platform', version: '2.4.3', appVersion: '2.4.3', dependencies: [] },
+        values: { a: 1 },
+      },
       config: { common: { insecure: true } },
     });
   });

@@ -166,6 +166,13 @@ func write(v any) {
 func runCase(h Helm, mode string, raw json.RawMessage) (r result) {
 	var ok any
 	var err error
+	// Helm 3.17.3's Secrets driver dereferences a nil release when decoding fails: a panic is Helm's
+	// answer for that case (it cannot read the release), not the end of the batch.
+	defer func() {
+		if p := recover(); p != nil {
+			r = result{Error: errorText(fmt.Errorf("helm panicked: %v", p)), Warnings: logged()}
+		}
+	}()
 	switch mode {
 	case "release":
 		ok, err = releaseCase(h, raw)

@@ -1,0 +1,66 @@
+/**
+ * Issue 15 item 7: a release nested millions of levels deep in a field no policy reads. Helm cannot
+ * read it (Go stops at 10,000 levels), so the webhook refuses it as unreadable, after a scan that
+ * keeps one byte per level; and a release is decoded in the worker, a few at a time, however small
+ * its body, so small bombs never hold the event loop. Figures: bench/nesting-bomb.ts.
+ */
+import request from 'supertest';
+import { gzipSync, constants as zc } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/types.js';
+import { createApp } from '../../src/server/app.js';
+import { Offload } from '../../src/server/offload.js';
+import { deploymentObject, objectReview } from '../fixtures/admission/reviews.js';
+
+const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
+
+/** A release Secret whose JSON nests `levels` arrays under a key Helm ignores. */
+function bombSecret(levels: number): Record<string, unknown> {
+  const json = Buffer.concat([
+    Buffer.from(
+      '{"name":"r","info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-platform","version":"2.5.4"}},"x":',
+    ),
+    Buffer.alloc(levels, '['),
+    Buffer.alloc(levels, ']'),
+    Buffer.from('}'),
+  ]);
+  const helm = gzipSync(json, { level: zc.Z_BEST_COMPRESSION }).toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'helm.sh/release.v1',
+    metadata: { name: 'sh.helm.release.v1.r.v1', namespace: 'gloo-mesh' },
+    data: { release: Buffer.from(helm).toString('base64') },
+  };
+}
+
+describe('item 7: releases nested past what Helm reads', () => {
+  it('when a 53 KB review nests 15 million levels, then it is refused as unreadable, never allowed', async () => {
+    const config = defaultConfig();
+    const body = objectReview(bombSecret(15_000_000));
+    expect(JSON.stringify(body).length).toBeLessThan(64 * 1024);
+    const res = await request(createApp({ config: () => config }))
+      .post('/validate')
+      .send(body);
+    expect(res.status).toBe(200);
+    expect(res.body.response.allowed).toBe(false);
+    expect(res.body.response.status.message).toContain('nested more than 10000 levels deep');
+  });
+
+  it('when a small body holds a release, then it goes to the worker through the gate; a small Deployment does not', async () => {
+    const config = defaultConfig();
+    const offload = new Offload(1, WORKER);
+    const app = createApp({ config: () => config, offload });
+    const release = objectReview(bombSecret(1000));
+    const released = await request(app).post('/validate').send(release);
+    // The stand-in worker answers with the size of what it got: the release went there.
+    expect(released.status).toBe(400);
+    expect(released.body.message).toBe(`${JSON.stringify(release).length} bytes`);
+    const deployment = await request(app)
+      .post('/validate')
+      .send(objectReview(deploymentObject('gloo-mesh-mgmt-server', 'gloo-mesh')));
+    expect(deployment.status).toBe(200);
+    expect(deployment.body.response.allowed).toBe(true);
+    await offload.close();
+  });
+});
