@@ -17,7 +17,7 @@ export interface Metrics {
   certificateExpiry: Gauge;
   configReloads: Counter<'result'>;
   auditRuns: Counter<'result'>;
-  auditViolations: Gauge<'policy' | 'namespace' | 'object' | 'action'>;
+  auditViolations: Gauge<'policy' | 'namespace' | 'action'>;
   auditLastRun: Gauge;
 }
 
@@ -95,8 +95,10 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     }),
     auditViolations: new Gauge({
       name: 'gloo_guard_audit_violations',
-      help: 'Violations found by the last audit, by policy, namespace, object and action; replaced each audit.',
-      labelNames: ['policy', 'namespace', 'object', 'action'],
+      // No object label: one series per violating object would grow with the cluster. The objects
+      // are in the PolicyReports and the audit log.
+      help: 'Violations found by the last audit, by policy, namespace and action; replaced each audit.',
+      labelNames: ['policy', 'namespace', 'action'],
       registers,
     }),
     auditLastRun: new Gauge({
@@ -113,12 +115,7 @@ export function recordAudit(m: Metrics, audit: ClusterAudit): void {
   for (const { resource, result } of audit.objects) {
     for (const f of result.findings) {
       const namespace = resource.kind === 'Namespace' ? resource.name : (resource.namespace ?? '');
-      m.auditViolations.inc({
-        policy: f.policy,
-        namespace,
-        object: `${resource.kind}/${resource.name}`,
-        action: f.action,
-      });
+      m.auditViolations.inc({ policy: f.policy, namespace, action: f.action });
     }
   }
   m.auditRuns.inc({ result: 'success' });

@@ -147,7 +147,10 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
       expect(rbac(objs)).toEqual([]);
       expect(all(objs, 'Secret')).toEqual([]);
       expect(pod(objs).automountServiceAccountToken).toBe(false);
-      expect(pod(objs).volumes).toContainEqual({ name: 'tls', secret: { secretName: `${FULLNAME}-tls` } });
+      expect(pod(objs).volumes).toContainEqual({
+        name: 'tls',
+        secret: { secretName: `${FULLNAME}-tls`, defaultMode: 0o440 },
+      });
       expect(pod(objs).containers[0].volumeMounts).toContainEqual({
         name: 'tls',
         mountPath: '/etc/gloo-guard/tls',
@@ -188,7 +191,7 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
       }
       expect(pod(objs).volumes).toContainEqual({
         name: 'tls',
-        secret: { secretName: 'gloo-guard-serving-cert' },
+        secret: { secretName: 'gloo-guard-serving-cert', defaultMode: 0o440 },
       });
       expect(all(objs, 'Secret')).toEqual([]);
       expect(all(objs, 'Certificate')).toEqual([]);
