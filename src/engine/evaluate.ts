@@ -1,6 +1,7 @@
 /** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
 import type { Config, PolicyException } from '../config/types.js';
 import { POLICIES } from '../policies/index.js';
+import { ExplainedError } from './errors.js';
 import { policyMatches, subjectTarget } from './match.js';
 import type { ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
@@ -109,8 +110,9 @@ function runPolicy(
   });
 }
 
-/** What users see when a policy throws: which policy, and the error's type, never its text. */
+/** What users see when a policy throws: which policy, and the error's type, never its text (unless written for them). */
 export function policyFailure(policy: string, err: unknown): string {
+  if (err instanceof ExplainedError) return `policy ${policy} failed: ${err.message}`;
   const type = err instanceof Error ? err.name : typeof err;
   return `policy ${policy} failed to run (${type}); the gloo-guard logs have the details`;
 }

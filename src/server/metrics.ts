@@ -19,6 +19,8 @@ export interface Metrics {
   auditRuns: Counter<'result'>;
   auditViolations: Gauge<'policy' | 'namespace' | 'action'>;
   auditLastRun: Gauge;
+  cacheLists: Counter<'resource'>;
+  cacheWatches: Counter<'resource' | 'from'>;
 }
 
 /** Kinds get their own label value; anything else is `other`, so a caller cannot grow the series. */
@@ -104,6 +106,18 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     auditLastRun: new Gauge({
       name: 'gloo_guard_audit_last_run_timestamp_seconds',
       help: 'When the last audit finished (Unix time).',
+      registers,
+    }),
+    cacheLists: new Counter({
+      name: 'gloo_guard_cluster_cache_lists_total',
+      help: 'Full lists of a cluster-view cache (paged); after the first, each is a reload the watch could not avoid (410 Gone).',
+      labelNames: ['resource'],
+      registers,
+    }),
+    cacheWatches: new Counter({
+      name: 'gloo_guard_cluster_cache_watches_total',
+      help: 'Watches a cluster-view cache opened, by where they start: from a fresh list, or resumed from the last resourceVersion.',
+      labelNames: ['resource', 'from'],
       registers,
     }),
   };
