@@ -26,9 +26,8 @@ function api(conflicts: number): { rest: KubeRest; calls: string[] } {
       if (method === 'PUT') return Promise.resolve({ status: left-- > 0 ? 409 : 200, body: {} });
       return Promise.resolve({ status: 200, body: {} });
     },
-    list: async function* () {
-      yield* [];
-    },
+    // No reports of ours exist elsewhere, so nothing is deleted.
+    list: () => [][Symbol.iterator](),
   } as unknown as KubeRest;
   return { rest, calls };
 }
