@@ -19,6 +19,11 @@ async function* refs(it: AsyncIterable<Meta>): AsyncGenerator<ObjectRef> {
   for await (const o of it) yield ref(o);
 }
 
+async function getOrUndefined(rest: KubeRest, path: string): Promise<unknown> {
+  const r = await rest.call('GET', path);
+  return r.status === 404 ? undefined : r.body;
+}
+
 /** A ClusterSource reading one cluster through `rest`. */
 export function apiClusterSource(name: string, rest: KubeRest): ClusterSource {
   return {
@@ -43,6 +48,22 @@ export function apiClusterSource(name: string, rest: KubeRest): ClusterSource {
           `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(n)}`,
         )
       ).body,
+    releaseConfigMapRefs: () =>
+      refs(
+        rest.list<Meta>(
+          '/api/v1/configmaps',
+          { labelSelector: 'owner=helm' },
+          { as: 'metadata', limit: 500 },
+        ),
+      ),
+    configMap: (ns, n) =>
+      getOrUndefined(
+        rest,
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(n)}`,
+      ),
+    // A list of an API that is not served (the CRD is not installed) gives nothing.
+    applications: () => rest.list('/apis/argoproj.io/v1alpha1/applications', {}, { limit: 200 }),
+    helmReleases: () => rest.list('/apis/helm.toolkit.fluxcd.io/v2/helmreleases', {}, { limit: 200 }),
     secretNames: async (ns) => {
       const names: string[] = [];
       for await (const o of rest.list<Meta>(

@@ -210,6 +210,7 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
         { apiGroups: [''], resources: ['namespaces', 'services'], verbs: ['list', 'watch'] },
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
         { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports'], verbs: ['create', 'list'] },
         {
           apiGroups: ['wgpolicyk8s.io'],
@@ -224,7 +225,12 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
 
     it('when release Secrets and PolicyReports are not wanted, then the audit only reads Namespaces, Services, Deployments', () => {
       const objs = render(major, {
-        set: ['audit.enabled=true', 'audit.releaseSecrets=false', 'audit.policyReports=false'],
+        set: [
+          'audit.enabled=true',
+          'audit.releaseSecrets=false',
+          'audit.gitops=false',
+          'audit.policyReports=false',
+        ],
       });
       const rules = one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules;
       expect(rules.flatMap((r: Json) => r.resources).sort()).toEqual([
@@ -233,6 +239,24 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
         'services',
       ]);
       for (const r of rules) expect(r.verbs).toEqual(['list', 'watch']);
+    });
+
+    it('when the cluster serves Argo CD and Flux, then the audit may list Applications and HelmReleases', () => {
+      const objs = render(major, {
+        values: ['ci/audit-values.yaml'],
+        apiVersions: ['argoproj.io/v1alpha1/Application', 'helm.toolkit.fluxcd.io/v2/HelmRelease'],
+      });
+      const rules = one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules;
+      expect(rules).toContainEqual({
+        apiGroups: ['argoproj.io'],
+        resources: ['applications'],
+        verbs: ['list'],
+      });
+      expect(rules).toContainEqual({
+        apiGroups: ['helm.toolkit.fluxcd.io'],
+        resources: ['helmreleases'],
+        verbs: ['list'],
+      });
     });
 
     it('when certificates come from cert-manager and the audit is on, then the audit role is the only RBAC', () => {
