@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
-    testTimeout: 30_000,
+    // A safety net only: tests wait for events, and a loaded machine may take long to deliver them.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });

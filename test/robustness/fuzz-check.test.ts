@@ -38,7 +38,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 /** Runs `gloo-guard check ARGS` in-process; a throw (what main.ts would print as "internal error") fails. */
@@ -52,10 +51,9 @@ async function check(args: string[]): Promise<Run> {
     stderr += chunk.toString();
     return true;
   });
-  const started = performance.now();
   try {
     const code = await runCheck(args);
-    return { code, stdout, stderr, ms: performance.now() - started };
+    return { code, stdout, stderr };
   } finally {
     out.mockRestore();
     err.mockRestore();
@@ -67,7 +65,6 @@ const FORMATS = ['text', 'json', 'sarif', 'junit'] as const;
 /** Exit 0/1/2; a usage or file error is one stderr line naming the file; a report parses in its format. */
 function expectClearRun(r: Run, format: (typeof FORMATS)[number], inputs: string[]): void {
   expect([0, 1, 2]).toContain(r.code);
-  expect(r.ms).toBeLessThan(5000);
   expect(internalsIn(r.stdout)).toBeUndefined();
   expect(internalsIn(r.stderr)).toBeUndefined();
   if (r.stderr !== '') {
@@ -407,7 +404,6 @@ describe('hostile files', { timeout: 120_000 }, () => {
     else expect(`${r.stderr}${r.stdout}`).toMatch(want);
     if (r.code === 2 && r.stdout === '') expect(r.stderr).toMatch(/^gloo-guard: [^\n]+\n$/);
     else expectClearRun(r, 'json', [f]);
-    expect(r.ms).toBeLessThan(5000);
   });
 
   // The failures only a process shows: V8 aborting ("FATAL ERROR", exit 134) or main.ts's last-resort
