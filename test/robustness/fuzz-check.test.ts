@@ -366,7 +366,7 @@ const HOSTILE: Array<[string, () => string | Buffer, RegExp | number]> = [
   [
     `nested ${MAX_YAML_DEPTH} levels deep (the limit)`,
     () => `kind: ConfigMap\ndata: ${deepFlow(MAX_YAML_DEPTH - 2)}\n`,
-    0,
+    /nothing judged: 1 object/,
   ],
   [
     `nested ${MAX_YAML_DEPTH + 1} levels deep`,
@@ -387,8 +387,13 @@ const HOSTILE: Array<[string, () => string | Buffer, RegExp | number]> = [
   ],
   ['binary garbage', () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)), 2],
   ['a UTF-16 file', () => Buffer.from('\uFEFFkind: Namespace\n', 'utf16le'), 2],
-  ['a 3 MiB single-line string', () => `kind: ConfigMap\ndata: {x: "${'x'.repeat(3 * 1024 * 1024)}"}\n`, 0],
-  ['10 000 empty documents', () => '---\n'.repeat(10_000), 0],
+  // Read whole, then refused for judging nothing (a ConfigMap is not judged; empty documents hold nothing).
+  [
+    'a 3 MiB single-line string',
+    () => `kind: ConfigMap\ndata: {x: "${'x'.repeat(3 * 1024 * 1024)}"}\n`,
+    /nothing judged: 1 object/,
+  ],
+  ['10 000 empty documents', () => '---\n'.repeat(10_000), /nothing judged: no Kubernetes object/],
   [
     'a release Secret whose values nest 50 000 deep',
     () => stringify(rawReleaseSecret(gzipSync(deepReleaseJson).toString('base64'))),
