@@ -74,7 +74,7 @@ function runCli(args: string[]): {
 async function until<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
-  ms = 20_000,
+  ms = 600_000,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {

@@ -133,15 +133,11 @@ async function serveWithClusterView(apiPort: number, onError: 'deny' | 'allow'):
       KUBECONFIG: kubeconfigFor(apiPort),
     },
   );
-  const port = await until(
-    'the listening line',
-    () => {
-      if (p.child.exitCode !== null) throw new Error(`serve exited: ${p.stderr()}`);
-      const line = logLine(p, 'gloo-guard serving admission reviews');
-      return line ? Number(line.port) : undefined;
-    },
-    40_000,
-  );
+  const port = await until('the listening line', () => {
+    if (p.child.exitCode !== null) throw new Error(`serve exited: ${p.stderr()}`);
+    const line = logLine(p, 'gloo-guard serving admission reviews');
+    return line ? Number(line.port) : undefined;
+  });
   const caBundle = String(logLine(p, 'no --tls-cert/--tls-key')?.caBundle);
   return {
     port,
@@ -157,7 +153,7 @@ const mgmtRelease = (uid: string): Record<string, unknown> =>
   releaseReview({ values: PRODUCTION_VALUES }, { uid });
 
 async function review(t: Target, uid: string): Promise<{ r: ReviewResponse; ms: number }> {
-  const a = await validate(t, mgmtRelease(uid), 10_000);
+  const a = await validate(t, mgmtRelease(uid));
   expect(a.status).toBe(200);
   const r = reviewResponse(a);
   expect(r.uid).toBe(uid);
@@ -168,7 +164,7 @@ const CLUSTER_PROBLEM = /cluster cannot be read/;
 
 afterAll(stopAllProcesses);
 
-describe('the API server behind the cluster view fails', { timeout: 120_000 }, () => {
+describe('the API server behind the cluster view fails', { timeout: 600_000 }, () => {
   it('when nothing listens, or it accepts and never answers, then serve starts unready and answers every review without waiting for the API, by onError', async () => {
     const hanging = new FakeApi('hang');
     const [absent, silent] = await Promise.all([
@@ -232,15 +228,11 @@ describe('the API server behind the cluster view fails', { timeout: 120_000 }, (
     const back = new FakeApi('ok');
     await back.listen(apiPort);
     const returnedAt = performance.now();
-    await until(
-      'reviews judged again',
-      async () => {
-        const { r, ms } = await review(s, `back-${Math.round(performance.now())}`);
-        worst = Math.max(worst, ms);
-        return r.allowed ? true : undefined;
-      },
-      60_000,
-    );
+    await until('reviews judged again', async () => {
+      const { r, ms } = await review(s, `back-${Math.round(performance.now())}`);
+      worst = Math.max(worst, ms);
+      return r.allowed ? true : undefined;
+    });
     const recoveredMs = Math.round(performance.now() - returnedAt);
     figure('API server lost and back', { noticedMs, recoveredMs, slowestReviewMs: worst });
     await back.kill();

@@ -97,7 +97,7 @@ function progress(): { onOutcome: () => void; movedOn: (answers: number) => Prom
     onOutcome: () => void answered++,
     movedOn: (answers) => {
       const mark = answered + answers;
-      return until(`${answers} more answers`, () => (answered >= mark ? true : undefined), 120_000);
+      return until(`${answers} more answers`, () => (answered >= mark ? true : undefined));
     },
   };
 }
@@ -129,7 +129,7 @@ function kubeletMount(dir: string, files: Record<string, string>, generation: nu
   }
 }
 
-describe('faults under load', { timeout: 300_000 }, () => {
+describe('faults under load', { timeout: 600_000 }, () => {
   it('when the certificate files are replaced again and again mid-load, then no request fails and the last good certificate is served', async () => {
     const dir = tempDir('gloo-guard-rotate-');
     const ca = generateCa('robustness-ca', 2);

@@ -263,7 +263,7 @@ const manifestObject = fc.oneof(
 
 // ------------------------------------------------------------------ properties
 
-describe('fuzz: gloo-guard check, in-process', { timeout: 120_000 }, () => {
+describe('fuzz: gloo-guard check, in-process', { timeout: 600_000 }, () => {
   it('when values files hold anything at the keys the policies read, then every run ends clearly', async () => {
     let runs = 0;
     const codes = [0, 0, 0];
@@ -401,7 +401,7 @@ const HOSTILE: Array<[string, () => string | Buffer, RegExp | number]> = [
   ],
 ];
 
-describe('hostile files', { timeout: 120_000 }, () => {
+describe('hostile files', { timeout: 600_000 }, () => {
   it.each(HOSTILE)('when a manifest file is %s, then the run ends clearly', async (_what, make, want) => {
     const f = file(make());
     const r = await check([f, '--output', 'json']);

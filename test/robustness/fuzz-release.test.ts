@@ -196,7 +196,7 @@ function expectJudgedOrRefused(r: ReviewResponse | undefined, cfg: Config): void
   expect(r.allowed).toBe(cfg.onError === 'allow');
 }
 
-describe('fuzz: corrupt Helm release payloads', { timeout: 120_000 }, () => {
+describe('fuzz: corrupt Helm release payloads', { timeout: 600_000 }, () => {
   it('when data.release is broken at any layer, then every CREATE gets a clear answer and onError decides', async () => {
     const kinds: Record<string, number> = {};
     let [runs, inputErrors, slowest] = [0, 0, 0];
@@ -302,7 +302,7 @@ const BOMBS: BombCase[] = [
   },
 ];
 
-describe('gzip bombs and huge strings', { timeout: 120_000 }, () => {
+describe('gzip bombs and huge strings', { timeout: 600_000 }, () => {
   it.each(BOMBS.map((b) => [b.name, b] as const))(
     'when %s, then a clear answer in bounded memory',
     async (_name, bomb) => {

@@ -172,7 +172,7 @@ async function settledRss(p: ServeProcess): Promise<number> {
   return low;
 }
 
-describe('load: the real serve process over HTTPS keep-alive', { timeout: 300_000 }, () => {
+describe('load: the real serve process over HTTPS keep-alive', { timeout: 600_000 }, () => {
   it(`when ${COUNT} mixed reviews arrive ${CONCURRENCY} at a time, twice, then every one is answered with its uid and memory returns`, async () => {
     // Warm-up: code paths compiled, TLS sessions and sockets open, caches filled.
     const warm = await runLoad({ target, count: 500, concurrency: CONCURRENCY, make: make('warm') });

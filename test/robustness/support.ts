@@ -26,11 +26,15 @@ export function figure(what: string, values: Record<string, unknown>): void {
   console.log(`[robustness] ${what} ${JSON.stringify(values)}`);
 }
 
-/** Polls `probe` until it gives a value; throws naming `what` after `ms`. */
+/**
+ * Polls `probe` until it gives a value: waits for an event. `ms` is only a safety net that names what
+ * never came; the machine may be loaded (a serve process can take over 20 s to start beside other
+ * suites), so the default leaves the test's own timeout to end a wait that never ends.
+ */
 export async function until<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
-  ms = 20_000,
+  ms = 600_000,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -234,7 +238,7 @@ export function send(
   path: string,
   body?: string | Buffer,
   headers: Record<string, string> = {},
-  timeoutMs = 30_000,
+  timeoutMs = 300_000,
 ): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolvePromise, reject) => {
@@ -394,7 +398,7 @@ export async function runLoad(opts: {
       if (opts.stop?.()) return;
       const i = next++;
       if (i >= opts.count) return;
-      const o = await sendTracked(opts.target, opts.make(i), opts.timeoutMs ?? 30_000);
+      const o = await sendTracked(opts.target, opts.make(i), opts.timeoutMs ?? 300_000);
       outcomes.push(o);
       opts.onOutcome?.(o, outcomes.length);
     }
