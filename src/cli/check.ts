@@ -10,7 +10,7 @@ import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
 import { renderText } from './format/text.js';
 import { checkCarrierContext } from './carrier-context.js';
-import { readManifestFile, readValuesFile } from './inputs.js';
+import { displayName, InputFileError, readManifestFile, readValuesFile } from './inputs.js';
 import { exitCode, type Report } from './report.js';
 import { version } from './version.js';
 
@@ -110,7 +110,21 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
       else throw err;
     }
   }
+  // Objects a carrier names but cannot judge are reported by the carriers' own lines instead.
+  if (report.results.length === 0 && report.errors.length === 0 && (report.notJudged ?? []).length === 0)
+    throw new InputFileError(nothingJudged(files, report.skipped));
   return report;
+}
+
+/** Why a run judged nothing: an exit 0 then would pass a pipe whose first command failed. */
+function nothingJudged(files: string[], skipped: number): string {
+  const names = files.map(displayName).join(', ');
+  if (skipped > 0)
+    return `${names}: nothing judged: ${skipped} object(s) read, none a Helm release Secret, Namespace, Deployment or Service; for Helm values add --chart NAME`;
+  const pipe = files.includes('-')
+    ? ' (if it was piped from helm template, that command failed: use set -o pipefail)'
+    : '';
+  return `${names}: nothing judged: no Kubernetes object in the input${pipe}`;
 }
 
 function render(report: Report, format: OutputFormat): string {

@@ -206,7 +206,11 @@ function decodeHelmText(helmText: Buffer, maxBytes: number): HelmRelease {
   } catch (err: unknown) {
     if (err instanceof ReleaseNotObjectError) throw new ReleaseDecodeError('release JSON is not an object');
     if (!(err instanceof ReleaseJsonError)) throw err;
-    throw new ReleaseDecodeError('release is not valid JSON after gunzip');
+    // "H4sI" is the base64 of gzip's magic bytes: say gunzip only when there was gzip.
+    const gzipped = helmText.subarray(0, 4).toString('latin1') === 'H4sI';
+    throw new ReleaseDecodeError(
+      gzipped ? 'release is not valid JSON after gunzip' : 'release is neither gzip nor valid JSON',
+    );
   }
   return toHelmRelease(fields);
 }

@@ -13,11 +13,15 @@ function checkImage(
   suffix: string,
 ): PolicyViolation[] {
   if (!image || !enabled || image.tag.value.endsWith(suffix)) return [];
+  const tag = image.tag.value;
+  // An empty tag is the chart version, which is unknown when values are checked without it.
+  const what = tag === '' ? 'the image tag is empty (the chart version), which' : `image tag "${tag}"`;
+  const example = tag === '' ? `<chart version>${suffix}` : `${tag}${suffix}`;
   return [
     violation(
-      `image tag "${image.tag.value}" is not a FIPS build`,
+      `${what} is not a FIPS build`,
       image.tag.path,
-      `set ${image.tag.path} to the ${suffix} build, e.g. ${image.tag.value}${suffix}`,
+      `set ${image.tag.path} to the ${suffix} build, e.g. ${example}`,
     ),
   ];
 }

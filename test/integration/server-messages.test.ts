@@ -9,6 +9,7 @@ import { createApp } from '../../src/server/app.js';
 import { createLogger, type Logger } from '../../src/server/log.js';
 import {
   denialMessage,
+  fitWarning,
   fitWarnings,
   oneLine,
   runeLength,
@@ -128,5 +129,31 @@ describe('a policy that fails is an error, not a violation, and follows onError'
     const r = (await post({ mode: 'audit' })).body.response;
     expect(r.allowed).toBe(true);
     expect(r.warnings[0]).toContain('(mode: audit)');
+  });
+});
+
+describe('a warning too long for the API server', () => {
+  it('when a line is over 256 runes, then its description is shortened and its fix kept whole', () => {
+    const fix = 'remove the injection setting from glooMeshUi.deploymentOverrides.spec.template.metadata';
+    const line = `[no-injection-in-gloo-mesh] ${'deploymentOverrides turn on Istio injection '.repeat(6)}(a.b) -> ${fix}`;
+    const fitted = fitWarning(line);
+    expect(runeLength(fitted)).toBeLessThanOrEqual(WARNING_MAX_RUNES);
+    expect(fitted.startsWith('[no-injection-in-gloo-mesh] deploymentOverrides')).toBe(true);
+    expect(fitted.endsWith(` -> ${fix}`)).toBe(true);
+  });
+
+  it('when the chart defaults are reviewed, then the mgmt-server-internal-lb warning Helm prints ends with its whole fix', async () => {
+    const app = createApp({ config: () => defaultConfig() });
+    const res = await request(app)
+      .post('/validate')
+      .send(releaseReview({ values: {} }));
+    const warning = (res.body.response.warnings as string[]).find((w) =>
+      w.startsWith('[mgmt-server-internal-lb]'),
+    );
+    expect(warning).toBeDefined();
+    expect(runeLength(warning!)).toBeLessThanOrEqual(WARNING_MAX_RUNES);
+    expect(warning).toMatch(
+      / -> set glooMeshMgmtServer\.serviceType: ClusterIP, or add your cloud's internal load balancer annotation \(gloo-guard policies lists them\) under glooMeshMgmtServer\.serviceOverrides\.metadata\.annotations$/,
+    );
   });
 });
