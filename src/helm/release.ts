@@ -19,6 +19,7 @@ export interface HelmRelease {
   version: number;
   info: { status: string };
   chart: {
+    /** `dependencies` as Helm decodes them from Chart.yaml, when there are any: umbrella charts are judged through them. */
     metadata: { name: string; version: string; appVersion?: string; dependencies?: GoDependency[] };
     values: Record<string, unknown>;
   };
@@ -164,7 +165,12 @@ export function toHelmRelease(fields: ReleaseFields): HelmRelease {
     version: fields.version,
     info: { status: fields.info?.status ?? '' },
     chart: {
-      metadata: { name: md.name, version: md.version, appVersion: md.appVersion, dependencies },
+      metadata: {
+        name: md.name,
+        version: md.version,
+        appVersion: md.appVersion,
+        ...(dependencies.length > 0 ? { dependencies } : {}),
+      },
       values,
     },
     config,
@@ -176,7 +182,11 @@ export function toHelmRelease(fields: ReleaseFields): HelmRelease {
  * the fields Helm's structs hold, exactly as Helm 3 and 4 read them; throws where Helm cannot.
  */
 export function readReleaseSecretFields(dataRelease: string, maxBytes: number): ReleaseFields {
-  const helmText = strictBase64(dataRelease, 'data.release');
+  return readHelmText(strictBase64(dataRelease, 'data.release'), maxBytes);
+}
+
+/** Reads Helm's base64 text (gzip or plain JSON inside) into the fields Helm's structs hold. */
+function readHelmText(helmText: Buffer, maxBytes: number): ReleaseFields {
   if (helmTextDeclaresTooMuch(helmText, maxBytes)) throw tooLarge(maxBytes);
   const json = releaseJsonBytes(helmText.toString('latin1'), maxBytes);
   try {
@@ -186,13 +196,25 @@ export function readReleaseSecretFields(dataRelease: string, maxBytes: number): 
     if (err instanceof ReleaseTypeError)
       throw new ReleaseDecodeError(`release cannot be read as Helm reads it: ${err.message}`);
     if (!(err instanceof ReleaseJsonError)) throw err;
-    throw new ReleaseDecodeError(`release is not valid JSON after gunzip (${err.message})`);
+    // "H4sI" is the base64 of gzip's magic bytes: say gunzip only when there was gzip.
+    const gzipped = helmText.subarray(0, 4).toString('latin1') === 'H4sI';
+    throw new ReleaseDecodeError(
+      `${gzipped ? 'release is not valid JSON after gunzip' : 'release is neither gzip nor valid JSON'} (${err.message})`,
+    );
   }
 }
 
 /** Decodes `data.release` of a release Secret as it arrives from the API (base64 of Helm's base64). */
 export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): HelmRelease {
   return toHelmRelease(readReleaseSecretFields(dataRelease, maxBytes));
+}
+
+/**
+ * Decodes `data.release` of a release ConfigMap (HELM_DRIVER=configmap): Helm's base64 text as is,
+ * since ConfigMap data is not base64-encoded again by the API.
+ */
+export function decodeReleaseConfigMapData(dataRelease: string, maxBytes: number): HelmRelease {
+  return toHelmRelease(readHelmText(Buffer.from(dataRelease, 'latin1'), maxBytes));
 }
 
 /** Encodes a release object the way Helm does: JSON, gzip (best compression), base64. */
