@@ -1,8 +1,10 @@
 /** The audit: judge what already runs in a cluster with the same engine and config as the webhook. */
 import type { Config } from '../config/types.js';
 import { evaluate, type EvaluateOptions, type EvaluationResult } from '../engine/evaluate.js';
+import { valuesFromRefs } from '../engine/carriers/flux.js';
+import { carrierRef, type CarrierContext } from '../engine/carriers/context.js';
 import { anyPolicyMatches, type MatchTarget } from '../engine/match.js';
-import { InputError, subjectFromObject } from '../engine/subjects.js';
+import { InputError, NotJudged, subjectsFromObject } from '../engine/subjects.js';
 import type { Policy, ReleaseSubject, Subject, SubjectKind } from '../engine/types.js';
 import { POLICIES } from '../policies/index.js';
 import { isSet } from '../engine/values.js';
@@ -148,21 +150,24 @@ class Auditor {
     return anyPolicyMatches(this.policies, kind, target, this.config.namespaces);
   }
 
-  judge(obj: unknown, kind: string, location: string): Subject | undefined {
+  judge(obj: unknown, kind: string, location: string, ctx: CarrierContext = {}): Subject[] {
     try {
-      const subject = subjectFromObject(obj, { location }, this.config.limits.maxReleaseBytes);
-      if (!subject) return undefined;
-      const result = evaluate(subject, this.config, {
-        cluster: clusterView(this.facts),
-        policies: this.policies,
-        ...(this.opts.onPolicyError ? { onPolicyError: this.opts.onPolicyError } : {}),
-      });
-      this.audit.objects.push({ resource: refOf(obj, kind), result });
-      return subject;
+      const subjects = subjectsFromObject(obj, { location }, this.config.limits.maxReleaseBytes, ctx);
+      for (const subject of subjects) {
+        const result = evaluate(subject, this.config, {
+          cluster: clusterView(this.facts),
+          policies: this.policies,
+          ...(this.opts.onPolicyError ? { onPolicyError: this.opts.onPolicyError } : {}),
+        });
+        this.audit.objects.push({ resource: refOf(obj, kind), result });
+      }
+      return subjects;
     } catch (err: unknown) {
+      // Known but not judgeable here (an ApplicationSet, a chart in git): not an error of the cluster.
+      if (err instanceof NotJudged) return [];
       if (!(err instanceof InputError)) throw err;
       this.audit.errors.push({ source: location, message: err.message });
-      return undefined;
+      return [];
     }
   }
 }
@@ -207,6 +212,46 @@ async function judgeDeployments(
   }
 }
 
+/** The data of the ConfigMaps and Secrets a HelmRelease takes values from, read before it is judged. */
+async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<CarrierContext> {
+  if (typeof hr !== 'object' || hr === null) return {};
+  const found = new Map<string, Record<string, string> | null>();
+  for (const r of valuesFromRefs(hr as Record<string, unknown>, carrierRef(hr as Record<string, unknown>))) {
+    const obj = (
+      r.kind === 'Secret' ? await src.secret(r.namespace, r.name) : await src.configMap?.(r.namespace, r.name)
+    ) as { data?: Record<string, string>; kind?: string } | undefined;
+    const data = obj?.data ?? null;
+    const decoded =
+      data && r.kind === 'Secret'
+        ? Object.fromEntries(
+            Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+          )
+        : data;
+    found.set(`${r.kind}/${r.namespace}/${r.name}`, decoded);
+  }
+  return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
+}
+
+/** Judges what GitOps tools and Helm's ConfigMap driver hold: Applications, HelmReleases, release ConfigMaps. */
+async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSummary[]> {
+  const releases: ReleaseSummary[] = [];
+  const keep = (subjects: Subject[]): void => {
+    for (const s of subjects) if (s.kind === 'release') releases.push(summarize(s));
+  };
+  if (src.releaseConfigMapRefs && src.configMap) {
+    for (const ref of latestRevisions(await collect(src.releaseConfigMapRefs()))) {
+      const cm = await src.configMap(ref.namespace, ref.name);
+      if (cm !== undefined)
+        keep(a.judge(cm, 'ConfigMap', `${src.name}/configmap ${ref.namespace}/${ref.name}`));
+    }
+  }
+  for await (const app of src.applications?.() ?? [])
+    keep(a.judge(app, 'Application', `${src.name}/application`));
+  for await (const hr of src.helmReleases?.() ?? [])
+    keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  return releases;
+}
+
 /** Audits one cluster: namespaces, Deployments, the management Service and the latest revision of each release. */
 export async function auditCluster(
   src: ClusterSource,
@@ -231,9 +276,13 @@ export async function auditCluster(
   await learnSecrets(src, facts, [...new Set(latest.map((r) => r.namespace))]);
   for (const ref of latest) {
     const secret = await src.secret(ref.namespace, ref.name);
-    const subject = a.judge(secret, 'Secret', `${src.name}/secret ${ref.namespace}/${ref.name}`);
-    if (subject?.kind === 'release') a.audit.releases.push(summarize(subject));
+    for (const subject of a.judge(secret, 'Secret', `${src.name}/secret ${ref.namespace}/${ref.name}`))
+      if (subject.kind === 'release') a.audit.releases.push(summarize(subject));
   }
+  // A Flux HelmRelease has a release Secret too: each release is summarised once.
+  const seen = new Set(a.audit.releases.map((r) => `${r.namespace}/${r.name}`));
+  for (const r of await auditCarriers(src, a))
+    if (!seen.has(`${r.namespace}/${r.name}`)) a.audit.releases.push(r);
   a.audit.counts.releases = a.audit.releases.length;
   a.audit.role = roleOf(facts.deployments, a.audit.releases);
   return a.audit;

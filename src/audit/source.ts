@@ -29,4 +29,12 @@ export interface ClusterSource {
   secret(namespace: string, name: string): Promise<unknown>;
   /** Names of the Secrets in a namespace (metadata only). */
   secretNames(namespace: string): Promise<string[]>;
+  /** Helm release ConfigMaps (HELM_DRIVER=configmap) without their data. Absent: none are read. */
+  releaseConfigMapRefs?(): AsyncIterable<ObjectRef>;
+  /** One ConfigMap with its data, or undefined when it does not exist. */
+  configMap?(namespace: string, name: string): Promise<unknown>;
+  /** Argo CD Applications; nothing where the API is not served. */
+  applications?(): AsyncIterable<unknown>;
+  /** Flux HelmReleases; nothing where the API is not served. */
+  helmReleases?(): AsyncIterable<unknown>;
 }

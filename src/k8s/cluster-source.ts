@@ -46,6 +46,11 @@ function releaseRefs(rest: KubeRest, scope: ReleaseScope): AsyncIterable<ObjectR
   })();
 }
 
+async function getOrUndefined(rest: KubeRest, path: string): Promise<unknown> {
+  const r = await rest.call('GET', path);
+  return r.status === 404 ? undefined : r.body;
+}
+
 /** A ClusterSource reading one cluster through `rest`. */
 export function apiClusterSource(name: string, rest: KubeRest, opts: ApiSourceOptions = {}): ClusterSource {
   const { view } = opts;
@@ -70,6 +75,18 @@ export function apiClusterSource(name: string, rest: KubeRest, opts: ApiSourceOp
     services: (ns) => rest.list<V1Service>(`${nsPath(ns)}/services`),
     releaseSecretRefs: () => releaseRefs(rest, opts.releases ?? 'all'),
     secret: async (ns, n) => (await rest.call('GET', `${nsPath(ns)}/secrets/${encodeURIComponent(n)}`)).body,
+    releaseConfigMapRefs: () =>
+      refs(
+        rest.list<Meta>(
+          '/api/v1/configmaps',
+          { labelSelector: 'owner=helm' },
+          { as: 'metadata', limit: 500 },
+        ),
+      ),
+    configMap: (ns, n) => getOrUndefined(rest, `${nsPath(ns)}/configmaps/${encodeURIComponent(n)}`),
+    // A list of an API that is not served (the CRD is not installed) gives nothing.
+    applications: () => rest.list('/apis/argoproj.io/v1alpha1/applications', {}, { limit: 200 }),
+    helmReleases: () => rest.list('/apis/helm.toolkit.fluxcd.io/v2/helmreleases', {}, { limit: 200 }),
     secretNames: async (ns) => {
       const names: string[] = [];
       for await (const o of rest.list<Meta>(`${nsPath(ns)}/secrets`, {}, { as: 'metadata', limit: 500 }))

@@ -219,6 +219,7 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
       expect(one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules).toEqual([
         { apiGroups: [''], resources: ['namespaces', 'services'], verbs: ['list', 'watch'] },
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
         { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports'], verbs: ['create', 'list'] },
         {
           apiGroups: ['wgpolicyk8s.io'],
@@ -274,7 +275,12 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
 
     it('when release Secrets and PolicyReports are not wanted, then no Secret may be read and the audit is told to read none', () => {
       const objs = render(major, {
-        set: ['audit.enabled=true', 'audit.releaseSecrets=false', 'audit.policyReports=false'],
+        set: [
+          'audit.enabled=true',
+          'audit.releaseSecrets=false',
+          'audit.gitops=false',
+          'audit.policyReports=false',
+        ],
       });
       expect(secretAccess(objs)).toEqual([]);
       const rules = one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules;
@@ -284,6 +290,24 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
         'services',
       ]);
       expect(args(objs).join(' ')).toContain('--audit-releases none');
+    });
+
+    it('when the cluster serves Argo CD and Flux, then the audit may list Applications and HelmReleases', () => {
+      const objs = render(major, {
+        values: ['ci/audit-values.yaml'],
+        apiVersions: ['argoproj.io/v1alpha1/Application', 'helm.toolkit.fluxcd.io/v2/HelmRelease'],
+      });
+      const rules = one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules;
+      expect(rules).toContainEqual({
+        apiGroups: ['argoproj.io'],
+        resources: ['applications'],
+        verbs: ['list'],
+      });
+      expect(rules).toContainEqual({
+        apiGroups: ['helm.toolkit.fluxcd.io'],
+        resources: ['helmreleases'],
+        verbs: ['list'],
+      });
     });
 
     it('when certificates come from cert-manager and the audit is on, then the audit roles are the only RBAC', () => {

@@ -283,6 +283,17 @@ describe('gloo-guard check on umbrella charts and the ConfigMap driver', () => {
     expect(r.code).toBe(1);
   });
 
+  it('when the release Secret real Helm 3 stored for an aliased umbrella (dependency renamed to its alias) is checked, then it is judged as gloo-platform', () => {
+    const r = cli(['check', 'test/fixtures/carriers/umbrella-release-helm3.json']);
+    expect(r.stdout).toContain(
+      'release umbrella-v3/acme (chart gloo-platform 2.4.3 in acme-platform 1.0.0 revision 1)',
+    );
+    expect(r.stdout).toContain(
+      'DENY [no-bundled-redis] the bundled Redis is enabled (redis.deployment.enabled)',
+    );
+    expect(r.code).toBe(1);
+  });
+
   it('when the dependency is disabled by a real boolean false, then it is not judged; the string "false" does not disable it', () => {
     const off = umbrellaRelease({ condition: 'mesh.enabled' }, { mesh: { enabled: false } });
     const r = cli(['check', file('off.yaml', releaseSecret(off))]);

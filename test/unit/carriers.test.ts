@@ -64,6 +64,15 @@ describe('umbrella chart dependencies', () => {
     ]);
   });
 
+  it('when Helm stored the dependency under its alias (name replaced), then the chart is told from the values under it', () => {
+    const stored = [{ name: 'mesh', alias: 'mesh', version: '2.4.3' }];
+    expect(judgedDependencies(stored, { mesh: { glooMgmtServer: {} } })[0]?.chart).toBe('gloo-platform');
+    expect(judgedDependencies(stored, { mesh: { glooMeshMgmtServer: {} } })[0]?.chart).toBe(
+      'gloo-mesh-enterprise',
+    );
+    expect(judgedDependencies(stored, { mesh: { replicas: 1 } })).toEqual([]);
+  });
+
   it('when the version is a range, then its first version is judged', () => {
     expect(versionOfConstraint('~2.5.0')).toBe('2.5.0');
     expect(versionOfConstraint('>=2.4.0 <2.6.0')).toBe('2.4.0');

@@ -77,8 +77,30 @@ function enabledBy(
 }
 
 /**
- * The judged charts among `dependencies` of a Chart.yaml, with whether each is enabled by the
- * parent's effective `values` (chart defaults coalesced with the user's).
+ * The chart family whose values sit under `key`. Helm stores an aliased dependency with its name
+ * replaced by the alias (chartutil getAliasDependency), so in a release record the chart's own name
+ * is gone; the parent's stored values hold the subchart's defaults under the alias, whose top-level
+ * keys tell the chart.
+ */
+function chartByValues(values: unknown): string {
+  if (!isObject(values)) return '';
+  if ('glooMeshMgmtServer' in values) return 'gloo-mesh-enterprise';
+  if ('glooMeshAgent' in values) return 'gloo-mesh-agent';
+  if ('glooMgmtServer' in values || 'glooAgent' in values) return 'gloo-platform';
+  return '';
+}
+
+/** A dependency's own chart name: as written, or, when Helm replaced it by the alias, from its values. */
+function chartName(dep: Record<string, unknown>, values: Record<string, unknown>): string {
+  const name = text(field(dep, 'name'));
+  const alias = text(field(dep, 'alias'));
+  if (chartFamily(name, '') || alias === '' || alias !== name) return name;
+  return chartByValues(values[alias]) || name;
+}
+
+/**
+ * The judged charts among `dependencies` of a Chart.yaml (or of a stored release), with whether each
+ * is enabled by the parent's effective `values` (chart defaults coalesced with the user's).
  */
 export function judgedDependencies(
   dependencies: unknown,
@@ -88,7 +110,7 @@ export function judgedDependencies(
   const out: JudgedDependency[] = [];
   for (const dep of dependencies) {
     if (!isObject(dep)) continue;
-    const chart = text(field(dep, 'name'));
+    const chart = chartName(dep, values);
     const version = versionOfConstraint(text(field(dep, 'version')));
     if (!chartFamily(chart, '')) continue;
     const alias = text(field(dep, 'alias'));
