@@ -59,7 +59,11 @@ export function describeSubject(s: Subject): string {
     case 'release': {
       const ns = s.release.namespace ? `${s.release.namespace}/` : '';
       const rev = s.release.revision ? ` revision ${s.release.revision}` : '';
-      return `release ${ns}${s.release.name} (chart ${s.chart.name}${s.chart.version ? ` ${s.chart.version}` : ''}${rev})`;
+      const chart = `${s.chart.name}${s.chart.version ? ` ${s.chart.version}` : ''}`;
+      const parent = s.chart.parent ? ` in ${s.chart.parent.name} ${s.chart.parent.version}`.trimEnd() : '';
+      const c = s.carrier;
+      const via = c ? `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}: ` : '';
+      return `${via}release ${ns}${s.release.name} (chart ${chart}${parent}${rev})`;
     }
     case 'namespace':
       return `Namespace ${s.name}`;
@@ -121,7 +125,8 @@ export function policyFailure(policy: string, err: unknown): string {
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
   const object = describeSubject(subject);
   const now = opts.now ?? new Date();
-  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes: [] };
+  const notes = subject.kind === 'release' ? [...(subject.carrierNotes ?? [])] : [];
+  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
   const target = subjectTarget(subject);
   for (const policy of opts.policies ?? POLICIES) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;

@@ -26,7 +26,8 @@ export interface SourceRef {
 export interface ReleaseSubject {
   kind: 'release';
   family: ChartFamily;
-  chart: { name: string; version: string };
+  /** The judged chart; `parent` is the umbrella chart it is a dependency of, when it is one. */
+  chart: { name: string; version: string; parent?: { name: string; version: string } };
   release: { name: string; namespace?: string; revision?: number; status?: string };
   /** Effective values: chart defaults deep-merged with the user's values, as Helm does. */
   values: Record<string, unknown>;
@@ -34,6 +35,18 @@ export interface ReleaseSubject {
   userValues: Record<string, unknown>;
   model: GlooModel;
   source: SourceRef;
+  /** The object that carries the release when it is not Helm's own record (an Argo CD Application, ...). */
+  carrier?: CarrierRef;
+  /** What the carrier left unread (value files in git, ...): shown as notes, never silently dropped. */
+  carrierNotes?: string[];
+}
+
+/** The Kubernetes object a release was read from, for messages and PolicyReports. */
+export interface CarrierRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
 }
 
 /** A Kubernetes Namespace. */

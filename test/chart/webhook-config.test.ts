@@ -15,6 +15,7 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
   it('when rendered with defaults, then it has one webhook per kind, named under gloo-guard.io', () => {
     expect(vwc(objs).webhooks.map((w: Json) => w.name)).toEqual([
       'releases.gloo-guard.io',
+      'release-configmaps.gloo-guard.io',
       'namespaces.gloo-guard.io',
       'deployments.gloo-guard.io',
     ]);
@@ -137,11 +138,13 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
     const some = render(major, { set: ['webhooks.deployments.enabled=false'] });
     expect(vwc(some).webhooks.map((w: Json) => w.name)).toEqual([
       'releases.gloo-guard.io',
+      'release-configmaps.gloo-guard.io',
       'namespaces.gloo-guard.io',
     ]);
     const none = render(major, {
       set: [
         'webhooks.releases.enabled=false',
+        'webhooks.releaseConfigMaps.enabled=false',
         'webhooks.namespaces.enabled=false',
         'webhooks.deployments.enabled=false',
       ],
