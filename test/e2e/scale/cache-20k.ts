@@ -131,8 +131,9 @@ try {
       '--port',
       '0',
       '--cluster-view',
+      // info: the line saying where it serves is an info line.
       '--log-level',
-      'warn',
+      'info',
       '--watch-timeout',
       '60s',
     ],
