@@ -189,6 +189,27 @@ export interface PolicyOption {
   default: string | number | boolean;
 }
 
+/** A namespace a policy names in `match`: the configured management or add-ons namespace. */
+export type ConfiguredNamespace = 'management' | 'addons';
+
+/**
+ * Objects of one kind a policy judges. Every field given must hold, an absent field holds for all:
+ * `namespaces` (for a Namespace, its own name), `names` (a trailing `*` makes a prefix), `labels`
+ * (each key with that value).
+ */
+export interface MatchRule {
+  namespaces?: readonly ConfiguredNamespace[];
+  names?: readonly string[];
+  labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a policy judges, per kind of `appliesTo`: an object matches when any rule holds; a kind not
+ * listed means every object of that kind. The engine runs a policy only on what it matches, the
+ * chart's matchConditions are generated from it, and the audit reads only what some policy matches.
+ */
+export type PolicyMatch = Partial<Record<SubjectKind, readonly MatchRule[]>>;
+
 /** A policy: data plus a pure function. Enforcement lives in config, never here. */
 export interface Policy {
   id: string;
@@ -199,6 +220,8 @@ export interface Policy {
   remediation: string;
   /** Subject kinds this policy judges. */
   appliesTo: readonly SubjectKind[];
+  /** Narrows `appliesTo` to the objects the policy can find fault with (least reach). */
+  match?: PolicyMatch;
   options?: Readonly<Record<string, PolicyOption>>;
   validate(subject: Subject, ctx: PolicyContext): PolicyViolation[];
 }
