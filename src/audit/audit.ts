@@ -172,6 +172,47 @@ class Auditor {
   }
 }
 
+/** The data of the ConfigMaps and Secrets a HelmRelease takes values from, read before it is judged. */
+async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<CarrierContext> {
+  if (typeof hr !== 'object' || hr === null) return {};
+  const found = new Map<string, Record<string, string> | null>();
+  for (const r of valuesFromRefs(hr as Record<string, unknown>, carrierRef(hr as Record<string, unknown>))) {
+    // The audit may not be allowed to read a Secret outside the release namespaces: then it is unread.
+    const read = r.kind === 'Secret' ? src.secret(r.namespace, r.name) : src.configMap?.(r.namespace, r.name);
+    const obj = (await Promise.resolve(read).catch(() => undefined)) as
+      { data?: Record<string, string>; kind?: string } | undefined;
+    const data = obj?.data ?? null;
+    const decoded =
+      data && r.kind === 'Secret'
+        ? Object.fromEntries(
+            Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+          )
+        : data;
+    found.set(`${r.kind}/${r.namespace}/${r.name}`, decoded);
+  }
+  return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
+}
+
+/** Judges what GitOps tools and Helm's ConfigMap driver hold: Applications, HelmReleases, release ConfigMaps. */
+async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSummary[]> {
+  const releases: ReleaseSummary[] = [];
+  const keep = (subjects: Subject[]): void => {
+    for (const s of subjects) if (s.kind === 'release') releases.push(summarize(s));
+  };
+  if (src.releaseConfigMapRefs && src.configMap) {
+    for (const ref of latestRevisions(await collect(src.releaseConfigMapRefs()))) {
+      const cm = await src.configMap(ref.namespace, ref.name);
+      if (cm !== undefined)
+        keep(a.judge(cm, 'ConfigMap', `${src.name}/configmap ${ref.namespace}/${ref.name}`));
+    }
+  }
+  for await (const app of src.applications?.() ?? [])
+    keep(a.judge(app, 'Application', `${src.name}/application`));
+  for await (const hr of src.helmReleases?.() ?? [])
+    keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  return releases;
+}
+
 /** What the audit needs besides the source and config. */
 export interface AuditOptions {
   progress?: Progress;
@@ -210,46 +251,6 @@ async function judgeDeployments(
     if (d)
       a.judge({ apiVersion: 'apps/v1', kind: 'Deployment', ...d }, 'Deployment', `${src.name}/deployment`);
   }
-}
-
-/** The data of the ConfigMaps and Secrets a HelmRelease takes values from, read before it is judged. */
-async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<CarrierContext> {
-  if (typeof hr !== 'object' || hr === null) return {};
-  const found = new Map<string, Record<string, string> | null>();
-  for (const r of valuesFromRefs(hr as Record<string, unknown>, carrierRef(hr as Record<string, unknown>))) {
-    const obj = (
-      r.kind === 'Secret' ? await src.secret(r.namespace, r.name) : await src.configMap?.(r.namespace, r.name)
-    ) as { data?: Record<string, string>; kind?: string } | undefined;
-    const data = obj?.data ?? null;
-    const decoded =
-      data && r.kind === 'Secret'
-        ? Object.fromEntries(
-            Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-          )
-        : data;
-    found.set(`${r.kind}/${r.namespace}/${r.name}`, decoded);
-  }
-  return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
-}
-
-/** Judges what GitOps tools and Helm's ConfigMap driver hold: Applications, HelmReleases, release ConfigMaps. */
-async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSummary[]> {
-  const releases: ReleaseSummary[] = [];
-  const keep = (subjects: Subject[]): void => {
-    for (const s of subjects) if (s.kind === 'release') releases.push(summarize(s));
-  };
-  if (src.releaseConfigMapRefs && src.configMap) {
-    for (const ref of latestRevisions(await collect(src.releaseConfigMapRefs()))) {
-      const cm = await src.configMap(ref.namespace, ref.name);
-      if (cm !== undefined)
-        keep(a.judge(cm, 'ConfigMap', `${src.name}/configmap ${ref.namespace}/${ref.name}`));
-    }
-  }
-  for await (const app of src.applications?.() ?? [])
-    keep(a.judge(app, 'Application', `${src.name}/application`));
-  for await (const hr of src.helmReleases?.() ?? [])
-    keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
-  return releases;
 }
 
 /** Audits one cluster: namespaces, Deployments, the management Service and the latest revision of each release. */

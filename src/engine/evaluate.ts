@@ -121,12 +121,22 @@ export function policyFailure(policy: string, err: unknown): string {
   return `policy ${policy} failed to run (${type}); the gloo-guard logs have the details`;
 }
 
+/** What a carrier (Application, HelmRelease) could not read, shown with the result. */
+function carrierNotes(s: Subject): string[] {
+  return s.kind === 'release' ? [...(s.carrierNotes ?? [])] : [];
+}
+
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
   const object = describeSubject(subject);
   const now = opts.now ?? new Date();
-  const notes = subject.kind === 'release' ? [...(subject.carrierNotes ?? [])] : [];
-  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
+  const result: EvaluationResult = {
+    object,
+    findings: [],
+    exempted: [],
+    errors: [],
+    notes: carrierNotes(subject),
+  };
   const target = subjectTarget(subject);
   for (const policy of opts.policies ?? POLICIES) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;
