@@ -110,7 +110,8 @@ function runPolicy(
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
   const object = describeSubject(subject);
   const now = opts.now ?? new Date();
-  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes: [] };
+  const notes = subject.kind === 'release' ? [...(subject.notes ?? [])] : [];
+  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
   for (const policy of opts.policies ?? POLICIES) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;
     if (action === 'off' || !policy.appliesTo.includes(subject.kind)) continue;
