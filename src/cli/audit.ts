@@ -92,7 +92,7 @@ async function auditContext(
   ctxKc.setCurrentContext(context);
   try {
     const rest = new KubeRest(ctxKc);
-    const audit = await auditCluster(apiClusterSource(context, rest), config, progress);
+    const audit = await auditCluster(apiClusterSource(context, rest), config, { progress });
     run.audits.push(audit);
     if (write) {
       if (await policyReportsAvailable(rest)) {

@@ -56,6 +56,12 @@ export const dedicatedManagementCluster: Policy = {
     'agent added to a management cluster.',
   remediation: FIX,
   appliesTo: ['release', 'deployment'],
+  match: {
+    deployment: [
+      { names: ['gloo-mesh-agent', 'gloo-mesh-mgmt-server', 'istiod*'] },
+      { labels: { app: 'istiod' } },
+    ],
+  },
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'deployment') return ctx.cluster ? deploymentFindings(subject, ctx.cluster) : [];
     if (subject.kind !== 'release') return [];

@@ -62,6 +62,7 @@ export const noBundledPrometheus: Policy = {
   remediation:
     'set prometheus.enabled: false and prometheusUrl (common.prometheusUrl) to your Prometheus with its port',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ namespaces: ['management'], names: ['prometheus-server'] }] },
   options: {
     allowFederation: {
       description: 'allow the bundled Prometheus when your own Prometheus federates from it',

@@ -54,6 +54,7 @@ export const noBundledRedis: Policy = {
     'disable the bundled Redis (glooMeshRedis.enabled: false, redis.deployment.enabled: false, or ' +
     'redisStore.<store>.deployment.enabled: false) and point each store at your own Redis',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ namespaces: ['management'], names: ['gloo-mesh-redis'] }] },
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'release') return findings(storesRun(subject));
     if (

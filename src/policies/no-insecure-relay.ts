@@ -87,6 +87,7 @@ export const noInsecureRelay: Policy = {
     'such as `"false"` that a template and a flag parser read differently is reported: use a YAML boolean.',
   remediation: 'remove the insecure setting or set it to false, and set up relay certificates',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ names: RELAY_COMPONENTS }] },
   validate(subject): PolicyViolation[] {
     if (subject.kind === 'release') {
       return [...subject.model.insecure.flatMap(insecureFlag), ...releaseEnv(subject)];
