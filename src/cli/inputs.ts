@@ -1,6 +1,7 @@
 /** Reads the CLI's input files: values files, or multi-document manifests (with `List`s flattened). */
 import { readFileSync } from 'node:fs';
 import { CST, Lexer, LineCounter, parseAllDocuments } from 'yaml';
+import { helmYamlValue } from '../engine/helm-yaml.js';
 import { isObject } from '../engine/values.js';
 
 /** An input file that cannot be used; exit 2 with this one line. */
@@ -136,13 +137,30 @@ function toJs(doc: ReturnType<typeof parseAllDocuments>[number], where: string):
   }
 }
 
-function parseDocs(file: string): Array<{ value: unknown; line: number }> {
+/** Helm's reading of a values document (YAML 1.1 by go-yaml v2's rules); an error names the place. */
+function helmValue(doc: ReturnType<typeof parseAllDocuments>[number], where: string): unknown {
+  try {
+    return helmYamlValue(doc);
+  } catch (err: unknown) {
+    if (err instanceof Error && err.name === 'HelmYamlError') {
+      throw new InputFileError(`${where}: not usable YAML: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Values files are read as Helm reads them (sigs.k8s.io/yaml over go-yaml v2: YAML 1.1, `yes`/`on`
+ * are booleans, `<<` merges, a repeated key keeps its last value); manifests as the yaml package does.
+ */
+function parseDocs(file: string, helm = false): Array<{ value: unknown; line: number }> {
   const text = readText(file);
   if (yamlDepthBound(text, MAX_YAML_DEPTH) > MAX_YAML_DEPTH) {
     throw new InputFileError(`${displayName(file)}: nested more than ${MAX_YAML_DEPTH} levels deep`);
   }
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
+  const options = helm ? { version: '1.1' as const, merge: false, uniqueKeys: false } : {};
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, ...options });
   if (!Array.isArray(docs)) return [];
   const out: Array<{ value: unknown; line: number }> = [];
   for (const doc of docs) {
@@ -152,14 +170,15 @@ function parseDocs(file: string): Array<{ value: unknown; line: number }> {
       throw new InputFileError(`${displayName(file)}:${line}: not valid YAML: ${yamlProblem(err.message)}`);
     }
     const line = lc.linePos(doc.contents?.range[0] ?? 0).line;
-    out.push({ value: toJs(doc, `${displayName(file)}:${line}`), line });
+    const where = `${displayName(file)}:${line}`;
+    out.push({ value: helm ? helmValue(doc, where) : toJs(doc, where), line });
   }
   return out;
 }
 
 /** Reads one values file; it must be a mapping (an empty file is no values). */
 export function readValuesFile(file: string): Record<string, unknown> {
-  const docs = parseDocs(file).filter((d) => d.value !== null && d.value !== undefined);
+  const docs = parseDocs(file, true).filter((d) => d.value !== null && d.value !== undefined);
   if (docs.length === 0) return {};
   if (docs.length > 1)
     throw new InputFileError(

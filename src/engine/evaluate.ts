@@ -121,22 +121,18 @@ export function policyFailure(policy: string, err: unknown): string {
   return `policy ${policy} failed to run (${type}); the gloo-guard logs have the details`;
 }
 
-/** What a carrier (Application, HelmRelease) could not read, shown with the result. */
-function carrierNotes(s: Subject): string[] {
-  return s.kind === 'release' ? [...(s.carrierNotes ?? [])] : [];
+/** What the user should know about how a release was read: its catalog and its carrier. */
+function releaseNotes(subject: Subject): string[] {
+  if (subject.kind !== 'release') return [];
+  return [...(subject.notes ?? []), ...(subject.carrierNotes ?? [])];
 }
 
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
   const object = describeSubject(subject);
   const now = opts.now ?? new Date();
-  const result: EvaluationResult = {
-    object,
-    findings: [],
-    exempted: [],
-    errors: [],
-    notes: carrierNotes(subject),
-  };
+  const notes = releaseNotes(subject);
+  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
   const target = subjectTarget(subject);
   for (const policy of opts.policies ?? POLICIES) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;

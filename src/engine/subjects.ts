@@ -10,7 +10,7 @@ import { carried, carrierRef, describeCarrier, type CarrierContext } from './car
 import { helmReleaseValues } from './carriers/flux.js';
 import { judgedDependencies, parentValues, subchartRelease, subchartValues } from './carriers/umbrella.js';
 import { buildModel, chartFamily } from './charts/adapters.js';
-import { CHART_DEFAULTS } from './charts/defaults.js';
+import { catalogFor } from './charts/catalog.js';
 import type { ReleaseSubject, SourceRef, Subject } from './types.js';
 import { coalesce, isObject, mergeValues } from './values.js';
 
@@ -43,7 +43,10 @@ export function releaseFromValues(input: ValuesInput): ReleaseSubject | undefine
   const family = chartFamily(input.chart, version);
   if (!family) return undefined;
   const userValues = input.values.reduce((acc, v) => mergeValues(acc, v), {});
-  const values = coalesce(CHART_DEFAULTS[family], userValues);
+  // No chart at hand: the catalog's defaults for this version stand in for the chart's values.yaml.
+  const { catalog, note } = catalogFor(family, version);
+  const values = coalesce(catalog.defaults, userValues);
+  const notes = note ? [note] : [];
   return {
     kind: 'release',
     family,
@@ -54,8 +57,9 @@ export function releaseFromValues(input: ValuesInput): ReleaseSubject | undefine
     },
     values,
     userValues,
-    model: buildModel(family, values, version),
+    model: buildModel(family, values, version, userValues),
     source: input.source,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
 
@@ -64,8 +68,9 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
   const { name, version } = rel.chart.metadata;
   const family = chartFamily(name, version);
   if (!family) return undefined;
-  // Our defaults sit beneath the chart's own, so a key the chart does not declare keeps the documented default.
-  const values = coalesce(coalesce(CHART_DEFAULTS[family], rel.chart.values), rel.config);
+  // The stored chart's own values are the truth: a key it does not declare is unset when Helm renders.
+  const values = coalesce(isObject(rel.chart.values) ? rel.chart.values : {}, rel.config);
+  const { note } = catalogFor(family, version);
   return {
     kind: 'release',
     family,
@@ -73,8 +78,9 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
     release: { name: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status },
     values,
     userValues: rel.config,
-    model: buildModel(family, values, version),
+    model: buildModel(family, values, version, rel.config),
     source,
+    ...(note ? { notes: [note] } : {}),
   };
 }
 

@@ -16,6 +16,22 @@ export interface Setting<T> {
   path: string;
 }
 
+/**
+ * A switch read as the chart consumes it (see engine/helm-values.ts): `value` is what Helm does,
+ * `ambiguous` says Helm's readings of a non-boolean disagree, `reading` explains a non-boolean.
+ */
+export interface Flag extends Setting<boolean> {
+  raw: unknown;
+  ambiguous: boolean;
+  reading: string;
+}
+
+/** A Secret reference in values: its name and the namespace the values give (if any). */
+export interface SecretRef {
+  name: Setting<unknown>;
+  namespace: Setting<unknown>;
+}
+
 /** Where an object or release came from, for messages: a file, an AdmissionReview, a cluster. */
 export interface SourceRef {
   /** e.g. `values.yaml`, `manifest.yaml#3`, `admission`, `cluster/prod` */
@@ -35,6 +51,8 @@ export interface ReleaseSubject {
   userValues: Record<string, unknown>;
   model: GlooModel;
   source: SourceRef;
+  /** Facts the user should know about how the release was read (a chart newer than the catalog). */
+  notes?: string[];
   /** The object that carries the release when it is not Helm's own record (an Argo CD Application, ...). */
   carrier?: CarrierRef;
   /** What the carrier left unread (value files in git, ...): shown as notes, never silently dropped. */
@@ -89,7 +107,7 @@ export interface ImageModel {
 
 /** The management server, as configured in values. */
 export interface MgmtServerModel {
-  enabled: Setting<boolean>;
+  enabled: Flag;
   /** Values prefix: `glooMeshMgmtServer` (2.0-2.2) or `glooMgmtServer` (gloo-platform). */
   prefix: string;
   image: ImageModel;
@@ -97,18 +115,22 @@ export interface MgmtServerModel {
   serviceOverrides: Setting<unknown>;
   deploymentOverrides: Setting<unknown>;
   relay: {
-    disableCa: Setting<unknown>;
-    disableCaCertGeneration: Setting<unknown>;
+    disableCa: Flag;
+    disableCaCertGeneration: Flag;
     tlsSecretName: Setting<unknown>;
     signingTlsSecretName: Setting<unknown>;
+    tlsSecret: SecretRef;
+    signingTlsSecret: SecretRef;
   };
   /** Settings that also register the management cluster as a workload cluster. */
-  registersItself: Setting<boolean>[];
+  registersItself: Flag[];
+  /** Extra environment of the management server container (`extraEnvs`, a map or a list). */
+  extraEnvs: Setting<unknown>;
 }
 
 /** The relay agent, as configured in values. */
 export interface AgentModel {
-  enabled: Setting<boolean>;
+  enabled: Flag;
   /** Values prefix: `glooMeshAgent` (2.0-2.2) or `glooAgent` (gloo-platform). */
   prefix: string;
   image: ImageModel;
@@ -117,16 +139,20 @@ export interface AgentModel {
     serverAddress: Setting<unknown>;
     clientTlsSecretName: Setting<unknown>;
     rootTlsSecretName: Setting<unknown>;
+    clientTlsSecret: SecretRef;
+    rootTlsSecret: SecretRef;
+    tokenSecret: SecretRef;
   };
+  extraEnvs: Setting<unknown>;
 }
 
 /** The UI and its OIDC settings. */
 export interface UiModel {
-  enabled: Setting<boolean>;
+  enabled: Flag;
   prefix: string;
   deploymentOverrides: Setting<unknown>;
   auth: {
-    enabled: Setting<unknown>;
+    enabled: Flag;
     backend: Setting<unknown>;
     issuerUrl: Setting<unknown>;
     clientId: Setting<unknown>;
@@ -142,15 +168,36 @@ export interface UiModel {
  */
 export interface GlooModel {
   /** Every `insecure` switch of the release, with its path. */
-  insecure: Setting<boolean>[];
+  insecure: Flag[];
   mgmtServer?: MgmtServerModel;
   agent?: AgentModel;
   ui?: UiModel;
-  redis?: { enabled: Setting<boolean>; deploymentOverrides: Setting<unknown> };
-  prometheus?: { enabled: Setting<boolean>; url: Setting<unknown> };
-  addons: Setting<boolean>[];
+  redis?: { enabled: Flag; deploymentOverrides: Setting<unknown>; stores: RedisStoreModel[] };
+  /** `uiUrl` is the UI's own Prometheus (`glooUi.prometheusUrl`), falling back to `url`. */
+  prometheus?: { enabled: Flag; url: Setting<unknown>; uiUrl?: Setting<unknown> };
+  addons: Flag[];
+  /** Keys the vendor marks "do not use in production" that are set, with the vendor's words. */
+  demoSettings: Array<{ setting: Setting<unknown>; quote: string }>;
+  /** Credentials written inline, with the Secret reference to use instead (values never shown). */
+  credentials: Array<{ setting: Setting<unknown>; instead: string }>;
+  /** Top-level keys the chart family and version do not know; `belongsTo` when another chart does. */
+  unknownKeys: Array<{ key: string; belongsTo: ChartFamily[] }>;
+  /** The catalog entry the release was read with (`gloo-platform 2.6`), for messages. */
+  catalog: string;
+  /** The relay setup option the management server's CA switches select, with the vendor's environment. */
+  relayOption?: { title: string; environment: string; source: string };
   /** Which roles this release plays. */
   roles: { management: boolean; agent: boolean; addons: boolean };
+}
+
+/** One Redis store of a release (gloo-platform 2.5+ `redisStore.<store>`, or the shared Redis). */
+export interface RedisStoreModel {
+  store: string;
+  /** The role that runs the store: its Redis is judged only when the release plays that role. */
+  role: 'management' | 'addons';
+  /** The bundled Redis of the store is deployed. */
+  bundled: Flag;
+  address: Setting<unknown>;
 }
 
 /** A read-only view of the cluster; absent when judging files. Filled by the audit issue. */

@@ -1,9 +1,16 @@
 import type { Policy, PolicyViolation } from '../engine/types.js';
 import { getPath, isSet } from '../engine/values.js';
-import { labelsOf, namespaceInjection, podInjection, podTemplateMeta, violation } from './util.js';
+import {
+  AMBIENT_LABEL,
+  labelsOf,
+  namespaceInjection,
+  podInjection,
+  podTemplateMeta,
+  violation,
+} from './util.js';
 
 const LABEL_FIX = (ns: string): string =>
-  `label namespace ${ns} with istio-injection=enabled or istio.io/rev=<revision>`;
+  `label namespace ${ns} with istio-injection=enabled, istio.io/rev=<revision> or istio.io/dataplane-mode=ambient`;
 
 /** Refuses an add-ons namespace or add-on pod that would run without an Istio sidecar. */
 export const addonsNamespaceInjection: Policy = {
@@ -15,8 +22,9 @@ export const addonsNamespaceInjection: Policy = {
     'The rate limiter and external auth service reach workloads over mTLS only with an Istio sidecar. Their namespace ' +
     '(default gloo-mesh-addons) must be labelled for injection (istio-injection=enabled, or istio.io/rev=<rev>; ' +
     'istio-injection=disabled counts as off and wins over istio.io/rev), and no Deployment there may opt out with ' +
-    'sidecar.istio.io/inject: "false". With a cluster view, an add-ons release is judged against the labels its ' +
-    'namespace really has.',
+    'sidecar.istio.io/inject: "false". Istio ambient mode (istio.io/dataplane-mode=ambient) enrols the namespace too, ' +
+    'and a pod labelled istio.io/dataplane-mode=none opts out of it. With a cluster view, an add-ons release is ' +
+    'judged against the labels its namespace really has.',
   remediation:
     'label the add-ons namespace istio-injection=enabled (or istio.io/rev=<revision>) and keep its pods injected',
   appliesTo: ['namespace', 'deployment', 'release'],
@@ -43,7 +51,9 @@ export const addonsNamespaceInjection: Policy = {
           violation(
             `Deployment ${subject.name} opts its pods out of Istio injection`,
             `spec.template.metadata.${pod.path}`,
-            'remove sidecar.istio.io/inject: "false" from the pod template',
+            pod.path.includes(AMBIENT_LABEL)
+              ? `remove ${AMBIENT_LABEL}: none from the pod template`
+              : 'remove sidecar.istio.io/inject: "false" from the pod template',
           ),
         );
       }

@@ -1,5 +1,5 @@
-import type { ClusterView, Policy, PolicyViolation } from '../engine/types.js';
-import { violation } from './util.js';
+import type { ClusterView, DeploymentSubject, Flag, Policy, PolicyViolation } from '../engine/types.js';
+import { ambiguousFlag, violation } from './util.js';
 
 /** Deployments that mark a workload mesh: istiod of any revision, or a Gloo Mesh agent. */
 function meshWorkloads(cluster: ClusterView): string[] {
@@ -11,6 +11,33 @@ function meshWorkloads(cluster: ClusterView): string[] {
 
 function isMeshWorkload(name: string, labels: Record<string, string>): boolean {
   return name === 'gloo-mesh-agent' || labels.app === 'istiod' || /^istiod(-.+)?$/.test(name);
+}
+
+/** A mesh workload added to a management cluster, or a management server added to a mesh cluster. */
+function deploymentFindings(subject: DeploymentSubject, cluster: ClusterView): PolicyViolation[] {
+  const labels = subject.object.metadata?.labels ?? {};
+  const mgmt = cluster.deployments().filter((d) => d.name === 'gloo-mesh-mgmt-server');
+  if (isMeshWorkload(subject.name, labels) && mgmt.length > 0) {
+    return [
+      violation(
+        `${subject.name} would run in a management cluster (${mgmt.map((d) => `${d.namespace}/${d.name}`).join(', ')} runs here)`,
+        'metadata.name',
+        FIX,
+      ),
+    ];
+  }
+  if (subject.name === 'gloo-mesh-mgmt-server') {
+    const mesh = meshWorkloads(cluster);
+    if (mesh.length > 0)
+      return [
+        violation(
+          `the management server would share a cluster with ${mesh.join(', ')}`,
+          'metadata.name',
+          FIX,
+        ),
+      ];
+  }
+  return [];
 }
 
 const FIX = 'run the management plane in a dedicated cluster and install agents only in workload clusters';
@@ -36,36 +63,17 @@ export const dedicatedManagementCluster: Policy = {
     ],
   },
   validate(subject, ctx): PolicyViolation[] {
-    if (subject.kind === 'deployment') {
-      if (!ctx.cluster) return [];
-      const labels = subject.object.metadata?.labels ?? {};
-      const mgmt = ctx.cluster.deployments().filter((d) => d.name === 'gloo-mesh-mgmt-server');
-      if (isMeshWorkload(subject.name, labels) && mgmt.length > 0) {
-        return [
-          violation(
-            `${subject.name} would run in a management cluster (${mgmt.map((d) => `${d.namespace}/${d.name}`).join(', ')} runs here)`,
-            'metadata.name',
-            FIX,
-          ),
-        ];
-      }
-      if (subject.name === 'gloo-mesh-mgmt-server') {
-        const mesh = meshWorkloads(ctx.cluster);
-        if (mesh.length > 0)
-          return [
-            violation(
-              `the management server would share a cluster with ${mesh.join(', ')}`,
-              'metadata.name',
-              FIX,
-            ),
-          ];
-      }
-      return [];
-    }
-    if (subject.kind !== 'release' || !subject.model.roles.management) return [];
-    const out: PolicyViolation[] = [];
+    if (subject.kind === 'deployment') return ctx.cluster ? deploymentFindings(subject, ctx.cluster) : [];
+    if (subject.kind !== 'release') return [];
+    // The switches that decide a release's roles: a non-boolean Helm reads two ways is reported here.
+    const { mgmtServer, agent: agentModel } = subject.model;
+    const unclear = [mgmtServer?.enabled, agentModel?.enabled, ...(mgmtServer?.registersItself ?? [])].filter(
+      (f): f is Flag => f?.ambiguous === true,
+    );
+    if (!subject.model.roles.management) return unclear.map(ambiguousFlag);
+    const out: PolicyViolation[] = unclear.map(ambiguousFlag);
     const agent = subject.model.agent;
-    if (agent?.enabled.value) {
+    if (agent?.enabled.value && !agent.enabled.ambiguous) {
       out.push(
         violation(
           'the release enables both the management server and an agent',
@@ -75,7 +83,7 @@ export const dedicatedManagementCluster: Policy = {
       );
     }
     for (const s of subject.model.mgmtServer?.registersItself ?? []) {
-      if (s.value)
+      if (s.value && !s.ambiguous)
         out.push(
           violation(
             'the management cluster registers itself as a workload cluster',

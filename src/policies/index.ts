@@ -2,14 +2,17 @@
 import type { Policy } from '../engine/types.js';
 import { addonsNamespaceInjection } from './addons-namespace-injection.js';
 import { addonsSeparateRelease } from './addons-separate-release.js';
+import { chartValuesKeys } from './chart-values-keys.js';
 import { dedicatedManagementCluster } from './dedicated-management-cluster.js';
 import { fipsImages } from './fips-images.js';
 import { mgmtServerInternalLb } from './mgmt-server-internal-lb.js';
 import { mgmtServerScrapeAnnotations } from './mgmt-server-scrape-annotations.js';
 import { noBundledPrometheus } from './no-bundled-prometheus.js';
 import { noBundledRedis } from './no-bundled-redis.js';
+import { noDemoSettings } from './no-demo-settings.js';
 import { noDefaultRelayCa } from './no-default-relay-ca.js';
 import { noInjectionInGlooMesh } from './no-injection-in-gloo-mesh.js';
+import { noInlineCredentials } from './no-inline-credentials.js';
 import { noInlineOidcSecret } from './no-inline-oidc-secret.js';
 import { noInsecureRelay } from './no-insecure-relay.js';
 import { relayCustomCerts } from './relay-custom-certs.js';
@@ -24,6 +27,9 @@ export const POLICIES: readonly Policy[] = [
   noBundledPrometheus,
   uiOidcAuth,
   noInlineOidcSecret,
+  noInlineCredentials,
+  noDemoSettings,
+  chartValuesKeys,
   addonsSeparateRelease,
   addonsNamespaceInjection,
   noInjectionInGlooMesh,

@@ -1,6 +1,6 @@
-import type { Policy, PolicyViolation } from '../engine/types.js';
+import type { Policy, PolicyViolation, Setting } from '../engine/types.js';
 import { isSet } from '../engine/values.js';
-import { violation } from './util.js';
+import { readingOf, violation } from './util.js';
 
 const DEFAULT_URL = 'http://prometheus-server';
 
@@ -23,6 +23,27 @@ function hasExplicitPort(url: string): boolean {
   }
 }
 
+function urlFindings(url: Setting<unknown>, what: string): PolicyViolation[] {
+  if (!isSet(url.value) || url.value === DEFAULT_URL) {
+    return [
+      violation(
+        `${what} still points at the bundled prometheus-server`,
+        url.path,
+        `set ${url.path} to your Prometheus, e.g. http://prometheus.monitoring:9090`,
+      ),
+    ];
+  }
+  if (hasExplicitPort(url.value)) return [];
+  const shown = shownUrl(url.value);
+  return [
+    violation(
+      `${what} ${shown} has no explicit port`,
+      url.path,
+      `add the port to ${url.path}, e.g. ${shown.replace(/\/$/, '')}:9090`,
+    ),
+  ];
+}
+
 /** Refuses the bundled, storage-less Prometheus and an unset Prometheus URL. */
 export const noBundledPrometheus: Policy = {
   id: 'no-bundled-prometheus',
@@ -31,48 +52,48 @@ export const noBundledPrometheus: Policy = {
   defaultAction: 'deny',
   description:
     'The bundled prometheus-server has no persistent storage. Disable it and point the management server at your own ' +
-    'Prometheus by its full URL, port included. For gloo-platform, whose chart does not document a default for ' +
-    'prometheus.enabled, gloo-guard assumes true (as the 2.0 charts do).',
+    'Prometheus by its full URL, port included (common.prometheusUrl, or prometheusUrl in 2.0-2.2); on gloo-platform ' +
+    'the UI reads glooUi.prometheusUrl first and falls back to common.prometheusUrl, so both are judged. ' +
+    'prometheus.enabled is the bundled subchart\'s condition: only a YAML false disables it ("false", 0 and null ' +
+    'leave it deployed, as Helm does). Defaults assumed for values files: true for gloo-mesh-enterprise 2.0-2.2 (its ' +
+    'Helm reference); gloo-platform documents none and every vendor example sets it, so gloo-guard assumes true. ' +
+    'The vendor also documents keeping the bundled Prometheus as a short-term store and federating it into your own; ' +
+    'teams that do so turn on the allowFederation option, which allows the bundled Prometheus and its URL.',
   remediation:
     'set prometheus.enabled: false and prometheusUrl (common.prometheusUrl) to your Prometheus with its port',
   appliesTo: ['release', 'deployment'],
   match: { deployment: [{ namespaces: ['management'], names: ['prometheus-server'] }] },
+  options: {
+    allowFederation: {
+      description: 'allow the bundled Prometheus when your own Prometheus federates from it',
+      default: false,
+    },
+  },
   validate(subject, ctx): PolicyViolation[] {
+    const federate = ctx.options.allowFederation === true;
     if (subject.kind === 'deployment') {
-      return subject.name === 'prometheus-server' && subject.namespace === ctx.namespaces.management
+      return !federate &&
+        subject.name === 'prometheus-server' &&
+        subject.namespace === ctx.namespaces.management
         ? [violation('the bundled prometheus-server runs in the management namespace', 'metadata.name')]
         : [];
     }
     if (subject.kind !== 'release' || !subject.model.roles.management || !subject.model.prometheus) return [];
-    const { enabled, url } = subject.model.prometheus;
+    const { enabled, url, uiUrl } = subject.model.prometheus;
+    if (federate) return [];
     if (enabled.value) {
       return [
         violation(
-          'the bundled Prometheus is enabled',
+          `the bundled Prometheus is enabled${readingOf(enabled)}`,
           enabled.path,
           `set ${enabled.path}: false and use your own Prometheus`,
         ),
       ];
     }
-    if (!isSet(url.value) || url.value === DEFAULT_URL) {
-      return [
-        violation(
-          'the Prometheus URL still points at the bundled prometheus-server',
-          url.path,
-          `set ${url.path} to your Prometheus, e.g. http://prometheus.monitoring:9090`,
-        ),
-      ];
-    }
-    if (!hasExplicitPort(url.value)) {
-      const shown = shownUrl(url.value);
-      return [
-        violation(
-          `the Prometheus URL ${shown} has no explicit port`,
-          url.path,
-          `add the port to ${url.path}, e.g. ${shown.replace(/\/$/, '')}:9090`,
-        ),
-      ];
-    }
-    return [];
+    const ui =
+      subject.model.ui?.enabled.value && uiUrl && isSet(uiUrl.value)
+        ? urlFindings(uiUrl, "the UI's Prometheus URL")
+        : [];
+    return [...urlFindings(url, 'the Prometheus URL'), ...ui];
   },
 };

@@ -1,5 +1,7 @@
 import type { Policy, PolicyViolation, ReleaseSubject, Setting } from '../engine/types.js';
 import {
+  AMBIENT_LABEL,
+  enrolmentLabel,
   labelsOf,
   namespaceInjection,
   overridePodMeta,
@@ -27,9 +29,10 @@ export const noInjectionInGlooMesh: Policy = {
   description:
     "Injecting the management namespace (default gloo-mesh) makes the management plane depend on Istio's mutating " +
     'webhook, a fragile coupling the vendor advises against. Neither the namespace, nor a Deployment there, nor a ' +
-    'deploymentOverrides value may turn injection on.',
+    'deploymentOverrides value may turn injection on. Enrolling it in Istio ambient mode ' +
+    '(istio.io/dataplane-mode=ambient on the namespace or a pod) is mesh enrolment too, and refused the same way.',
   remediation:
-    'remove istio-injection=enabled / istio.io/rev from the namespace and sidecar.istio.io/inject: "true" / istio.io/rev from the pod templates',
+    'remove istio-injection=enabled / istio.io/rev / istio.io/dataplane-mode=ambient from the namespace and sidecar.istio.io/inject: "true" / istio.io/rev / istio.io/dataplane-mode=ambient from the pod templates',
   appliesTo: ['namespace', 'deployment', 'release'],
   match: { namespace: [{ namespaces: ['management'] }], deployment: [{ namespaces: ['management'] }] },
   validate(subject, ctx): PolicyViolation[] {
@@ -38,10 +41,10 @@ export const noInjectionInGlooMesh: Policy = {
       if (subject.name !== mgmt) return [];
       const labels = labelsOf(subject.object.metadata);
       if (namespaceInjection(labels) !== 'enabled') return [];
-      const key = labels['istio-injection'] === 'enabled' ? 'istio-injection' : 'istio.io/rev';
+      const key = enrolmentLabel(labels);
       return [
         violation(
-          `namespace ${mgmt} is labelled for Istio injection`,
+          `namespace ${mgmt} is ${key === AMBIENT_LABEL ? 'enrolled in Istio ambient mode' : 'labelled for Istio injection'}`,
           `metadata.labels["${key}"]`,
           `remove the ${key} label from namespace ${mgmt}`,
         ),

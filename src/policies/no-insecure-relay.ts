@@ -1,8 +1,75 @@
-import type { Policy, PolicyViolation } from '../engine/types.js';
-import { violation } from './util.js';
+import { parseGoBool } from '../engine/helm-values.js';
+import type { Flag, Policy, PolicyViolation, ReleaseSubject, Setting } from '../engine/types.js';
+import { ambiguousFlag, envEntries, readingOf, violation, type EnvEntry } from './util.js';
 
 const RELAY_COMPONENTS = ['gloo-mesh-mgmt-server', 'gloo-mesh-agent'];
-const INSECURE_ARG = /^--(relay-)?insecure(=true)?$/;
+const INSECURE_ARG = /^--(?:relay-)?insecure(?:=(.*))?$/;
+
+/**
+ * Relay switches the management server and agent read from their environment (seen in the vendor's
+ * workshops and community values as `extraEnvs`): each weakens relay to less than mTLS.
+ */
+export const RELAY_ENV_SWITCHES: Readonly<Record<string, string>> = {
+  RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION: 'the server accepts agents without a client certificate',
+  RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION: "the agent does not validate the server's certificate",
+};
+
+function insecureFlag(f: Flag): PolicyViolation[] {
+  if (f.ambiguous) return [ambiguousFlag(f)];
+  if (!f.value) return [];
+  const why = f.reading === '' ? 'insecure is true' : `insecure is on${readingOf(f)}`;
+  return [violation(`relay runs without mTLS because ${why}`, f.path, `set ${f.path}: false`)];
+}
+
+/** Env switches that are on, and env switches whose value Go's ParseBool cannot read. */
+function envSwitches(entries: EnvEntry[], fix: (e: EnvEntry) => string): PolicyViolation[] {
+  return entries.flatMap((e) => {
+    const what = RELAY_ENV_SWITCHES[e.name];
+    if (what === undefined || e.value === undefined) return [];
+    const on = parseGoBool(e.value);
+    if (on === undefined)
+      return [
+        violation(`${e.name} is not a boolean Go can read`, e.path, `remove ${e.name}, or set it to "false"`),
+      ];
+    return on ? [violation(`${e.name} is on: ${what}`, e.path, fix(e))] : [];
+  });
+}
+
+function releaseEnv(subject: ReleaseSubject): PolicyViolation[] {
+  const { mgmtServer, agent } = subject.model;
+  const envs: Setting<unknown>[] = [
+    ...(mgmtServer?.enabled.value ? [mgmtServer.extraEnvs] : []),
+    ...(agent?.enabled.value ? [agent.extraEnvs] : []),
+  ];
+  return envs.flatMap((s) =>
+    envSwitches(envEntries(s.value, s.path), (e) => `remove ${e.name} from ${s.path}`),
+  );
+}
+
+function deploymentFindings(containers: unknown, name: string): PolicyViolation[] {
+  // An admitted object is not yet validated: containers and args may be of any type.
+  if (!Array.isArray(containers)) return [];
+  return (containers as Array<{ args?: unknown; env?: unknown } | null>).flatMap((c, i) => [
+    ...(Array.isArray(c?.args) ? (c.args as unknown[]) : []).flatMap((arg, j) => {
+      if (typeof arg !== 'string') return [];
+      const m = INSECURE_ARG.exec(arg);
+      const on = m ? (m[1] === undefined ? true : parseGoBool(m[1])) : false;
+      if (on === false) return [];
+      const path = `spec.template.spec.containers[${i}].args[${j}]`;
+      return [
+        violation(
+          `${name} runs with ${arg}`,
+          path,
+          'remove the insecure argument (in values: set insecure: false)',
+        ),
+      ];
+    }),
+    ...envSwitches(
+      envEntries(c?.env, `spec.template.spec.containers[${i}].env`),
+      (e) => `remove ${e.name} from the container env`,
+    ),
+  ]);
+}
 
 /** Refuses relay communication without mTLS. */
 export const noInsecureRelay: Policy = {
@@ -12,34 +79,20 @@ export const noInsecureRelay: Policy = {
   defaultAction: 'deny',
   description:
     'With `insecure: true` the management server and the agents talk over plain text: no mTLS, no identity. ' +
-    'The vendor marks it "Do not use in production"; it exists for quick demonstrations.',
+    'The vendor marks it "Do not use in production"; it exists for quick demonstrations. Judged: `insecure` ' +
+    '(enterprise and agent charts, and `registerMgmtPlane.insecure` of enterprise 2.1/2.2), `common.insecure`, ' +
+    '`glooMgmtServer.insecure`, `glooAgent.insecure`, the `extraEnvs` switches ' +
+    `${Object.keys(RELAY_ENV_SWITCHES).join(' and ')} of the management server and agent, and the same in ` +
+    'rendered Deployments\' args and env. A switch is read as Helm reads it: `1`, `"True"` are on; a string ' +
+    'such as `"false"` that a template and a flag parser read differently is reported: use a YAML boolean.',
   remediation: 'remove the insecure setting or set it to false, and set up relay certificates',
   appliesTo: ['release', 'deployment'],
   match: { deployment: [{ names: RELAY_COMPONENTS }] },
   validate(subject): PolicyViolation[] {
     if (subject.kind === 'release') {
-      return subject.model.insecure
-        .filter((s) => s.value)
-        .map((s) =>
-          violation('relay runs without mTLS because insecure is true', s.path, `set ${s.path}: false`),
-        );
+      return [...subject.model.insecure.flatMap(insecureFlag), ...releaseEnv(subject)];
     }
     if (subject.kind !== 'deployment' || !RELAY_COMPONENTS.includes(subject.name)) return [];
-    // An admitted object is not yet validated: containers and args may be of any type.
-    const containers: unknown = subject.object.spec?.template?.spec?.containers;
-    if (!Array.isArray(containers)) return [];
-    return (containers as Array<{ args?: unknown } | null>).flatMap((c, i) =>
-      (Array.isArray(c?.args) ? (c.args as unknown[]) : []).flatMap((arg, j) =>
-        typeof arg === 'string' && INSECURE_ARG.test(arg)
-          ? [
-              violation(
-                `${subject.name} runs with ${arg}`,
-                `spec.template.spec.containers[${i}].args[${j}]`,
-                'remove the insecure argument (in values: set insecure: false)',
-              ),
-            ]
-          : [],
-      ),
-    );
+    return deploymentFindings(subject.object.spec?.template?.spec?.containers, subject.name);
   },
 };

@@ -1,6 +1,6 @@
 import type { Policy, PolicyViolation, Setting } from '../engine/types.js';
-import { isSet, isTrue } from '../engine/values.js';
-import { violation } from './util.js';
+import { isSet } from '../engine/values.js';
+import { ambiguousFlag, violation } from './util.js';
 
 function httpsUrl(s: Setting<unknown>, what: string): PolicyViolation[] {
   if (!isSet(s.value))
@@ -25,9 +25,11 @@ export const uiOidcAuth: Policy = {
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'release') return [];
     const ui = subject.model.ui;
+    if (ui?.enabled.ambiguous) return [ambiguousFlag(ui.enabled)];
     if (!ui?.enabled.value) return [];
     const a = ui.auth;
-    if (!isTrue(a.enabled.value)) {
+    if (a.enabled.ambiguous) return [ambiguousFlag(a.enabled)];
+    if (!a.enabled.value) {
       return [
         violation(
           'the UI is enabled without login',

@@ -1,18 +1,31 @@
 /** Small pure helpers shared by policies: Istio injection rules and object metadata. */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { DeploymentSubject, PolicyViolation, Setting } from '../engine/types.js';
+import type { DeploymentSubject, Flag, PolicyViolation, Setting } from '../engine/types.js';
 import { getPath, isObject } from '../engine/values.js';
 
 /** Injection as Istio decides it: on, explicitly off, or not asked for. */
 export type Injection = 'enabled' | 'disabled' | 'unset';
 
-/** A namespace's injection: `istio-injection` wins over `istio.io/rev`. */
+/** The label that enrols a namespace or pod in Istio's ambient mode (mesh enrolment without a sidecar). */
+export const AMBIENT_LABEL = 'istio.io/dataplane-mode';
+
+/**
+ * A namespace's mesh enrolment: `istio-injection` wins over `istio.io/rev` for sidecars, and
+ * `istio.io/dataplane-mode=ambient` enrols it in ambient mode.
+ */
 export function namespaceInjection(labels: Record<string, string> | undefined): Injection {
+  if (labels?.[AMBIENT_LABEL] === 'ambient') return 'enabled';
   const inj = labels?.['istio-injection'];
   if (inj === 'disabled') return 'disabled';
   if (inj === 'enabled') return 'enabled';
   const rev = labels?.['istio.io/rev'];
   return rev !== undefined && rev !== '' ? 'enabled' : 'unset';
+}
+
+/** The label that enrols a namespace: `istio-injection`, `istio.io/rev` or the ambient label. */
+export function enrolmentLabel(labels: Record<string, string>): string {
+  if (labels[AMBIENT_LABEL] === 'ambient') return AMBIENT_LABEL;
+  return labels['istio-injection'] === 'enabled' ? 'istio-injection' : 'istio.io/rev';
 }
 
 /** A pod template's own injection: the `sidecar.istio.io/inject` label wins over the annotation. */
@@ -34,6 +47,9 @@ export function podInjection(meta: { labels?: unknown; annotations?: unknown } |
   }
   const rev = labels['istio.io/rev'];
   if (typeof rev === 'string' && rev !== '') return { injection: 'enabled', path: 'labels["istio.io/rev"]' };
+  const mode = labels[AMBIENT_LABEL];
+  if (mode === 'ambient') return { injection: 'enabled', path: `labels["${AMBIENT_LABEL}"]` };
+  if (mode === 'none') return { injection: 'disabled', path: `labels["${AMBIENT_LABEL}"]` };
   return { injection: 'unset', path: 'labels' };
 }
 
@@ -77,4 +93,47 @@ export function imageTag(image: string): string {
   const lastSlash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
   return colon > lastSlash ? noDigest.slice(colon + 1) : '';
+}
+
+/** Why a switch reads as it does, for a message: empty for a YAML boolean. */
+export function readingOf(f: Flag): string {
+  return f.reading === '' ? '' : ` (${f.reading})`;
+}
+
+/**
+ * The finding for a switch whose value is not a YAML boolean and that Helm reads two ways: gloo-guard
+ * does not guess which the chart uses. The value of a switch is safe to print.
+ */
+export function ambiguousFlag(f: Flag): PolicyViolation {
+  return violation(
+    `${f.path} is not a YAML boolean: ${f.reading}`,
+    f.path,
+    `use a YAML boolean: ${f.path}: true or ${f.path}: false`,
+  );
+}
+
+/** One environment variable of `extraEnvs` (a map of NAME: {value|valueFrom}) or a container `env` list. */
+export interface EnvEntry {
+  name: string;
+  value: unknown;
+  /** The value is inline (`value`), not a reference (`valueFrom`). */
+  inline: boolean;
+  path: string;
+}
+
+/** The environment variables a values `extraEnvs` (map or list) or a container's `env` sets. */
+export function envEntries(env: unknown, path: string): EnvEntry[] {
+  if (Array.isArray(env)) {
+    return env.flatMap((e: unknown, i) =>
+      isObject(e) && typeof e.name === 'string'
+        ? [{ name: e.name, value: e.value, inline: 'value' in e, path: `${path}[${i}].value` }]
+        : [],
+    );
+  }
+  if (!isObject(env)) return [];
+  return Object.entries(env).map(([name, e]) =>
+    isObject(e)
+      ? { name, value: e.value, inline: 'value' in e, path: `${path}.${name}.value` }
+      : { name, value: e, inline: true, path: `${path}.${name}` },
+  );
 }

@@ -13,7 +13,7 @@ describe('the sample reviews in examples/', () => {
     const res = await request(app).post('/validate').send(example('review-enterprise-defaults.json'));
     expect(res.body.response.allowed).toBe(false);
     expect(res.body.response.status.message).toMatch(
-      /^gloo-guard: 4 violations in release gloo-mesh\/gloo-mesh-enterprise \(chart gloo-mesh-enterprise 2\.0\.9 revision 1\):\n/,
+      /^gloo-guard: 3 violations in release gloo-mesh\/gloo-mesh-enterprise \(chart gloo-mesh-enterprise 2\.0\.9 revision 1\):\n/,
     );
   });
 

@@ -51,12 +51,13 @@ describe('POST /validate: Helm release Secrets', () => {
     expect(r.status?.reason).toBe('Forbidden');
     const lines = r.status!.message.split('\n');
     expect(lines[0]).toBe(
-      'gloo-guard: 4 violations in release gloo-mesh/gloo-mesh-enterprise (chart gloo-mesh-enterprise 2.0.9 revision 1):',
+      'gloo-guard: 3 violations in release gloo-mesh/gloo-mesh-enterprise (chart gloo-mesh-enterprise 2.0.9 revision 1):',
     );
     expect(lines).toContain(
       '[no-bundled-redis] the bundled Redis is enabled (glooMeshRedis.enabled) -> set glooMeshRedis.enabled: false and use your own Redis',
     );
-    expect(lines.filter((l) => l.startsWith('[no-default-relay-ca] '))).toHaveLength(2);
+    // One finding: the generated self-signed CA (disableCa: false alone is the vendor's custom-CA option).
+    expect(lines.filter((l) => l.startsWith('[no-default-relay-ca] '))).toHaveLength(1);
     expect(
       lines.some((l) => l.startsWith('[no-bundled-prometheus] ') && l.includes('(prometheus.enabled) -> ')),
     ).toBe(true);
@@ -93,7 +94,7 @@ describe('POST /validate: Helm release Secrets', () => {
     // The internal-LB fix text is longer than 256 runes: it is cut at a word, with an ellipsis.
     expect(warnings[1]).toMatch(/ [^ ]+…$/);
     expect(r.auditAnnotations).toEqual({
-      violations: '6',
+      violations: '5',
       policies:
         'no-default-relay-ca=deny,no-bundled-redis=deny,no-bundled-prometheus=deny,ui-oidc-auth=warn,mgmt-server-internal-lb=warn',
     });
@@ -174,9 +175,9 @@ describe('POST /validate: modes, actions and exceptions from config', () => {
     const r = await validate(releaseReview(), { mode: 'audit' });
     expect(r.allowed).toBe(true);
     expect(r.status).toBeUndefined();
-    expect(r.warnings).toHaveLength(6);
-    expect(r.warnings!.filter((w) => w.startsWith('[no-default-relay-ca] '))).toHaveLength(2);
-    expect(r.auditAnnotations).toMatchObject({ mode: 'audit', violations: '6' });
+    expect(r.warnings).toHaveLength(5);
+    expect(r.warnings!.filter((w) => w.startsWith('[no-default-relay-ca] '))).toHaveLength(1);
+    expect(r.auditAnnotations).toMatchObject({ mode: 'audit', violations: '5' });
     expect(r.auditAnnotations!.policies).toContain('no-bundled-redis=warn');
   });
 
@@ -344,7 +345,7 @@ describe('health, readiness and metrics', () => {
     expect(res.text).toContain(
       'gloo_guard_admission_requests_total{kind="Secret",operation="UPDATE",decision="allow"} 1',
     );
-    expect(res.text).toContain('gloo_guard_violations_total{policy="no-default-relay-ca",action="deny"} 2');
+    expect(res.text).toContain('gloo_guard_violations_total{policy="no-default-relay-ca",action="deny"} 1');
     expect(res.text).toContain('gloo_guard_violations_total{policy="ui-oidc-auth",action="warn"} 1');
     expect(res.text).toContain('gloo_guard_input_errors_total{kind="Secret"} 1');
     expect(res.text).toContain('gloo_guard_invalid_reviews_total 1');

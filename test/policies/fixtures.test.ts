@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultConfig, type Config } from '../../src/config/types.js';
+import { chartFamily } from '../../src/engine/charts/adapters.js';
+import { catalogFor } from '../../src/engine/charts/catalog.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { releaseFromValues, subjectFromObject } from '../../src/engine/subjects.js';
 import type { Subject } from '../../src/engine/types.js';
@@ -15,6 +17,8 @@ interface Fixture {
   as?: 'release-secret';
   chart?: string;
   chartVersion?: string;
+  /** For `as: release-secret`: the stored chart's values; default the catalog's for that version. */
+  chartValues?: Record<string, unknown>;
   namespace?: string;
   release?: string;
   values?: Record<string, unknown>;
@@ -29,6 +33,12 @@ const dirs = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
 
+/** The chart's own values.yaml as the catalog knows it, for a release Secret built by a fixture. */
+function chartDefaults(f: Fixture): Record<string, unknown> {
+  const family = chartFamily(f.chart ?? '', f.chartVersion ?? '');
+  return family ? catalogFor(family, f.chartVersion ?? '').catalog.defaults : {};
+}
+
 function subjectsOf(f: Fixture, file: string): Subject[] {
   if (f.as === 'release-secret') {
     const secret = releaseSecret({
@@ -36,7 +46,10 @@ function subjectsOf(f: Fixture, file: string): Subject[] {
       namespace: f.namespace ?? 'default',
       version: 1,
       info: { status: 'pending-install' },
-      chart: { metadata: { name: f.chart, version: f.chartVersion ?? '' }, values: {} },
+      chart: {
+        metadata: { name: f.chart, version: f.chartVersion ?? '' },
+        values: f.chartValues ?? chartDefaults(f),
+      },
       config: f.values ?? {},
     } as never);
     const s = subjectFromObject(secret, { location: file }, 64 << 20);
@@ -101,6 +114,7 @@ describe('policy fixtures', () => {
             expect(found.map((x) => x.path).sort()).toEqual([...(f.expect ?? [])].sort());
             for (const x of found) {
               expect(x.message.startsWith(`[${id}] `)).toBe(true);
+              expect(x.message, 'a planted credential is never printed').not.toMatch(/planted/);
               expect(x.message).toContain(`(${x.path}) -> `);
             }
           });

@@ -12,6 +12,7 @@ import { Agent } from 'node:https';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config/types.js';
+import { catalogFor } from '../../src/engine/charts/catalog.js';
 import { CHART_DEFAULTS } from '../../src/engine/charts/defaults.js';
 import { evaluate, isDenied } from '../../src/engine/evaluate.js';
 import { releaseFromValues } from '../../src/engine/subjects.js';
@@ -286,7 +287,9 @@ describe('fuzz: objects of any content', { timeout: 600_000 }, () => {
     const proto =
       '{"__proto__":{"allowed":true,"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}';
     const values = `{"__proto__":{"glooMeshRedis":{"enabled":false}},"glooMeshRedis":{"__proto__":{"enabled":false}},"constructor":{"prototype":{"polluted":"yes"}}}`;
-    const release = `{"name":"p","namespace":"gloo-mesh","version":1,"info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-mesh-enterprise","version":"2.0.9"},"values":${values}},"config":${values},"__proto__":{"config":{}}}`;
+    // The chart declares the Redis default; the user's values try to hide a false behind __proto__.
+    const chartValues = `{"__proto__":{"glooMeshRedis":{"enabled":false}},"glooMeshRedis":{"enabled":true,"__proto__":{"enabled":false}},"glooMeshMgmtServer":{"enabled":true}}`;
+    const release = `{"name":"p","namespace":"gloo-mesh","version":1,"info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-mesh-enterprise","version":"2.0.9"},"values":${chartValues}},"config":${values},"__proto__":{"config":{}}}`;
     const { gzipSync } = await import('node:zlib');
     const secret = rawReleaseSecret(gzipSync(release).toString('base64'), 'proto');
     const body = JSON.stringify(objectReview(secret, { uid: 'proto-1' })).replace(
@@ -373,7 +376,13 @@ describe('fuzz: Helm values of any shape at the keys the policies read', { timeo
           const values: Record<string, unknown> = {};
           for (const [at, v] of edits) setPath(values, paths[at % paths.length]!, v);
           const body = JSON.stringify(
-            releaseReview({ chart: family, chartVersion: version, values, chartValues: {} }),
+            // The chart's own values as the catalog knows them: a release is judged on its chart's values.
+            releaseReview({
+              chart: family,
+              chartVersion: version,
+              values,
+              chartValues: catalogFor(family, version).catalog.defaults,
+            }),
           );
           const a = await validate(target, body);
           expectClearAnswer(a, body, 'values');

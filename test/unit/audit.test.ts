@@ -1,3 +1,4 @@
+import { catalogFor } from '../../src/engine/charts/catalog.js';
 import { describe, expect, it } from 'vitest';
 import { auditCluster, latestRevisions } from '../../src/audit/audit.js';
 import { crossClusterFindings } from '../../src/audit/cross-cluster.js';
@@ -30,7 +31,11 @@ const rel = (
     namespace,
     version,
     info: { status },
-    chart: { metadata: { name: chart, version: '2.4.3' }, values: {} },
+    // The chart's own values.yaml, as the catalog knows it: a release is judged on its chart's values.
+    chart: {
+      metadata: { name: chart, version: '2.4.3' },
+      values: catalogFor('gloo-platform', '2.4.3').catalog.defaults,
+    },
     config,
   } as never);
 
@@ -85,7 +90,6 @@ describe('audit of one cluster', () => {
       'Deployment/gloo-mesh-mgmt-server mgmt-server-scrape-annotations spec.template.metadata.annotations["sidecar.istio.io/inject"]',
       'Deployment/istiod dedicated-management-cluster metadata.name',
       'Secret/sh.helm.release.v1.gm.v2 dedicated-management-cluster cluster',
-      'Secret/sh.helm.release.v1.gm.v2 relay-custom-certs glooMgmtServer.relay.signingTlsSecret.name',
       'Secret/sh.helm.release.v1.gm.v2 relay-custom-certs glooMgmtServer.relay.tlsSecret.name',
     ]);
     const certs = a.objects

@@ -43,8 +43,16 @@ describe('chart families', () => {
       source: { location: 'x' },
     })!;
     expect(s.model.roles).toEqual({ management: true, agent: false, addons: false });
-    expect(s.model.redis?.enabled).toEqual({ value: true, path: 'redis.deployment.enabled' });
-    expect(s.model.prometheus?.enabled).toEqual({ value: true, path: 'prometheus.enabled' });
+    expect(s.model.redis?.enabled).toMatchObject({
+      value: true,
+      path: 'redis.deployment.enabled',
+      ambiguous: false,
+    });
+    expect(s.model.prometheus?.enabled).toMatchObject({
+      value: true,
+      path: 'prometheus.enabled',
+      ambiguous: false,
+    });
   });
 
   it('when an image tag is empty, then the model uses the chart version', () => {

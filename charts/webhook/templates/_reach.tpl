@@ -6,7 +6,7 @@ objects some policy judges. A define that renders nothing means a policy judges 
 */}}
 
 {{- define "gloo-guard.reach.releases" -}}
-{{- /* every object: no-insecure-relay, no-default-relay-ca, relay-custom-certs, no-bundled-redis, no-bundled-prometheus, ui-oidc-auth, no-inline-oidc-secret, addons-separate-release, addons-namespace-injection, no-injection-in-gloo-mesh, dedicated-management-cluster, fips-images, mgmt-server-internal-lb judge(s) all of them */}}
+{{- /* every object: no-insecure-relay, no-default-relay-ca, relay-custom-certs, no-bundled-redis, no-bundled-prometheus, ui-oidc-auth, no-inline-oidc-secret, no-inline-credentials, no-demo-settings, chart-values-keys, addons-separate-release, addons-namespace-injection, no-injection-in-gloo-mesh, dedicated-management-cluster, fips-images, mgmt-server-internal-lb judge(s) all of them */}}
 {{- end }}
 
 {{- define "gloo-guard.reach.namespaces" -}}

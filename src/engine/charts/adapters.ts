@@ -1,24 +1,39 @@
 /** Chart adapters: turn each chart family's Helm values into the one GlooModel policies read. */
+import { readFlag, templateTruthy } from '../helm-values.js';
 import type {
   AgentModel,
   ChartFamily,
+  Flag,
   GlooModel,
   ImageModel,
   MgmtServerModel,
+  RedisStoreModel,
+  SecretRef,
   Setting,
   UiModel,
 } from '../types.js';
-import { getPath, isTrue } from '../values.js';
+import { getPath, isObject } from '../values.js';
+import { catalogFor, familiesKnowing, type ChartCatalog } from './catalog.js';
 
-type Read = <T = unknown>(path: string) => Setting<T>;
-
-function reader(values: Record<string, unknown>): Read {
-  return <T>(path: string): Setting<T> => ({ value: getPath(values, path) as T, path });
+interface Read {
+  <T = unknown>(path: string): Setting<T>;
+  flag(path: string): Flag;
 }
 
-function flag(read: Read, path: string): Setting<boolean> {
-  const s = read(path);
-  return { value: isTrue(s.value), path };
+function reader(values: Record<string, unknown>, cat: ChartCatalog): Read {
+  const read = <T>(path: string): Setting<T> => ({ value: getPath(values, path) as T, path });
+  return Object.assign(read, {
+    flag(path: string): Flag {
+      const raw = getPath(values, path);
+      const r = readFlag(raw, cat.flags[path] ?? 'unknown');
+      return { value: r.on, path, raw, ambiguous: r.ambiguous, reading: r.reading };
+    },
+  });
+}
+
+/** A switch that only counts when its parent switch is on (a subchart of a subchart). */
+function under(parent: Flag, child: Flag): Flag {
+  return { ...child, value: parent.value && child.value, ambiguous: parent.value && child.ambiguous };
 }
 
 /** An empty image tag means the chart version, as the Gloo Mesh charts render it. */
@@ -29,46 +44,61 @@ function imageOf(read: Read, prefix: string, chartVersion: string): ImageModel {
   return { tag: { value, path: tag.path }, repository: read<string>(`${prefix}.image.repository`) };
 }
 
-function mgmtServer(read: Read, prefix: string, version: string, registers: string[]): MgmtServerModel {
+function secretRef(read: Read, path: string): SecretRef {
+  return { name: read(`${path}.name`), namespace: read(`${path}.namespace`) };
+}
+
+function mgmtServer(read: Read, prefix: string, version: string, registers: Flag[]): MgmtServerModel {
+  const tlsSecret = secretRef(read, `${prefix}.relay.tlsSecret`);
+  const signingTlsSecret = secretRef(read, `${prefix}.relay.signingTlsSecret`);
   return {
-    enabled: flag(read, `${prefix}.enabled`),
+    enabled: read.flag(`${prefix}.enabled`),
     prefix,
     image: imageOf(read, prefix, version),
     serviceType: read(`${prefix}.serviceType`),
     serviceOverrides: read(`${prefix}.serviceOverrides`),
     deploymentOverrides: read(`${prefix}.deploymentOverrides`),
     relay: {
-      disableCa: read(`${prefix}.relay.disableCa`),
-      disableCaCertGeneration: read(`${prefix}.relay.disableCaCertGeneration`),
-      tlsSecretName: read(`${prefix}.relay.tlsSecret.name`),
-      signingTlsSecretName: read(`${prefix}.relay.signingTlsSecret.name`),
+      disableCa: read.flag(`${prefix}.relay.disableCa`),
+      disableCaCertGeneration: read.flag(`${prefix}.relay.disableCaCertGeneration`),
+      tlsSecretName: tlsSecret.name,
+      signingTlsSecretName: signingTlsSecret.name,
+      tlsSecret,
+      signingTlsSecret,
     },
-    registersItself: registers.map((p) => flag(read, p)),
+    registersItself: registers,
+    extraEnvs: read(`${prefix}.extraEnvs`),
   };
 }
 
 function agent(read: Read, prefix: string, relayPrefix: string, version: string): AgentModel {
+  const clientTlsSecret = secretRef(read, `${relayPrefix}.clientTlsSecret`);
+  const rootTlsSecret = secretRef(read, `${relayPrefix}.rootTlsSecret`);
   return {
-    enabled: flag(read, `${prefix}.enabled`),
+    enabled: read.flag(`${prefix}.enabled`),
     prefix,
     image: imageOf(read, prefix, version),
     deploymentOverrides: read(`${prefix}.deploymentOverrides`),
     relay: {
       serverAddress: read(`${relayPrefix}.serverAddress`),
-      clientTlsSecretName: read(`${relayPrefix}.clientTlsSecret.name`),
-      rootTlsSecretName: read(`${relayPrefix}.rootTlsSecret.name`),
+      clientTlsSecretName: clientTlsSecret.name,
+      rootTlsSecretName: rootTlsSecret.name,
+      clientTlsSecret,
+      rootTlsSecret,
+      tokenSecret: secretRef(read, `${relayPrefix}.tokenSecret`),
     },
+    extraEnvs: read(`${prefix}.extraEnvs`),
   };
 }
 
 function ui(read: Read, prefix: string): UiModel {
   const a = `${prefix}.auth`;
   return {
-    enabled: flag(read, `${prefix}.enabled`),
+    enabled: read.flag(`${prefix}.enabled`),
     prefix,
     deploymentOverrides: read(`${prefix}.deploymentOverrides`),
     auth: {
-      enabled: read(`${a}.enabled`),
+      enabled: read.flag(`${a}.enabled`),
       backend: read(`${a}.backend`),
       issuerUrl: read(`${a}.oidc.issuerUrl`),
       clientId: read(`${a}.oidc.clientId`),
@@ -79,11 +109,46 @@ function ui(read: Read, prefix: string): UiModel {
   };
 }
 
-function withRoles(model: Omit<GlooModel, 'roles'>): GlooModel {
+/** Leaves under a key that a template would take as set (`experimental.foo: true`), with their paths. */
+function setLeaves(value: unknown, path: string): Setting<unknown>[] {
+  if (isObject(value)) return Object.entries(value).flatMap(([k, v]) => setLeaves(v, `${path}.${k}`));
+  return templateTruthy(value) ? [{ value, path }] : [];
+}
+
+type Parts = Omit<
+  GlooModel,
+  'roles' | 'demoSettings' | 'credentials' | 'unknownKeys' | 'catalog' | 'relayOption'
+>;
+
+function withCatalog(
+  read: Read,
+  cat: ChartCatalog,
+  userValues: Record<string, unknown>,
+  model: Parts,
+): GlooModel {
   const management = model.mgmtServer?.enabled.value ?? false;
   const registers = model.mgmtServer?.registersItself.some((s) => s.value) ?? false;
+  const relay = model.mgmtServer?.relay;
+  const option = cat.relayOptions.find(
+    (o) =>
+      o.disableCa === relay?.disableCa.value &&
+      o.disableCaCertGeneration === relay.disableCaCertGeneration.value,
+  );
   return {
     ...model,
+    catalog: `${cat.family} ${cat.minor}`,
+    ...(option
+      ? { relayOption: { title: option.title, environment: option.environment, source: option.source } }
+      : {}),
+    demoSettings: cat.demoKeys.flatMap((d) =>
+      setLeaves(read(d.path).value, d.path).map((setting) => ({ setting, quote: d.quote })),
+    ),
+    credentials: cat.credentialKeys
+      .map((c) => ({ setting: read(c.path), instead: c.instead }))
+      .filter((c) => typeof c.setting.value === 'string' && c.setting.value.trim() !== ''),
+    unknownKeys: Object.keys(userValues)
+      .filter((k) => !cat.topLevelKeys.includes(k))
+      .map((key) => ({ key, belongsTo: familiesKnowing(key) })),
     roles: {
       management,
       agent: (model.agent?.enabled.value ?? false) || (management && registers),
@@ -92,58 +157,90 @@ function withRoles(model: Omit<GlooModel, 'roles'>): GlooModel {
   };
 }
 
-function enterprise(read: Read, version: string): GlooModel {
-  return withRoles({
-    insecure: [flag(read, 'insecure')],
-    mgmtServer: mgmtServer(read, 'glooMeshMgmtServer', version, ['registerMgmtPlane.enabled']),
+function enterprise(read: Read, version: string): Parts {
+  const register = read.flag('registerMgmtPlane.enabled');
+  const redis = read.flag('glooMeshRedis.enabled');
+  return {
+    insecure: [read.flag('insecure'), under(register, read.flag('registerMgmtPlane.insecure'))],
+    mgmtServer: mgmtServer(read, 'glooMeshMgmtServer', version, [register]),
     ui: ui(read, 'glooMeshUi'),
     redis: {
-      enabled: flag(read, 'glooMeshRedis.enabled'),
+      enabled: redis,
       deploymentOverrides: read('glooMeshRedis.deploymentOverrides'),
+      stores: [
+        { store: 'gloo-mesh-redis', role: 'management', bundled: redis, address: read('glooMeshRedis.addr') },
+      ],
     },
-    prometheus: { enabled: flag(read, 'prometheus.enabled'), url: read('prometheusUrl') },
-    addons: [],
-  });
+    prometheus: { enabled: read.flag('prometheus.enabled'), url: read('prometheusUrl') },
+    addons: [
+      under(register, read.flag('registerMgmtPlane.ext-auth-service.enabled')),
+      under(register, read.flag('registerMgmtPlane.rate-limiter.enabled')),
+    ],
+  };
 }
 
-function agentChart(read: Read, version: string): GlooModel {
-  return withRoles({
-    insecure: [flag(read, 'insecure')],
+function agentChart(read: Read, version: string): Parts {
+  return {
+    insecure: [read.flag('insecure')],
     agent: agent(read, 'glooMeshAgent', 'relay', version),
-    addons: [flag(read, 'rate-limiter.enabled'), flag(read, 'ext-auth-service.enabled')],
+    addons: [read.flag('rate-limiter.enabled'), read.flag('ext-auth-service.enabled')],
+  };
+}
+
+function platformStores(read: Read, cat: ChartCatalog, shared: Flag): RedisStoreModel[] {
+  if (cat.redisStores.length === 0) {
+    return [
+      { store: 'gloo-mesh-redis', role: 'management', bundled: shared, address: read('redis.address') },
+    ];
+  }
+  return cat.redisStores.map(({ store, role }) => {
+    const own = read.flag(`redisStore.${store}.deployment.enabled`);
+    return {
+      store,
+      role,
+      bundled: own.raw === undefined ? shared : own,
+      address: read(`redisStore.${store}.client.address`),
+    };
   });
 }
 
-function platform(read: Read, version: string): GlooModel {
-  return withRoles({
-    insecure: ['common.insecure', 'glooMgmtServer.insecure', 'glooAgent.insecure'].map((p) => flag(read, p)),
-    mgmtServer: mgmtServer(read, 'glooMgmtServer', version, ['glooMgmtServer.registerCluster']),
+function platform(read: Read, version: string, cat: ChartCatalog): Parts {
+  const shared = read.flag('redis.deployment.enabled');
+  return {
+    insecure: ['common.insecure', 'glooMgmtServer.insecure', 'glooAgent.insecure'].map((p) => read.flag(p)),
+    mgmtServer: mgmtServer(read, 'glooMgmtServer', version, [read.flag('glooMgmtServer.registerCluster')]),
     agent: agent(read, 'glooAgent', 'glooAgent.relay', version),
     ui: ui(read, 'glooUi'),
     redis: {
-      enabled: flag(read, 'redis.deployment.enabled'),
+      enabled: shared,
       deploymentOverrides: read('redis.deployment.deploymentOverrides'),
+      stores: platformStores(read, cat, shared),
     },
-    prometheus: { enabled: flag(read, 'prometheus.enabled'), url: read('common.prometheusUrl') },
-    addons: [flag(read, 'rateLimiter.enabled'), flag(read, 'extAuthService.enabled')],
-  });
+    prometheus: {
+      enabled: read.flag('prometheus.enabled'),
+      url: read('common.prometheusUrl'),
+      ...(cat.uiPrometheusUrl ? { uiUrl: read('glooUi.prometheusUrl') } : {}),
+    },
+    addons: [read.flag('rateLimiter.enabled'), read.flag('extAuthService.enabled')],
+  };
 }
 
-/** Builds the model of a release from its effective values. */
+/** Builds the model of a release from its effective values (and the user's, for unknown keys). */
 export function buildModel(
   family: ChartFamily,
   values: Record<string, unknown>,
   chartVersion: string,
+  userValues: Record<string, unknown> = values,
 ): GlooModel {
-  const read = reader(values);
-  switch (family) {
-    case 'gloo-mesh-enterprise':
-      return enterprise(read, chartVersion);
-    case 'gloo-mesh-agent':
-      return agentChart(read, chartVersion);
-    case 'gloo-platform':
-      return platform(read, chartVersion);
-  }
+  const { catalog } = catalogFor(family, chartVersion);
+  const read = reader(values, catalog);
+  const parts =
+    family === 'gloo-mesh-enterprise'
+      ? enterprise(read, chartVersion)
+      : family === 'gloo-mesh-agent'
+        ? agentChart(read, chartVersion)
+        : platform(read, chartVersion, catalog);
+  return withCatalog(read, catalog, userValues, parts);
 }
 
 /** Parses `2.3.1`, `v2.0.11`, `2.4.0-beta1` into [major, minor]; undefined when it is no version. */

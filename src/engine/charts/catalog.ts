@@ -1,0 +1,441 @@
+/**
+ * Chart knowledge as data (issue 12): per chart family and minor version, the keys policies read,
+ * their defaults, how the chart consumes each switch, the top-level keys the chart knows, and the
+ * public source of each fact. Adapters read it; nothing else hard-codes chart keys.
+ */
+import type { FlagUse } from '../helm-values.js';
+import type { ChartFamily } from '../types.js';
+import { coalesce } from '../values.js';
+
+/** A public source a fact came from (short id used in the tables below, expanded in docs). */
+export const SOURCES: Readonly<Record<string, string>> = {
+  'helm-ref-2.0':
+    'Gloo Mesh Enterprise 2.0/2.1 Helm reference (gloo-mesh-enterprise and gloo-mesh-agent charts), docs.solo.io',
+  'use-cases-2.0':
+    'solo-io/gloo-mesh-use-cases gloo-mesh-enterprise/helm-install/2.0 and 2.2 values-mgmt-plane.yaml, values-data-plane.yaml',
+  'helm-ref-2.2': 'Gloo Mesh Enterprise 2.2 Helm reference (registerMgmtPlane, global.cluster), docs.solo.io',
+  'helm-ref-platform': 'Gloo Platform Helm reference (gloo-platform chart 2.3+), docs.solo.io',
+  'relay-options-2.3':
+    'docs.solo.io gloo-mesh-enterprise 2.3.x setup/prod/certs/relay/setup-options: table with "Suggested environment"',
+  'relay-options-2.5':
+    'docs.solo.io gloo-mesh-enterprise 2.5.x setup/prod/certs/relay/setup-options: insecure, simple TLS, mTLS options',
+  'day-2-workshop':
+    'solo-io/solo-cop workshops/gloo-mesh-day-2 (glooUi.prometheusUrl, bring-your-own relay certs)',
+  'byo-redis-2.6': 'solo-io/workshops gloo-mesh/old-versions/2-6/enterprise/byo-redis (redisStore.<store>)',
+  'golden-values': 'community "golden values" repositories: glooMgmtServer.extraEnvs RELAY_* switches',
+  'prod-practices-2.0': 'docs.solo.io gloo-mesh-enterprise 2.0 "Best practices for Gloo Mesh in prod"',
+};
+
+/** The vendor's "Suggested environment" column of the relay setup options. */
+export type RelayEnvironment = 'Demo or testing' | 'Testing or POCs' | 'Production';
+
+/** One relay setup option of the management server, selected by its two CA switches. */
+export interface RelayOption {
+  title: string;
+  disableCa: boolean;
+  disableCaCertGeneration: boolean;
+  environment: RelayEnvironment;
+  source: string;
+}
+
+function relayOptions(source: string): readonly RelayOption[] {
+  return [
+    {
+      title: 'Gloo self-signed CAs with automatic client certificate rotation',
+      disableCa: false,
+      disableCaCertGeneration: false,
+      environment: 'Testing or POCs',
+      source,
+    },
+    {
+      title: 'custom CAs with automatic client certificate rotation',
+      disableCa: false,
+      disableCaCertGeneration: true,
+      environment: 'Production',
+      source,
+    },
+    {
+      title: 'your own server and agent certificates',
+      disableCa: true,
+      disableCaCertGeneration: true,
+      environment: 'Production',
+      source,
+    },
+    // Not a documented option: the CA is off yet the server still generates self-signed certificates.
+    {
+      title: 'CA disabled but self-signed certificates still generated',
+      disableCa: true,
+      disableCaCertGeneration: false,
+      environment: 'Testing or POCs',
+      source,
+    },
+  ];
+}
+
+/** How the chart consumes each switch a policy reads; a path not listed is `unknown`. */
+export type FlagUses = Readonly<Record<string, FlagUse>>;
+
+/** The catalog of one chart family at one minor version. */
+export interface ChartCatalog {
+  family: ChartFamily;
+  /** `2.0`, `2.6`: the minor version the entry describes. */
+  minor: string;
+  /** Defaults of the keys policies read, as the chart's values.yaml has them. */
+  defaults: Record<string, unknown>;
+  /** Top-level keys of the chart's values (what `helm show values` lists at the first level). */
+  topLevelKeys: readonly string[];
+  flags: FlagUses;
+  /** Keys the vendor marks "do not use in production", with the vendor's words. */
+  demoKeys: ReadonlyArray<{ path: string; quote: string; source: string }>;
+  /** Keys that hold a credential inline, and the Secret reference to use instead. */
+  credentialKeys: ReadonlyArray<{ path: string; instead: string }>;
+  /** Per-store Redis (gloo-platform 2.5+): the stores and the role that runs each. */
+  redisStores: ReadonlyArray<{ store: string; role: 'management' | 'addons' }>;
+  /** Whether the UI reads its own Prometheus URL (`glooUi.prometheusUrl`). */
+  uiPrometheusUrl: boolean;
+  /** The relay setup options of this version with the vendor's suggested environment. */
+  relayOptions: readonly RelayOption[];
+  sources: readonly string[];
+}
+
+const image = (repository: string): Record<string, unknown> => ({
+  registry: 'gcr.io/gloo-mesh',
+  repository,
+  tag: '',
+  pullPolicy: 'IfNotPresent',
+});
+
+const mgmtRelay = {
+  tlsSecret: { name: 'relay-server-tls-secret' },
+  signingTlsSecret: { name: 'relay-tls-signing-secret' },
+  tokenSecret: { name: 'relay-identity-token-secret', key: 'token', namespace: '' },
+  disableCa: false,
+  disableCaCertGeneration: false,
+  disableTokenGeneration: false,
+  pushRbac: true,
+};
+
+const agentRelay = {
+  serverAddress: '',
+  authority: 'gloo-mesh-mgmt-server.gloo-mesh',
+  clientTlsSecret: { name: 'relay-client-tls-secret' },
+  rootTlsSecret: { name: 'relay-root-tls-secret' },
+  tokenSecret: { name: 'relay-identity-token-secret', key: 'token' },
+};
+
+const uiAuth = {
+  enabled: false,
+  backend: '',
+  oidc: {
+    clientId: '',
+    clientSecret: '',
+    clientSecretName: '',
+    issuerUrl: '',
+    appUrl: '',
+    session: { backend: '', redis: { host: '' } },
+  },
+};
+
+const AGENT_DEFAULTS = {
+  insecure: false,
+  cluster: '',
+  leaderElection: true,
+  relay: agentRelay,
+  glooMeshAgent: {
+    enabled: true,
+    image: image('gloo-mesh-agent'),
+    serviceType: 'ClusterIP',
+    ports: { grpc: 9977, http: 9988, stats: 9091 },
+  },
+  'ext-auth-service': { enabled: false },
+  'rate-limiter': { enabled: false },
+};
+
+const ENTERPRISE_20 = {
+  insecure: false,
+  devMode: false,
+  verbose: false,
+  leaderElection: true,
+  adminNamespace: '',
+  mgmtClusterName: 'mgmt-cluster',
+  licenseKey: '',
+  prometheusUrl: 'http://prometheus-server',
+  prometheus: { enabled: true },
+  glooMeshMgmtServer: {
+    enabled: true,
+    image: image('gloo-mesh-mgmt-server'),
+    serviceType: 'LoadBalancer',
+    ports: { grpc: 9900, healthcheck: 8090, stats: 9091 },
+    relay: mgmtRelay,
+  },
+  glooMeshUi: { enabled: true, serviceType: 'ClusterIP', image: image('gloo-mesh-apiserver'), auth: uiAuth },
+  glooMeshRedis: { enabled: true, addr: '', serviceType: 'ClusterIP' },
+};
+
+/** 2.1/2.2 embed the agent chart as `registerMgmtPlane` (condition `registerMgmtPlane.enabled`). */
+const ENTERPRISE_21 = coalesce(ENTERPRISE_20, {
+  registerMgmtPlane: { enabled: false, ...AGENT_DEFAULTS, glooMeshAgent: AGENT_DEFAULTS.glooMeshAgent },
+});
+const ENTERPRISE_22 = coalesce(ENTERPRISE_21, { global: { cluster: '' } });
+
+const PLATFORM_23 = {
+  common: {
+    insecure: false,
+    cluster: '',
+    devMode: false,
+    prometheusUrl: 'http://prometheus-server',
+    addonNamespace: 'gloo-mesh-addons',
+  },
+  licensing: {
+    glooMeshLicenseKey: '',
+    glooGatewayLicenseKey: '',
+    glooNetworkLicenseKey: '',
+    glooTrialLicenseKey: '',
+    licenseKey: '',
+    licenseSecretName: '',
+  },
+  prometheus: { enabled: true },
+  redis: { deployment: { enabled: true }, address: 'gloo-mesh-redis.gloo-mesh:6379' },
+  glooMgmtServer: {
+    enabled: false,
+    insecure: false,
+    registerCluster: false,
+    serviceType: 'LoadBalancer',
+    image: image('gloo-mesh-mgmt-server'),
+    relay: mgmtRelay,
+  },
+  glooAgent: { enabled: false, insecure: false, image: image('gloo-mesh-agent'), relay: agentRelay },
+  glooUi: { enabled: false, serviceType: 'ClusterIP', auth: uiAuth },
+  rateLimiter: { enabled: false },
+  extAuthService: { enabled: false },
+};
+
+// The stores' own `deployment.enabled` has no documented default: unset, a store uses the shared Redis.
+const STORE_DEFAULT = { client: { address: '' } };
+const PLATFORM_25 = coalesce(PLATFORM_23, {
+  redisStore: {
+    snapshot: STORE_DEFAULT,
+    insights: STORE_DEFAULT,
+    extAuthService: STORE_DEFAULT,
+    rateLimiter: STORE_DEFAULT,
+  },
+});
+
+const ENTERPRISE_TOP = [
+  'insecure',
+  'devMode',
+  'verbose',
+  'leaderElection',
+  'adminNamespace',
+  'mgmtClusterName',
+  'licenseKey',
+  'prometheusUrl',
+  'prometheus',
+  'glooMeshMgmtServer',
+  'glooMeshUi',
+  'glooMeshRedis',
+  'rbac-webhook',
+  'glooMeshPortalServer',
+  'legacyMetricsPipeline',
+  'metricsBackend',
+  'global',
+];
+const AGENT_TOP = [
+  'insecure',
+  'cluster',
+  'verbose',
+  'devMode',
+  'leaderElection',
+  'relay',
+  'glooMeshAgent',
+  'ext-auth-service',
+  'rate-limiter',
+  'istiodSidecar',
+  'global',
+  'managedInstallations',
+  'glooMeshPortalServer',
+  'metricsBackend',
+  'legacyMetricsPipeline',
+  'telemetryCollector',
+  'telemetryCollectorCustomization',
+];
+const PLATFORM_TOP = [
+  'common',
+  'licensing',
+  'glooMgmtServer',
+  'glooAgent',
+  'glooUi',
+  'glooPortalServer',
+  'glooNetwork',
+  'redis',
+  'prometheus',
+  'telemetryCollector',
+  'telemetryCollectorCustomization',
+  'telemetryGateway',
+  'telemetryGatewayCustomization',
+  'extAuthService',
+  'rateLimiter',
+  'istioInstallations',
+  'demo',
+  'experimental',
+  'featureGates',
+  'installEnterpriseCrds',
+  'global',
+  'jaeger',
+  'glooSpireServer',
+  'postgresql',
+  'glooAnalyzer',
+  'glooInsightsEngine',
+  'clickhouse',
+  'redisStore',
+  'glooSchedulerConfig',
+  'kubernetes',
+  'glooAgentCustomization',
+];
+
+const ENTERPRISE_FLAGS: FlagUses = {
+  'prometheus.enabled': 'condition',
+  'registerMgmtPlane.enabled': 'condition',
+  'registerMgmtPlane.ext-auth-service.enabled': 'condition',
+  'registerMgmtPlane.rate-limiter.enabled': 'condition',
+};
+const AGENT_FLAGS: FlagUses = {
+  'ext-auth-service.enabled': 'condition',
+  'rate-limiter.enabled': 'condition',
+};
+const PLATFORM_FLAGS: FlagUses = {
+  'prometheus.enabled': 'condition',
+  'extAuthService.enabled': 'condition',
+  'rateLimiter.enabled': 'condition',
+};
+
+// The 2.0/2.1 references mark no key "do not use in production" besides insecure (no-insecure-relay).
+const ENTERPRISE_DEMO: ChartCatalog['demoKeys'] = [];
+const ENTERPRISE_22_DEMO: ChartCatalog['demoKeys'] = [
+  { path: 'managedInstallations', quote: 'Do not use in production', source: 'use-cases-2.0' },
+];
+const PLATFORM_DEMO = [
+  { path: 'common.devMode', quote: 'Do not use in production', source: 'helm-ref-platform' },
+  { path: 'demo', quote: 'Do not use in production', source: 'helm-ref-platform' },
+  { path: 'experimental', quote: 'Do not use in production', source: 'helm-ref-platform' },
+];
+
+const PLATFORM_CREDENTIALS = [
+  { path: 'licensing.glooMeshLicenseKey', instead: 'licensing.licenseSecretName' },
+  { path: 'licensing.glooGatewayLicenseKey', instead: 'licensing.licenseSecretName' },
+  { path: 'licensing.glooNetworkLicenseKey', instead: 'licensing.licenseSecretName' },
+  { path: 'licensing.glooTrialLicenseKey', instead: 'licensing.licenseSecretName' },
+  { path: 'licensing.licenseKey', instead: 'licensing.licenseSecretName' },
+];
+
+const STORES = [
+  { store: 'snapshot', role: 'management' },
+  { store: 'insights', role: 'management' },
+  { store: 'extAuthService', role: 'addons' },
+  { store: 'rateLimiter', role: 'addons' },
+] as const;
+
+function entry(
+  family: ChartFamily,
+  minor: string,
+  parts: Omit<
+    ChartCatalog,
+    'family' | 'minor' | 'credentialKeys' | 'redisStores' | 'uiPrometheusUrl' | 'relayOptions'
+  > &
+    Partial<Pick<ChartCatalog, 'credentialKeys' | 'redisStores' | 'uiPrometheusUrl' | 'relayOptions'>>,
+): ChartCatalog {
+  return {
+    family,
+    minor,
+    credentialKeys: [],
+    redisStores: [],
+    uiPrometheusUrl: false,
+    relayOptions: relayOptions('prod-practices-2.0'),
+    ...parts,
+  };
+}
+
+const enterprise = (
+  minor: string,
+  defaults: Record<string, unknown>,
+  extraTop: string[] = [],
+): ChartCatalog =>
+  entry('gloo-mesh-enterprise', minor, {
+    defaults,
+    topLevelKeys: [...ENTERPRISE_TOP, ...extraTop],
+    flags: ENTERPRISE_FLAGS,
+    demoKeys: minor === '2.2' ? ENTERPRISE_22_DEMO : ENTERPRISE_DEMO,
+    sources: [
+      'helm-ref-2.0',
+      'use-cases-2.0',
+      'prod-practices-2.0',
+      ...(minor === '2.0' ? [] : ['helm-ref-2.2']),
+    ],
+  });
+
+const agentChart = (minor: string): ChartCatalog =>
+  entry('gloo-mesh-agent', minor, {
+    defaults: AGENT_DEFAULTS,
+    topLevelKeys: AGENT_TOP,
+    flags: AGENT_FLAGS,
+    demoKeys: minor === '2.2' ? ENTERPRISE_22_DEMO : [],
+    sources: ['helm-ref-2.0', 'use-cases-2.0'],
+  });
+
+const platform = (minor: number): ChartCatalog =>
+  entry('gloo-platform', `2.${minor}`, {
+    defaults: minor >= 5 ? PLATFORM_25 : PLATFORM_23,
+    topLevelKeys: PLATFORM_TOP,
+    flags: PLATFORM_FLAGS,
+    demoKeys: PLATFORM_DEMO,
+    credentialKeys: PLATFORM_CREDENTIALS,
+    redisStores: minor >= 5 ? STORES : [],
+    uiPrometheusUrl: true,
+    relayOptions: relayOptions(minor >= 5 ? 'relay-options-2.5' : 'relay-options-2.3'),
+    sources: [
+      'helm-ref-platform',
+      'day-2-workshop',
+      minor >= 5 ? 'relay-options-2.5' : 'relay-options-2.3',
+      ...(minor >= 5 ? ['byo-redis-2.6'] : []),
+      'golden-values',
+    ],
+  });
+
+/** Every catalog entry, oldest first within a family. */
+export const CATALOG: readonly ChartCatalog[] = [
+  enterprise('2.0', ENTERPRISE_20),
+  enterprise('2.1', ENTERPRISE_21, ['registerMgmtPlane']),
+  enterprise('2.2', ENTERPRISE_22, ['registerMgmtPlane', 'managedInstallations', 'telemetryCollector']),
+  agentChart('2.0'),
+  agentChart('2.1'),
+  agentChart('2.2'),
+  ...[3, 4, 5, 6, 7, 8, 9].map(platform),
+];
+
+function minorOf(version: string): [number, number] | undefined {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** The catalog entry that judges a chart version, and a note when the version is newer than it. */
+export function catalogFor(family: ChartFamily, version: string): { catalog: ChartCatalog; note?: string } {
+  const entries = CATALOG.filter((c) => c.family === family);
+  const newest = entries[entries.length - 1]!;
+  const mm = minorOf(version);
+  if (!mm) return { catalog: newest };
+  const exact = entries.find((c) => c.minor === `${mm[0]}.${mm[1]}`);
+  if (exact) return { catalog: exact };
+  const [nmaj, nmin] = minorOf(newest.minor)!;
+  if (mm[0] > nmaj || (mm[0] === nmaj && mm[1] > nmin)) {
+    return {
+      catalog: newest,
+      note: `chart ${family} ${version} is newer than gloo-guard's catalog; judged with the keys and defaults of ${newest.minor}`,
+    };
+  }
+  return { catalog: entries[0]! };
+}
+
+/** The families whose catalogs know a top-level key, for "this key belongs to another chart". */
+export function familiesKnowing(key: string): ChartFamily[] {
+  return [...new Set(CATALOG.filter((c) => c.topLevelKeys.includes(key)).map((c) => c.family))];
+}
