@@ -32,12 +32,12 @@ export class LiveCluster {
   }
 
   /** Every namespace, from the cache (the audit reads these instead of listing). */
-  namespaceRefs(): ObjectRef[] {
+  namespaceRefs(): readonly ObjectRef[] {
     return this.namespaces.list();
   }
 
   /** Every Deployment's name, namespace and labels, from the cache. */
-  deploymentRefs(): ObjectRef[] {
+  deploymentRefs(): readonly ObjectRef[] {
     return this.deployments.list();
   }
 

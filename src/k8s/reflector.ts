@@ -13,8 +13,8 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@k
 import type { ObjectRef } from '../audit/source.js';
 import { KubeApiError, type KubeRest } from './rest.js';
 
-/** What the cache keeps of an object. */
-interface Slim {
+/** What the cache keeps of an object: its metadata for ListWatch, and the same as an ObjectRef for readers. */
+interface Slim extends ObjectRef {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
 }
 
@@ -42,6 +42,9 @@ export interface ReflectorOptions {
 function slim(o: Meta): Slim {
   const md = o.metadata ?? {};
   return {
+    name: md.name ?? '',
+    namespace: md.namespace ?? '',
+    labels: md.labels ?? {},
     metadata: {
       name: md.name ?? '',
       ...(md.namespace ? { namespace: md.namespace } : {}),
@@ -49,10 +52,6 @@ function slim(o: Meta): Slim {
       ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
     },
   };
-}
-
-function toRef(o: Slim): ObjectRef {
-  return { name: o.metadata.name, namespace: o.metadata.namespace ?? '', labels: o.metadata.labels ?? {} };
 }
 
 /** An error ListWatch reads: `code` 410 makes it list again, anything else is reported. */
@@ -83,7 +82,7 @@ class MetadataWatch extends Watch {
     const controller = new AbortController();
     // ListWatch goes on to watch after a list even when stopped meanwhile: do not let it.
     if (this.owner.isStopped) return Promise.resolve(controller);
-    const q = new URLSearchParams({ allowWatchBookmarks: 'true' });
+    const q = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true' });
     for (const [k, v] of Object.entries(queryParams)) if (v !== undefined && v !== '') q.set(k, String(v));
     q.set('timeoutSeconds', String(this.owner.watchTimeoutSeconds));
     const resumed = !this.owner.takeFreshList();
@@ -111,7 +110,7 @@ export class Reflector {
   private stopped = false;
   private backoffMs = 500;
   private retry?: NodeJS.Timeout;
-  private snapshot?: ObjectRef[];
+  private snapshot?: readonly ObjectRef[];
   private freshList = false;
   readonly watchTimeoutSeconds: number;
   private readonly pageSize: number;
@@ -149,16 +148,15 @@ export class Reflector {
     return this.stopped;
   }
 
-  /** Every cached object (one shared array until the next change, so a review does not copy 20,000 objects). */
-  list(): ObjectRef[] {
-    this.snapshot ??= this.informer.list().map(toRef);
+  /** Every cached object (one shared array until the next change: a review copies nothing). */
+  list(): readonly ObjectRef[] {
+    this.snapshot ??= this.informer.list();
     return this.snapshot;
   }
 
   /** One cached object by namespace and name. */
   get(namespace: string, name: string): ObjectRef | undefined {
-    const o = this.informer.get(name, namespace || undefined);
-    return o ? toRef(o) : undefined;
+    return this.informer.get(name, namespace || undefined);
   }
 
   /** Starts listing and watching in the background; resolves after the first list or the timeout. */

@@ -25,10 +25,12 @@ export const noInsecureRelay: Policy = {
         );
     }
     if (subject.kind !== 'deployment' || !RELAY_COMPONENTS.includes(subject.name)) return [];
-    const containers = subject.object.spec?.template?.spec?.containers ?? [];
-    return containers.flatMap((c, i) =>
-      (c.args ?? []).flatMap((arg, j) =>
-        INSECURE_ARG.test(arg)
+    // An admitted object is not yet validated: containers and args may be of any type.
+    const containers: unknown = subject.object.spec?.template?.spec?.containers;
+    if (!Array.isArray(containers)) return [];
+    return (containers as Array<{ args?: unknown } | null>).flatMap((c, i) =>
+      (Array.isArray(c?.args) ? (c.args as unknown[]) : []).flatMap((arg, j) =>
+        typeof arg === 'string' && INSECURE_ARG.test(arg)
           ? [
               violation(
                 `${subject.name} runs with ${arg}`,

@@ -1,5 +1,20 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FULLNAME, MAJORS, NAMESPACE, one, render, selects, type Json, type K8sObject } from './helm.js';
+import { parse } from 'yaml';
+import {
+  CHART_DIR,
+  FULLNAME,
+  helm,
+  MAJORS,
+  NAMESPACE,
+  one,
+  render,
+  selects,
+  type Json,
+  type K8sObject,
+} from './helm.js';
 
 const vwc = (objs: K8sObject[]): K8sObject => one(objs, 'ValidatingWebhookConfiguration', FULLNAME);
 const hook = (objs: K8sObject[], name: string): Json => {
@@ -150,5 +165,44 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
       ],
     });
     expect(none.filter((o) => o.kind === 'ValidatingWebhookConfiguration')).toEqual([]);
+  });
+});
+
+/**
+ * NOTES.txt as real helm renders it. `helm template` skips NOTES.txt and `helm install --dry-run`
+ * needs a cluster, so a copy of the chart holds NOTES.txt as a named template, printed as a JSON string.
+ */
+function notes(major: (typeof MAJORS)[number], set: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gg-notes-'));
+  try {
+    cpSync(CHART_DIR, dir, { recursive: true });
+    const text = readFileSync(join(dir, 'templates/NOTES.txt'), 'utf8');
+    rmSync(join(dir, 'templates/NOTES.txt'));
+    const probe = `{{- define "probe.notes" }}${text}{{ end }}\nkind: NotesProbe\ntext: {{ include "probe.notes" . | toJson }}\n`;
+    writeFileSync(join(dir, 'templates/notes-probe.yaml'), probe);
+    const args = ['template', 'gg', dir, '-n', NAMESPACE, '--show-only', 'templates/notes-probe.yaml'];
+    const r = helm(major, [...args, ...set.flatMap((s) => ['--set', s])]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return (parse(r.stdout) as { text: string }).text;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.each(MAJORS)('a safe first install (helm %s)', (major) => {
+  it('when installed in audit mode, then every webhook is failurePolicy Ignore, so no missing pod can block the cluster', () => {
+    const objs = render(major, { set: ['mode=audit', 'failurePolicy=Fail'] });
+    expect(vwc(objs).webhooks.map((w: Json) => w.failurePolicy)).toEqual(
+      vwc(objs).webhooks.map(() => 'Ignore'),
+    );
+    expect(notes(major, ['mode=audit'])).toContain('failurePolicy is Ignore, so\nthe cluster stays writable');
+  });
+
+  it('when installed in enforce mode with Fail, then NOTES.txt says what it blocks while no pod answers', () => {
+    expect(vwc(render(major)).webhooks.every((w: Json) => w.failurePolicy === 'Fail')).toBe(true);
+    const text = notes(major, ['mode=enforce']);
+    expect(text).toContain('Enforce mode: a request that breaks a policy is refused. What this blocks:');
+    expect(text).toContain('the API server refuses EVERY request in scope');
+    expect(text).toContain('Install with --set mode=audit first');
   });
 });

@@ -77,10 +77,19 @@ clientConfig:
 {{- end }}
 
 {{/* Settings shared by every webhook. Call with (dict "root" $ "failurePolicy" $override). */}}
+{{/*
+The failurePolicy a webhook gets. Audit mode refuses nothing, so Fail there could only refuse while no
+pod answers (a first install before the image arrives or the pods are ready): audit renders Ignore, and
+a first install in audit mode leaves the cluster writable.
+*/}}
+{{- define "gloo-guard.failurePolicy" -}}
+{{- if eq .root.Values.mode "audit" }}Ignore{{ else }}{{ default .root.Values.failurePolicy .failurePolicy }}{{ end }}
+{{- end }}
+
 {{- define "gloo-guard.webhookCommon" -}}
 {{ include "gloo-guard.clientConfig" .root }}
 {{ include "gloo-guard.namespaceSelector" .root }}
-failurePolicy: {{ default .root.Values.failurePolicy .failurePolicy }}
+failurePolicy: {{ include "gloo-guard.failurePolicy" (dict "root" .root "failurePolicy" .failurePolicy) }}
 timeoutSeconds: {{ .root.Values.timeoutSeconds }}
 sideEffects: None
 admissionReviewVersions: ["v1"]
