@@ -199,7 +199,9 @@ function readHelmText(helmText: Buffer, maxBytes: number): ReleaseFields {
     // "H4sI" is the base64 of gzip's magic bytes: say gunzip only when there was gzip.
     const gzipped = helmText.subarray(0, 4).toString('latin1') === 'H4sI';
     throw new ReleaseDecodeError(
-      `${gzipped ? 'release is not valid JSON after gunzip' : 'release is neither gzip nor valid JSON'} (${err.message})`,
+      gzipped
+        ? `release is not valid JSON after gunzip (${err.message})`
+        : `release is neither gzip nor valid JSON (not valid JSON: ${err.message})`,
     );
   }
 }

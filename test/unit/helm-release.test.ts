@@ -43,7 +43,7 @@ describe('Helm release Secrets', () => {
       version: 3,
       info: { status: 'pending-upgrade' },
       chart: {
-        metadata: { name: 'gloo-platform', version: '2.4.3', appVersion: '2.4.3', dependencies: [] },
+        metadata: { name: 'gloo-platform', version: '2.4.3', appVersion: '2.4.3' },
         values: { a: 1 },
       },
       config: { common: { insecure: true } },
