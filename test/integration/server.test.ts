@@ -91,8 +91,10 @@ describe('POST /validate: Helm release Secrets', () => {
       expect(w).not.toMatch(/^Warning:/);
       expect(w).not.toMatch(/[\n\r]/);
     }
-    // The internal-LB fix text is longer than 256 runes: it is cut at a word, with an ellipsis.
-    expect(warnings[1]).toMatch(/ [^ ]+…$/);
+    // The internal-LB warning fits whole: its fix, what the user acts on, is never cut (issue 16).
+    expect(warnings[1]).toMatch(
+      / -> set glooMeshMgmtServer\.serviceType: ClusterIP, or add .* under \S+\.metadata\.annotations$/,
+    );
     expect(r.auditAnnotations).toEqual({
       violations: '5',
       policies:
@@ -275,7 +277,7 @@ describe('POST /validate: objects that cannot be read follow onError', () => {
       Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), Buffer.from('garbage')]),
       'not valid gzip',
     ],
-    ['neither gzip nor JSON', Buffer.from('plain text, not a release'), 'not valid JSON'],
+    ['neither gzip nor JSON', Buffer.from('plain text, not a release'), 'neither gzip nor valid JSON'],
     ['JSON without a chart', Buffer.from('{"name":"x"}'), 'no chart.metadata.name'],
   ])('when a release holds %s, then the refusal names that problem', async (_what, payload, problem) => {
     const r = await validate(objectReview(rawReleaseSecret(payload.toString('base64'))));
