@@ -9,8 +9,9 @@ export const noDemoSettings: Policy = {
   defaultAction: 'deny',
   description:
     'Settings the vendor\'s Helm references and production examples mark "Do not use in production": ' +
-    'gloo-platform common.devMode, demo.* (such as demo.manageAddonNamespace) and experimental.*, and the ' +
-    'gloo-mesh-enterprise/agent 2.2 managedInstallations. A key counts when a Helm template would take it as set ' +
+    'gloo-platform common.devMode, demo.* (such as demo.manageAddonNamespace) and experimental.*; the 2.0-2.2 ' +
+    'charts\' devMode ("development mode, which can cause panics"), and from 2.1 managedInstallations, sidecar-accel ' +
+    '(agent and registerMgmtPlane) and glooMeshMgmtServer.enableClusterLoadBalancing. A key counts when a Helm template would take it as set ' +
     '(true, a non-empty string, a non-zero number). Insecure relay is judged by no-insecure-relay.',
   remediation: 'remove the setting (or set it to false) for production',
   appliesTo: ['release'],

@@ -309,11 +309,36 @@ const PLATFORM_FLAGS: FlagUses = {
   'rateLimiter.enabled': 'condition',
 };
 
-// The 2.0/2.1 references mark no key "do not use in production" besides insecure (no-insecure-relay).
-const ENTERPRISE_DEMO: ChartCatalog['demoKeys'] = [];
-const ENTERPRISE_22_DEMO: ChartCatalog['demoKeys'] = [
-  { path: 'managedInstallations', quote: 'Do not use in production', source: 'use-cases-2.0' },
+// Wording of solo-io/gloo-mesh-use-cases values files 2.0-2.3 (test/corpus/SOURCES.md).
+const DEV_MODE = 'development mode, which can cause panics. Do not use in production.';
+const ENTERPRISE_DEMO: ChartCatalog['demoKeys'] = [
+  { path: 'devMode', quote: DEV_MODE, source: 'use-cases-2.0' },
 ];
+const AGENT_21_DEMO = (prefix: string): ChartCatalog['demoKeys'] => [
+  { path: `${prefix}devMode`, quote: DEV_MODE, source: 'use-cases-2.0' },
+  {
+    path: `${prefix}managedInstallations.enabled`,
+    quote: 'Do not use in production',
+    source: 'use-cases-2.0',
+  },
+  { path: `${prefix}sidecar-accel.enabled`, quote: 'Do not use in production', source: 'use-cases-2.0' },
+];
+const ENTERPRISE_22_DEMO: ChartCatalog['demoKeys'] = [
+  ...ENTERPRISE_DEMO,
+  {
+    path: 'glooMeshMgmtServer.enableClusterLoadBalancing',
+    quote: 'Experimental; do not use in production.',
+    source: 'use-cases-2.0',
+  },
+  ...AGENT_21_DEMO('registerMgmtPlane.'),
+];
+const ENTERPRISE_21_CREDENTIALS = [
+  'glooMeshLicenseKey',
+  'glooGatewayLicenseKey',
+  'glooNetworkLicenseKey',
+  'glooTrialLicenseKey',
+  'licenseKey',
+].map((path) => ({ path, instead: 'licenseSecretName' }));
 const PLATFORM_DEMO = [
   { path: 'common.devMode', quote: 'Do not use in production', source: 'helm-ref-platform' },
   { path: 'demo', quote: 'Do not use in production', source: 'helm-ref-platform' },
@@ -364,7 +389,8 @@ const enterprise = (
     defaults,
     topLevelKeys: [...ENTERPRISE_TOP, ...extraTop],
     flags: ENTERPRISE_FLAGS,
-    demoKeys: minor === '2.2' ? ENTERPRISE_22_DEMO : ENTERPRISE_DEMO,
+    demoKeys: minor === '2.0' ? ENTERPRISE_DEMO : ENTERPRISE_22_DEMO,
+    credentialKeys: minor === '2.0' ? [] : ENTERPRISE_21_CREDENTIALS,
     sources: [
       'helm-ref-2.0',
       'use-cases-2.0',
@@ -378,7 +404,7 @@ const agentChart = (minor: string): ChartCatalog =>
     defaults: AGENT_DEFAULTS,
     topLevelKeys: AGENT_TOP,
     flags: AGENT_FLAGS,
-    demoKeys: minor === '2.2' ? ENTERPRISE_22_DEMO : [],
+    demoKeys: minor === '2.0' ? [ENTERPRISE_DEMO[0]!] : AGENT_21_DEMO(''),
     sources: ['helm-ref-2.0', 'use-cases-2.0'],
   });
 
