@@ -1,32 +1,44 @@
-/** Writes PolicyReports: one per namespace, replaced each audit, and removed where nothing is left to report. */
-import { POLICY_REPORT_NAME, type PolicyReport } from '../audit/policy-report.js';
+/** Writes policy reports: one per namespace, replaced each audit, and removed where nothing is left to report. */
+import {
+  POLICY_REPORT_NAME,
+  REPORT_APIS,
+  type PolicyReport,
+  type ReportGroup,
+} from '../audit/policy-report.js';
 import type { KubeRest } from './rest.js';
 
-const GROUP_PATH = '/apis/wgpolicyk8s.io/v1alpha2';
-
-/** True when the PolicyReport CRD is installed. */
-export async function policyReportsAvailable(rest: KubeRest): Promise<boolean> {
-  return (await rest.call('GET', GROUP_PATH)).status === 200;
+function groupPath(group: ReportGroup): string {
+  return `/apis/${REPORT_APIS[group].apiVersion}`;
 }
 
-function path(ns: string, name?: string): string {
-  return `${GROUP_PATH}/namespaces/${encodeURIComponent(ns)}/policyreports${name ? `/${encodeURIComponent(name)}` : ''}`;
+/** True when the report CRD of `group` is installed. */
+export async function policyReportsAvailable(
+  rest: KubeRest,
+  group: ReportGroup = 'wgpolicyk8s.io',
+): Promise<boolean> {
+  return (await rest.call('GET', groupPath(group))).status === 200;
+}
+
+function path(group: ReportGroup, ns: string, name?: string): string {
+  const base = `${groupPath(group)}/namespaces/${encodeURIComponent(ns)}/${REPORT_APIS[group].plural}`;
+  return name ? `${base}/${encodeURIComponent(name)}` : base;
 }
 
 /** Creates or replaces each report, and deletes gloo-guard's reports in namespaces that no longer have one. */
 export async function writePolicyReports(
   rest: KubeRest,
   reports: PolicyReport[],
+  group: ReportGroup = 'wgpolicyk8s.io',
 ): Promise<{ written: number; deleted: number }> {
   const keep = new Set(reports.map((r) => r.metadata.namespace));
   for (const report of reports) {
     const ns = report.metadata.namespace;
-    const existing = await rest.call('GET', path(ns, POLICY_REPORT_NAME));
+    const existing = await rest.call('GET', path(group, ns, POLICY_REPORT_NAME));
     if (existing.status === 404) {
-      await rest.call('POST', path(ns), { body: report });
+      await rest.call('POST', path(group, ns), { body: report });
     } else {
       const rv = (existing.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
-      await rest.call('PUT', path(ns, POLICY_REPORT_NAME), {
+      await rest.call('PUT', path(group, ns, POLICY_REPORT_NAME), {
         body: { ...report, metadata: { ...report.metadata, resourceVersion: rv } },
       });
     }
@@ -34,16 +46,14 @@ export async function writePolicyReports(
   let deleted = 0;
   const stale: string[] = [];
   for await (const r of rest.list<{ metadata?: { namespace?: string; name?: string } }>(
-    `${GROUP_PATH}/policyreports`,
-    {
-      labelSelector: 'app.kubernetes.io/managed-by=gloo-guard',
-    },
+    `${groupPath(group)}/${REPORT_APIS[group].plural}`,
+    { labelSelector: 'app.kubernetes.io/managed-by=gloo-guard' },
   )) {
     const ns = r.metadata?.namespace ?? '';
     if (r.metadata?.name === POLICY_REPORT_NAME && !keep.has(ns)) stale.push(ns);
   }
   for (const ns of stale) {
-    await rest.call('DELETE', path(ns, POLICY_REPORT_NAME));
+    await rest.call('DELETE', path(group, ns, POLICY_REPORT_NAME));
     deleted += 1;
   }
   return { written: reports.length, deleted };

@@ -28,14 +28,20 @@ function startAudit(
   const run = async (): Promise<void> => {
     if (running) return;
     running = true;
+    // Set by the replica that audits, so a stale-audit alert judges only replicas that run audits.
+    metrics.auditInterval.set(o.auditIntervalMs / 1000);
     const started = Date.now();
     try {
       const audit = await auditCluster(apiClusterSource('self', rest), config());
       recordAudit(metrics, audit);
       const findings = audit.objects.reduce((n, x) => n + x.result.findings.length, 0);
       let reports = 'not written';
-      if (o.policyReports && (await policyReportsAvailable(rest))) {
-        const r = await writePolicyReports(rest, buildPolicyReports(audit, new Date()));
+      if (o.policyReports && (await policyReportsAvailable(rest, o.reportsApi))) {
+        const r = await writePolicyReports(
+          rest,
+          buildPolicyReports(audit, new Date(), o.reportsApi),
+          o.reportsApi,
+        );
         reports = `${r.written} written, ${r.deleted} removed`;
       }
       logger.info(

@@ -28,6 +28,7 @@ import { watchFiles, type FileWatch } from './watch.js';
 import { needsCluster, type ClusterFeatures, type ClusterOptions } from './cluster-options.js';
 import { Offload } from './offload.js';
 import { KubeApiError } from '../k8s/rest.js';
+import { isReportGroup, reportGroupProblem, type ReportGroup } from '../audit/policy-report.js';
 
 const HELP = `usage: gloo-guard serve [--config FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert FILE --tls-key FILE]
 
@@ -51,6 +52,7 @@ cluster features (credentials: in-cluster service account, or KUBECONFIG):
                             cluster-aware policies can judge (a lost connection is answered by onError)
   --audit-interval DURATION audit what already runs every DURATION (30s, 10m, 1h); off by default
   --policy-reports          write the audit's findings as PolicyReports where that CRD exists
+  --reports-api GROUP       the reports' API: wgpolicyk8s.io (PolicyReport, default) or openreports.io (Report)
   --self-managed-certs      create, share and rotate the serving certificate in a Secret, and keep the
                             webhook configuration's caBundle current; needs --tls-secret, --webhook-config,
                             --service and --namespace (default $POD_NAMESPACE)
@@ -105,6 +107,12 @@ export function parseDuration(text: string, flag: string): number {
   return Number(m[1]) * unit;
 }
 
+function reportsApi(text: string | undefined): ReportGroup {
+  if (text === undefined) return 'wgpolicyk8s.io';
+  if (!isReportGroup(text)) throw new UsageError(reportGroupProblem(text));
+  return text;
+}
+
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`--self-managed-certs needs ${flag}`);
   return value;
@@ -114,6 +122,7 @@ function clusterOptions(v: {
   'cluster-view'?: boolean;
   'audit-interval'?: string;
   'policy-reports'?: boolean;
+  'reports-api'?: string;
   'self-managed-certs'?: boolean;
   'tls-secret'?: string;
   'webhook-config'?: string;
@@ -130,6 +139,7 @@ function clusterOptions(v: {
     clusterView: Boolean(v['cluster-view']),
     auditIntervalMs,
     policyReports: Boolean(v['policy-reports']),
+    reportsApi: reportsApi(v['reports-api']),
   };
   if (!v['self-managed-certs']) return base;
   return {
@@ -165,6 +175,7 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
         'cluster-view': { type: 'boolean' },
         'audit-interval': { type: 'string' },
         'policy-reports': { type: 'boolean' },
+        'reports-api': { type: 'string' },
         'self-managed-certs': { type: 'boolean' },
         'tls-secret': { type: 'string' },
         'webhook-config': { type: 'string' },
