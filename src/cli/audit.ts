@@ -14,6 +14,7 @@ import { apiClusterSource } from '../k8s/cluster-source.js';
 import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
+import { renderHtml, type HtmlColumn, type HtmlPage } from './format/html.js';
 import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
@@ -81,7 +82,8 @@ function contextsOf(
   return wanted;
 }
 
-interface AuditRun {
+/** What one `audit` run gathered from its clusters. */
+export interface AuditRun {
   audits: ClusterAudit[];
   failures: Array<{ source: string; message: string }>;
   cross: CrossClusterFinding[];
@@ -142,6 +144,31 @@ function clusterLines(run: AuditRun): string[] {
   );
 }
 
+/** The fleet page of an audit run: one column per cluster (read or not), cross-cluster findings below. */
+export function fleetPage(run: Omit<AuditRun, 'reports'>, now: Date): HtmlPage {
+  const columns: HtmlColumn[] = [
+    ...run.audits.map((a) => ({
+      name: a.cluster,
+      note: `${a.role === 'none' ? 'no Gloo Mesh' : a.role} · ${a.counts.releases} ${a.counts.releases === 1 ? 'release' : 'releases'}`,
+      report: { results: a.objects.map((o) => o.result), errors: a.errors, skipped: 0 },
+    })),
+    ...run.failures.map((f) => ({
+      name: f.source,
+      note: 'could not be read',
+      report: { results: [], errors: [f], skipped: 0 },
+    })),
+  ];
+  return {
+    title: 'gloo-guard fleet report',
+    scope: `${columns.length === 1 ? '1 cluster' : `${columns.length} clusters`} audited`,
+    columnNoun: 'cluster',
+    generatedAt: now,
+    version: version(),
+    columns,
+    crossCluster: run.cross,
+  };
+}
+
 function render(run: AuditRun, format: OutputFormat): string {
   const report = toReport(run);
   const clusters = run.audits.map((a) => ({ name: a.cluster, role: a.role, counts: a.counts }));
@@ -152,6 +179,8 @@ function render(run: AuditRun, format: OutputFormat): string {
       return renderSarif(report, version());
     case 'junit':
       return renderJunit(report);
+    case 'html':
+      return renderHtml(fleetPage(run, new Date()));
     case 'text': {
       const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
       const extra = [...run.cross.map((c) => `WARN ${c.message}`), ...run.reports];

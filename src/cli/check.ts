@@ -3,6 +3,7 @@ import { evaluate } from '../engine/evaluate.js';
 import { InputError, releaseFromValues, subjectFromObject } from '../engine/subjects.js';
 import type { Config } from '../config/types.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
+import { renderHtml } from './format/html.js';
 import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
@@ -12,11 +13,12 @@ import { exitCode, type Report } from './report.js';
 import { version } from './version.js';
 
 const HELP = `usage: gloo-guard check FILE... [--chart NAME [--chart-version V]] [--namespace NS] [--release NAME]
-                        [--config FILE] [--output text|json|sarif|junit]
+                        [--config FILE] [--output text|json|sarif|junit|html]
 
   With --chart, FILEs are Helm values files of that chart, merged in order like helm -f a -f b.
   Without it, FILEs are manifests (helm template, kubectl get -o yaml, Lists) or release Secrets.
-  "-" reads standard input. Exit: 0 nothing denied, 1 something would be denied, 2 bad input or usage.`;
+  "-" reads standard input. --output html writes one self-contained page (a CI artifact).
+  Exit: 0 nothing denied, 1 something would be denied, 2 bad input or usage.`;
 
 const OPTIONS = {
   chart: { type: 'string' },
@@ -72,8 +74,22 @@ function judgeManifests(files: string[], config: Config): Report {
   return report;
 }
 
-function render(report: Report, format: OutputFormat): string {
+function render(report: Report, format: OutputFormat, files: string[]): string {
   switch (format) {
+    case 'html': {
+      const name = files.map((f) => (f === '-' ? '<stdin>' : f)).join(', ');
+      const scope = `${files.length === 1 ? '1 input' : `${files.length} inputs`} checked`;
+      const columns = [{ name, note: 'gloo-guard check', report }];
+      const page = {
+        title: 'gloo-guard check',
+        scope,
+        columnNoun: 'input',
+        generatedAt: new Date(),
+        version: version(),
+        columns,
+      };
+      return renderHtml({ ...page, crossCluster: [] });
+    }
     case 'json':
       return renderJson(report);
     case 'sarif':
@@ -104,7 +120,7 @@ export async function runCheck(args: string[]): Promise<number> {
       opts.chart !== undefined
         ? judgeValues({ ...opts, chart: opts.chart }, config)
         : judgeManifests(positionals, config);
-    process.stdout.write(render(report, format));
+    process.stdout.write(render(report, format, positionals));
     return exitCode(report);
   } catch (err: unknown) {
     return reportFailure(err, HELP);

@@ -63,7 +63,9 @@ function audit(args: string[]): { code: number; stdout: string; stderr: string }
 
 /** What gloo-guard writes for the insecure relay; the API server must give back every field. */
 function expectInsecureRelayResult(report: StoredReport): void {
-  const result = report.results.find((x) => x.policy === 'no-insecure-relay');
+  const result = report.results.find(
+    (x) => x.policy === 'no-insecure-relay' && (x.resources as Array<{ kind: string }>)[0]?.kind === 'Secret',
+  );
   expect(result).toEqual({
     source: 'gloo-guard',
     policy: 'no-insecure-relay',
@@ -71,10 +73,10 @@ function expectInsecureRelayResult(report: StoredReport): void {
     category: 'Gloo Mesh',
     result: 'fail',
     severity: 'critical',
-    message: expect.stringMatching(/^\[no-insecure-relay\] .* -> set /),
+    message: expect.stringMatching(/^\[no-insecure-relay\] .*\(common\.insecure\) -> .*insecure: false/),
     properties: {
       path: 'common.insecure',
-      fix: expect.stringMatching(/^set /),
+      fix: expect.stringContaining('insecure: false'),
       object: 'release reports-e2e/insecure (chart gloo-platform 2.4.3 revision 1)',
     },
     resources: [
