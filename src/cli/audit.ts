@@ -103,7 +103,7 @@ async function auditContext(
   ctxKc.setCurrentContext(context);
   try {
     const rest = new KubeRest(ctxKc);
-    const audit = await auditCluster(apiClusterSource(context, rest), config, progress);
+    const audit = await auditCluster(apiClusterSource(context, rest), config, { progress });
     run.audits.push(audit);
     if (write !== undefined) run.reports.push(await writeReports(rest, audit, write));
   } catch (err: unknown) {

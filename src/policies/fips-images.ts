@@ -34,6 +34,7 @@ export const fipsImages: Policy = {
     'which is not a FIPS build.',
   remediation: 'append -fips to the image tag of the management server and the agent',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ names: COMPONENTS }] },
   options: { suffix: { description: 'tag suffix that marks a FIPS build', default: '-fips' } },
   validate(subject, ctx): PolicyViolation[] {
     const suffix = suffixOf(ctx.options);

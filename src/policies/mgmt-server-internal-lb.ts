@@ -33,6 +33,7 @@ export const mgmtServerInternalLb: Policy = {
     'cloud gives it a public address, exposing the relay port (9900) to the internet.',
   remediation: FIX_TEXT,
   appliesTo: ['release', 'service'],
+  match: { service: [{ names: ['gloo-mesh-mgmt-server'] }] },
   validate(subject): PolicyViolation[] {
     if (subject.kind === 'service') {
       if (subject.name !== 'gloo-mesh-mgmt-server' || subject.object.spec?.type !== 'LoadBalancer') return [];

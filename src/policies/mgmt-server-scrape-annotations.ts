@@ -21,6 +21,7 @@ export const mgmtServerScrapeAnnotations: Policy = {
   remediation:
     'set the pod template annotations prometheus.io/scrape: "true", prometheus.io/port: "9091", prometheus.io/path: /metrics, sidecar.istio.io/inject: "false"',
   appliesTo: ['deployment'],
+  match: { deployment: [{ names: ['gloo-mesh-mgmt-server'] }] },
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'deployment' || subject.name !== 'gloo-mesh-mgmt-server') return [];
     const annotations = subject.object.spec?.template?.metadata?.annotations ?? {};

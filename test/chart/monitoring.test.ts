@@ -199,7 +199,11 @@ function checkAgainstExposition(queries: Query[]): string[] {
     for (const m of a.metrics) {
       const base = m.replace(/_(bucket|sum|count)$/, '');
       if (!fams.has(m) && !fams.has(base)) problems.push(`${q.where}: metric ${m} is not exported`);
-      for (const l of labels.get(base) ?? []) known.add(l);
+      for (const l of labels.get(base) ?? []) {
+        known.add(l);
+        // A metric label that clashes with a target label is kept by Prometheus as exported_<name>.
+        if (TARGET_LABELS.has(l)) known.add(`exported_${l}`);
+      }
       if (m.endsWith('_bucket')) known.add('le');
     }
     for (const l of a.labels)
@@ -221,9 +225,7 @@ describe('the dashboard and alerts against the metrics the server exports', () =
       'gg-gloo-guard-dashboard',
     );
     expect(cm.metadata.labels.grafana_dashboard).toBe('1');
-    const titles = (JSON.parse(cm.data['gloo-guard.json'] as string)).panels.map(
-      (p: Json) => p.title,
-    );
+    const titles = JSON.parse(cm.data['gloo-guard.json'] as string).panels.map((p: Json) => p.title);
     for (const t of [
       'Decisions by kind and result',
       'Answer latency',

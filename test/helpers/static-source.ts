@@ -23,9 +23,12 @@ export function staticSource(name: string, input: object[]): ClusterSource {
   });
   return {
     name,
-    namespaces: () => each(ofKind('Namespace') as never[]),
+    namespaces: () => each(ofKind('Namespace').map(ref)),
     deploymentRefs: () => each(ofKind('Deployment').map(ref)),
-    deployments: () => each(ofKind('Deployment') as never[]),
+    deployment: (ns, n) =>
+      Promise.resolve(
+        ofKind('Deployment').find((d) => d.metadata?.namespace === ns && d.metadata?.name === n) as never,
+      ),
     services: (ns) => each(ofKind('Service').filter((s) => s.metadata?.namespace === ns) as never[]),
     releaseSecretRefs: () =>
       each(

@@ -48,7 +48,10 @@ class FakeApi {
   private readonly sockets = new Set<Socket>();
   requests = 0;
 
-  constructor(private readonly mode: 'ok' | 'hang') {}
+  constructor(
+    private readonly mode: 'ok' | 'hang',
+    private readonly lists: Record<string, unknown[]> = LISTS,
+  ) {}
 
   async listen(port = 0): Promise<number> {
     const server = createServer((req, res) => this.handle(req, res));
@@ -71,7 +74,7 @@ class FakeApi {
     this.requests += 1;
     if (this.mode === 'hang') return;
     const url = new URL(req.url ?? '/', 'http://api');
-    const items = LISTS[url.pathname];
+    const items = this.lists[url.pathname];
     if (items === undefined) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}');
       return;
@@ -247,5 +250,38 @@ describe('the API server behind the cluster view fails', { timeout: 120_000 }, (
     expect(worst).toBeLessThan(2000);
     figure('API server lost and back', { noticedMs, recoveredMs, slowestReviewMs: worst });
     await back.kill();
+  });
+});
+
+describe('the periodic audit meets an error that is not an API error', { timeout: 120_000 }, () => {
+  it('when a list holds an item that is not an object, then the audit fails, says so, and the server keeps serving', async () => {
+    // `items: [null]` makes reading the list throw a TypeError, as any unexpected bug would.
+    const api = new FakeApi('ok', {
+      '/api/v1/namespaces': [{ metadata: { name: 'gloo-mesh' } }],
+      '/apis/apps/v1/deployments': [null],
+    });
+    const apiPort = await api.listen();
+    const p = spawnCli(['serve', '--port', '0', '--host', '127.0.0.1', '--audit-interval', '10s'], {
+      KUBECONFIG: kubeconfigFor(apiPort),
+    });
+    const failed = await until(
+      'the audit failure',
+      () => {
+        if (p.child.exitCode !== null) throw new Error(`serve exited (${p.child.exitCode}): ${p.stderr()}`);
+        return logLine(p, 'audit failed');
+      },
+      60_000,
+    );
+    expect(failed).toMatchObject({ level: 'error', err: { type: 'TypeError' } });
+    expect(failed.msg).toBe('audit failed: internal error; the next run will try again');
+    const port = Number(logLine(p, 'gloo-guard serving admission reviews')?.port);
+    const ca = readFileSync(String(logLine(p, 'no --tls-cert/--tls-key')?.caBundle), 'utf8');
+    const t = { port, ca };
+    expect(p.child.exitCode).toBeNull();
+    const metrics = await send(t, 'GET', '/metrics');
+    expect(metrics.text).toContain('gloo_guard_audit_runs_total{result="failure"} 1');
+    expect(reviewResponse(await validate(t, objectReview(namespaceObject('team-a')))).allowed).toBe(true);
+    expect(p.stderr()).not.toMatch(/Unhandled|TypeError/);
+    await api.kill();
   });
 });
