@@ -59,12 +59,12 @@ export function reportFailure(err: unknown, help: string): number {
 }
 
 /** Output formats the CLI offers. */
-export type OutputFormat = 'text' | 'json' | 'sarif' | 'junit';
+export type OutputFormat = 'text' | 'json' | 'sarif' | 'junit' | 'html';
 
 /** Checks --output. */
 export function outputFormat(
   v: string | undefined,
-  allowed: readonly string[] = ['text', 'json', 'sarif', 'junit'],
+  allowed: readonly string[] = ['text', 'json', 'sarif', 'junit', 'html'],
 ): OutputFormat {
   const f = v ?? 'text';
   if (!allowed.includes(f)) throw new UsageError(`--output must be one of ${allowed.join(', ')}, not "${f}"`);

@@ -5,6 +5,7 @@ import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '..
 import { subchartValues } from '../engine/carriers/umbrella.js';
 import type { Config } from '../config/types.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
+import { renderHtml } from './format/html.js';
 import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
@@ -24,7 +25,8 @@ const HELP = `usage: gloo-guard check FILE... [--chart NAME [--chart-version V] 
   ConfigMaps, Argo CD Applications and Flux HelmReleases (valuesFrom read from ConfigMaps and
   Secrets among the FILEs); --values-dir is a checkout of the git repository that Argo CD value
   files and charts are read from.
-  "-" reads standard input. Exit: 0 nothing denied, 1 something would be denied, 2 bad input or usage.`;
+  "-" reads standard input. --output html writes one self-contained page (a CI artifact).
+  Exit: 0 nothing denied, 1 something would be denied, 2 bad input or usage.`;
 
 const OPTIONS = {
   chart: { type: 'string' },
@@ -127,8 +129,22 @@ function nothingJudged(files: string[], skipped: number): string {
   return `${names}: nothing judged: no Kubernetes object in the input${pipe}`;
 }
 
-function render(report: Report, format: OutputFormat): string {
+function render(report: Report, format: OutputFormat, files: string[]): string {
   switch (format) {
+    case 'html': {
+      const name = files.map((f) => (f === '-' ? '<stdin>' : f)).join(', ');
+      const scope = `${files.length === 1 ? '1 input' : `${files.length} inputs`} checked`;
+      const columns = [{ name, note: 'gloo-guard check', report }];
+      const page = {
+        title: 'gloo-guard check',
+        scope,
+        columnNoun: 'input',
+        generatedAt: new Date(),
+        version: version(),
+        columns,
+      };
+      return renderHtml({ ...page, crossCluster: [] });
+    }
     case 'json':
       return renderJson(report);
     case 'sarif':
@@ -162,7 +178,7 @@ export async function runCheck(args: string[]): Promise<number> {
       opts.chart !== undefined
         ? judgeValues({ ...opts, chart: opts.chart }, config)
         : judgeManifests(positionals, opts.valuesDir, config);
-    process.stdout.write(render(report, format));
+    process.stdout.write(render(report, format, positionals));
     return exitCode(report);
   } catch (err: unknown) {
     return reportFailure(err, HELP);

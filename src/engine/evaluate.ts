@@ -13,6 +13,8 @@ export interface Finding {
   /** `[policy-id] what is wrong (path) -> how to fix it` */
   message: string;
   path: string;
+  /** How to fix this case (also the tail of `message`), for reports that show it apart. */
+  fix: string;
   /** Where the input came from (file, admission, cluster). */
   source: string;
   /** What was judged: `release gloo-mesh/gloo-mesh-enterprise`, `Namespace gloo-mesh`. */
@@ -168,6 +170,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
         severity: policy.severity,
         message: formatViolation(policy, v),
         path: v.path,
+        fix: v.fix ?? policy.remediation,
         source: subject.source.location,
         object,
       });

@@ -4,6 +4,7 @@
  */
 import type { EvaluateOptions } from '../engine/evaluate.js';
 import type { SelfManagedCerts } from '../certs/self-managed.js';
+import type { ReportGroup } from '../audit/policy-report.js';
 
 /** Which cluster features to run. */
 export interface ClusterOptions {
@@ -11,6 +12,8 @@ export interface ClusterOptions {
   /** Milliseconds between audits; 0 runs none. */
   auditIntervalMs: number;
   policyReports: boolean;
+  /** Which report API the audit writes: wgpolicyk8s.io PolicyReports or openreports.io Reports. */
+  reportsApi: ReportGroup;
   /** Where the audit reads Helm release Secrets: `all`, or these namespaces (`[]`: none). */
   auditReleases: 'all' | readonly string[];
   /** With a Lease, only the replica holding it audits. */

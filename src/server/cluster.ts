@@ -32,6 +32,8 @@ interface AuditDeps {
 
 /** One audit: reads, judges, records and reports; never throws (the caller is a timer). */
 async function auditOnce(d: AuditDeps): Promise<void> {
+  // Set by the replica that audits (the Lease holder), so a stale-audit alert judges only those.
+  d.metrics.auditInterval.set(d.o.auditIntervalMs / 1000);
   const started = Date.now();
   try {
     const source = apiClusterSource('self', d.rest, {
@@ -45,8 +47,9 @@ async function auditOnce(d: AuditDeps): Promise<void> {
     recordAudit(d.metrics, audit);
     const findings = audit.objects.reduce((n, x) => n + x.result.findings.length, 0);
     let reports = 'not written';
-    if (d.o.policyReports && (await policyReportsAvailable(d.rest))) {
-      const r = await writePolicyReports(d.rest, buildPolicyReports(audit, new Date()));
+    if (d.o.policyReports && (await policyReportsAvailable(d.rest, d.o.reportsApi))) {
+      const built = buildPolicyReports(audit, new Date(), d.o.reportsApi);
+      const r = await writePolicyReports(d.rest, built, d.o.reportsApi);
       reports = `${r.written} written, ${r.deleted} removed`;
     }
     d.logger.info(

@@ -28,6 +28,7 @@ import { watchFiles, type FileWatch } from './watch.js';
 import { needsCluster, type ClusterFeatures, type ClusterOptions } from './cluster-options.js';
 import { Offload } from './offload.js';
 import { KubeApiError } from '../k8s/rest.js';
+import { isReportGroup, reportGroupProblem, type ReportGroup } from '../audit/policy-report.js';
 
 const HELP = `usage: gloo-guard serve [--config FILE] [--port 8443] [--host 0.0.0.0] [--tls-cert FILE --tls-key FILE]
 
@@ -51,6 +52,7 @@ cluster features (credentials: in-cluster service account, or KUBECONFIG):
                             cluster-aware policies can judge (a lost connection is answered by onError)
   --audit-interval DURATION audit what already runs every DURATION (30s, 10m, 1h); off by default
   --policy-reports          write the audit's findings as PolicyReports where that CRD exists
+  --reports-api GROUP       the reports' API: wgpolicyk8s.io (PolicyReport, default) or openreports.io (Report)
   --audit-releases SCOPE    where the audit reads Helm release Secrets: all (default), none, or a
                             comma-separated list of namespaces (what namespaced RBAC allows)
   --audit-lease NAME        audit only while holding this coordination.k8s.io Lease in --namespace, so
@@ -111,6 +113,12 @@ export function parseDuration(text: string, flag: string): number {
   return Number(m[1]) * unit;
 }
 
+function reportsApi(text: string | undefined): ReportGroup {
+  if (text === undefined) return 'wgpolicyk8s.io';
+  if (!isReportGroup(text)) throw new UsageError(reportGroupProblem(text));
+  return text;
+}
+
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`--self-managed-certs needs ${flag}`);
   return value;
@@ -150,6 +158,7 @@ function clusterOptions(v: {
   'cluster-view'?: boolean;
   'audit-interval'?: string;
   'policy-reports'?: boolean;
+  'reports-api'?: string;
   'audit-releases'?: string;
   'audit-lease'?: string;
   'audit-lease-duration'?: string;
@@ -174,6 +183,7 @@ function clusterOptions(v: {
     clusterView: Boolean(v['cluster-view']),
     auditIntervalMs,
     policyReports: Boolean(v['policy-reports']),
+    reportsApi: reportsApi(v['reports-api']),
     auditReleases: parseReleaseScope(v['audit-releases']),
     watchTimeoutSeconds: Math.round(watchTimeoutMs / 1000),
     ...(lease ? { auditLease: lease } : {}),
@@ -212,6 +222,7 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
         'cluster-view': { type: 'boolean' },
         'audit-interval': { type: 'string' },
         'policy-reports': { type: 'boolean' },
+        'reports-api': { type: 'string' },
         'audit-releases': { type: 'string' },
         'audit-lease': { type: 'string' },
         'audit-lease-duration': { type: 'string' },

@@ -19,6 +19,7 @@ export interface Metrics {
   auditRuns: Counter<'result'>;
   auditViolations: Gauge<'policy' | 'namespace' | 'action'>;
   auditLastRun: Gauge;
+  auditInterval: Gauge;
   cacheLists: Counter<'resource'>;
   cacheWatches: Counter<'resource' | 'from'>;
 }
@@ -46,7 +47,9 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
       name: 'gloo_guard_admission_duration_seconds',
       help: 'Time to answer an admission review, from its arrival: reading, decoding a release, judging.',
       labelNames: ['kind'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      // Up to 30 s, the longest webhook timeout the API server allows, so that an alert can tell an
+      // answer that came too late for timeoutSeconds from one that merely was slow.
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
     violations: new Counter({
@@ -106,6 +109,11 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     auditLastRun: new Gauge({
       name: 'gloo_guard_audit_last_run_timestamp_seconds',
       help: 'When the last audit finished (Unix time).',
+      registers,
+    }),
+    auditInterval: new Gauge({
+      name: 'gloo_guard_audit_interval_seconds',
+      help: 'Seconds between periodic audits, set when this replica audits (0: it does not), so alerts can tell a stale audit.',
       registers,
     }),
     cacheLists: new Counter({

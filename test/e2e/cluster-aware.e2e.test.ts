@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
 import {
-  apply,
   attempt,
   ensure as ensureIn,
   CHARTS,
@@ -24,6 +23,7 @@ import {
   type ClusterInfo,
   type Webhook,
 } from './support.js';
+import { installReportCrd } from './report-crds.js';
 
 const info: ClusterInfo = inject('cluster');
 let rest: KubeRest;
@@ -108,11 +108,7 @@ const ensure = (path: string, body: unknown): Promise<void> => ensureIn(rest, pa
 
 beforeAll(async () => {
   rest = kube(info);
-  await apply(
-    rest,
-    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-    parse(readFileSync(join(import.meta.dirname, 'fixtures/policyreport-crd.yaml'), 'utf8')),
-  );
+  await installReportCrd(rest, 'wgpolicyk8s.io');
   await unregisterWebhook(rest, 'gloo-guard');
   for (const n of ['gloo-guard', 'gloo-mesh', 'istio-system', 'gloo-mesh-addons-bare'])
     await ensure('/api/v1/namespaces', ns(n));

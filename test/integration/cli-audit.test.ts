@@ -55,3 +55,20 @@ describe('gloo-guard audit: kubeconfigs it cannot use', () => {
     expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);
   });
 });
+
+describe('gloo-guard audit: report options', () => {
+  it('when --reports-api names no report API, then exit 2 lists the ones there are', () => {
+    const r = cli([
+      'audit',
+      '--write-reports',
+      '--reports-api',
+      'kyverno.io',
+      '--kubeconfig',
+      '/nonexistent',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'gloo-guard: --reports-api must be one of wgpolicyk8s.io, openreports.io, not "kyverno.io"',
+    );
+  });
+});

@@ -26,6 +26,7 @@ function finding(i: number, extra = ''): Finding {
     severity: 'high',
     message: `[policy-${i}] thing ${i} is wrong${extra} (a.b.c${i}) -> set a.b.c${i}: true`,
     path: `a.b.c${i}`,
+    fix: `set a.b.c${i}: true`,
     source: 'admission',
     object: 'release ns/r',
   };

@@ -25,6 +25,7 @@ function auditWith(n: number): ClusterAudit {
             severity: 'critical' as const,
             message: '[no-insecure-relay] ...',
             path: 'spec',
+            fix: 'set insecure: false',
             source: 'self/deployment',
             object: `Deployment apps/agent-${i}`,
           },

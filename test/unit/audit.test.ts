@@ -144,6 +144,45 @@ describe('PolicyReports', () => {
       namespace: 'gloo-mesh',
       uid: 'uid-gloo-mesh-redis',
     });
+    expect(r!.results[1]).toMatchObject({
+      source: 'gloo-guard',
+      rule: 'no-bundled-redis',
+      category: 'Gloo Mesh',
+      severity: expect.any(String),
+      properties: {
+        path: expect.any(String),
+        fix: expect.any(String),
+        object: 'Deployment gloo-mesh/gloo-mesh-redis',
+      },
+    });
+    expect(r!.results[1]!.message).toContain(`-> ${r!.results[1]!.properties.fix}`);
+  });
+
+  it('when OpenReports are asked for, then the same results go in openreports.io/v1alpha1 Reports', async () => {
+    const a = await auditCluster(
+      staticSource('c', [ns('gloo-mesh'), deploy('gloo-mesh-redis', 'gloo-mesh')]),
+      defaultConfig(),
+    );
+    const now = new Date('2026-11-28T00:00:00Z');
+    const [wg] = buildPolicyReports(a, now);
+    const [open] = buildPolicyReports(a, now, 'openreports.io');
+    expect(`${open!.apiVersion} ${open!.kind}`).toBe('openreports.io/v1alpha1 Report');
+    expect(`${wg!.apiVersion} ${wg!.kind}`).toBe('wgpolicyk8s.io/v1alpha2 PolicyReport');
+    expect(open!.results).toEqual(wg!.results);
+  });
+
+  it('when a policy fails to run, then its report has an error result, not a violation', async () => {
+    const a = await auditCluster(staticSource('c', [ns('gloo-mesh')]), defaultConfig());
+    a.objects[0]!.result.errors.push({
+      policy: 'p',
+      object: 'Namespace gloo-mesh',
+      message: 'policy p failed: boom',
+    });
+    const [r] = buildPolicyReports(a, new Date());
+    expect(r!.summary.error).toBe(1);
+    expect(r!.results.map((x) => `${x.policy} ${x.result} ${x.message}`)).toContain(
+      'p error policy p failed: boom',
+    );
   });
 });
 

@@ -27,6 +27,7 @@ describe('evaluate', () => {
         message:
           '[no-insecure-relay] relay runs without mTLS because insecure is true (insecure) -> set insecure: false',
         path: 'insecure',
+        fix: 'set insecure: false',
         source: 'values.yaml',
         object: 'release gloo-mesh/agent (chart gloo-mesh-agent)',
       },
