@@ -4,6 +4,7 @@ import { auditCluster, type ClusterAudit } from '../audit/audit.js';
 import { crossClusterFindings, type CrossClusterFinding } from '../audit/cross-cluster.js';
 import { buildPolicyReports } from '../audit/policy-report.js';
 import type { Config } from '../config/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
 import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
@@ -124,14 +125,14 @@ function clusterLines(run: AuditRun): string[] {
   );
 }
 
-function render(run: AuditRun, format: OutputFormat): string {
+function render(run: AuditRun, format: OutputFormat, config: Config): string {
   const report = toReport(run);
   const clusters = run.audits.map((a) => ({ name: a.cluster, role: a.role, counts: a.counts }));
   switch (format) {
     case 'json':
       return renderJson(report, { clusters, crossCluster: run.cross, policyReports: run.reports });
     case 'sarif':
-      return renderSarif(report, version());
+      return renderSarif(report, version(), catalogOf(config));
     case 'junit':
       return renderJunit(report);
     case 'text': {
@@ -162,7 +163,7 @@ export async function runAudit(args: string[]): Promise<number> {
     for (const context of contexts)
       await auditContext(kc, context, config, Boolean(v['write-reports']), progress, run);
     run.cross = crossClusterFindings(run.audits);
-    process.stdout.write(render(run, format));
+    process.stdout.write(render(run, format, config));
     return exitCode(toReport(run));
   } catch (err: unknown) {
     return reportFailure(err, HELP);

@@ -2,6 +2,7 @@
 import { evaluate } from '../engine/evaluate.js';
 import { InputError, releaseFromValues, subjectFromObject } from '../engine/subjects.js';
 import type { Config } from '../config/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
 import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
@@ -72,12 +73,12 @@ function judgeManifests(files: string[], config: Config): Report {
   return report;
 }
 
-function render(report: Report, format: OutputFormat): string {
+function render(report: Report, format: OutputFormat, config: Config): string {
   switch (format) {
     case 'json':
       return renderJson(report);
     case 'sarif':
-      return renderSarif(report, version());
+      return renderSarif(report, version(), catalogOf(config));
     case 'junit':
       return renderJunit(report);
     case 'text':
@@ -104,7 +105,7 @@ export async function runCheck(args: string[]): Promise<number> {
       opts.chart !== undefined
         ? judgeValues({ ...opts, chart: opts.chart }, config)
         : judgeManifests(positionals, config);
-    process.stdout.write(render(report, format));
+    process.stdout.write(render(report, format, config));
     return exitCode(report);
   } catch (err: unknown) {
     return reportFailure(err, HELP);

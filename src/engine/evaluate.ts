@@ -1,6 +1,6 @@
 /** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
 import type { Config, PolicyException } from '../config/types.js';
-import { POLICIES } from '../policies/index.js';
+import { catalogOf } from '../rules/catalog.js';
 import type { ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
@@ -46,6 +46,7 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   cluster?: ClusterView;
   now?: Date;
+  /** The catalog to judge with; by default the built-ins and the config's rules. */
   policies?: readonly Policy[];
 }
 
@@ -111,7 +112,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
   const object = describeSubject(subject);
   const now = opts.now ?? new Date();
   const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes: [] };
-  for (const policy of opts.policies ?? POLICIES) {
+  for (const policy of opts.policies ?? catalogOf(config)) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;
     if (action === 'off' || !policy.appliesTo.includes(subject.kind)) continue;
     let violations: PolicyViolation[];
