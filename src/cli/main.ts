@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'judge what already runs in one or more clusters',
   },
   policies: { run: runPolicies, summary: 'list the policy catalog' },
+  test: {
+    run: async (a) => (await import('./test.js')).runTest(a),
+    summary: 'run rule tests (*.test.yaml: inputs and the verdict each policy must give)',
+  },
   serve: {
     run: async (a) => (await import('../server/main.js')).runServe(a),
     summary: 'run the admission webhook (HTTPS)',
