@@ -1,5 +1,6 @@
 import type { Policy, PolicyViolation } from '../engine/types.js';
 import { getPath, isObject } from '../engine/values.js';
+import { runCelChecks } from '../rules/checks.js';
 import { violation } from './util.js';
 
 /** Annotations that make a LoadBalancer internal on AWS, GCP and Azure, with the value each needs. */
@@ -33,13 +34,9 @@ export const mgmtServerInternalLb: Policy = {
     'cloud gives it a public address, exposing the relay port (9900) to the internet.',
   remediation: FIX_TEXT,
   appliesTo: ['release', 'service'],
-  validate(subject): PolicyViolation[] {
-    if (subject.kind === 'service') {
-      if (subject.name !== 'gloo-mesh-mgmt-server' || subject.object.spec?.type !== 'LoadBalancer') return [];
-      return isInternal(subject.object.metadata?.annotations)
-        ? []
-        : [violation('the management server Service is a public LoadBalancer', 'metadata.annotations')];
-    }
+  validate(subject, ctx): PolicyViolation[] {
+    // The Service check is CEL data (src/rules/builtin.ts), also rendered as a ValidatingAdmissionPolicy.
+    if (subject.kind === 'service') return runCelChecks('mgmt-server-internal-lb', subject, ctx);
     if (subject.kind !== 'release') return [];
     const mgmt = subject.model.mgmtServer;
     if (!mgmt?.enabled.value) return [];

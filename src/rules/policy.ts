@@ -9,11 +9,12 @@ import type { RuleMatch, RuleSpec } from './types.js';
 const programs = new Map<string, CelProgram>();
 
 /** Compiles an expression once per process; rules arrive as plain data (cloned to workers, reloaded). */
-export function programFor(source: string): CelProgram {
-  let p = programs.get(source);
+export function programFor(source: string, extraVariables: readonly string[] = []): CelProgram {
+  const key = `${extraVariables.join(',')}\0${source}`;
+  let p = programs.get(key);
   if (!p) {
-    p = compileCel(source);
-    programs.set(source, p);
+    p = compileCel(source, extraVariables);
+    programs.set(key, p);
   }
   return p;
 }
