@@ -13,7 +13,7 @@ import { InputError, releaseFromValues, subjectFromObject } from '../engine/subj
 import type { Subject } from '../engine/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { ruleMatches } from '../rules/policy.js';
-import { outputFormat, parse, reportFailure, UsageError } from './args.js';
+import { outputFormat, parseOrHelp, reportFailure, UsageError } from './args.js';
 import { readManifestFile, readValuesFile } from './inputs.js';
 
 const HELP = `usage: gloo-guard test DIR... [--output text|junit]
@@ -254,11 +254,9 @@ function testsText(results: CaseResult[]): string {
 export async function runTest(args: string[]): Promise<number> {
   await Promise.resolve();
   try {
-    const { values, positionals } = parse(args, OPTIONS);
-    if (values.help) {
-      process.stdout.write(`${HELP}\n`);
-      return 0;
-    }
+    const parsed = parseOrHelp(args, OPTIONS, HELP);
+    if (!parsed) return 0;
+    const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('no DIR given');
     const format = outputFormat(values.output, ['text', 'junit']);
     const results = runTests(positionals);
