@@ -1,9 +1,12 @@
 # syntax=docker/dockerfile:1
-# gloo-guard image: compiled JavaScript and production dependencies on distroless Node 20.
-# For reproducible builds pin each base image by digest (name:tag@sha256:...).
+# gloo-guard image: compiled JavaScript and production dependencies on distroless Node 26, the Node LTS
+# that CI runs (.node-version). Both bases are pinned by digest. The digests are the ones public
+# Dockerfiles pin for these tags (found with a code search on 2026-11-29: node:26-trixie-slim@sha256:9305...
+# in two repositories, distroless nodejs26-debian13:nonroot@sha256:afc6...); no registry was asked from
+# here. To move on: docker buildx imagetools inspect <name:tag> prints the current digest.
 
 # 1. Build: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:26-trixie-slim@sha256:930557a230abacbc3f4fd9b8648abf8f4bee1e17cb72195dcdfb2f709bc85b33 AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --omit=peer skips aws-cdk-lib, a peer of the helm test packages that no build step uses;
@@ -14,14 +17,14 @@ COPY src ./src
 RUN npm run build
 
 # 2. Production dependencies only, installed apart so that no dev tool reaches the image.
-FROM node:20-bookworm-slim AS deps
+FROM node:26-trixie-slim@sha256:930557a230abacbc3f4fd9b8648abf8f4bee1e17cb72195dcdfb2f709bc85b33 AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # 3. Runtime: no shell, no package manager, non-root. Files stay owned by root, so the process
 #    cannot change its own code; the chart adds a read-only root filesystem on top.
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+FROM gcr.io/distroless/nodejs26-debian13:nonroot@sha256:afc6657a4b662f9cb69ca892b0596e55d6ef81a10e83ee8887b13f602877df89
 WORKDIR /app
 ENV NODE_ENV=production
 # package.json carries "type": "module" (dist is ESM) and the version the CLI prints.

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { isMap, isScalar, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { POLICIES } from '../src/policies/index.js';
+import { reachTemplate } from './gen-reach.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The chart folder. */
@@ -189,6 +190,8 @@ export async function generate(check: boolean): Promise<string[]> {
   const targets: Array<[string, string]> = [
     [join(CHART_DIR, 'values.schema.json'), await expectedSchema()],
     [join(CHART_DIR, 'README.md'), await expectedReadme()],
+    // The webhooks' matchConditions, from the policies' `match` (least reach).
+    [join(CHART_DIR, 'templates', '_reach.tpl'), reachTemplate()],
   ];
   const drifted: string[] = [];
   for (const [file, want] of targets) {

@@ -1,9 +1,12 @@
 /** The audit: judge what already runs in a cluster with the same engine and config as the webhook. */
-import type { V1Namespace } from '@kubernetes/client-node';
 import type { Config } from '../config/types.js';
-import { evaluate, type EvaluationResult } from '../engine/evaluate.js';
-import { InputError, subjectFromObject } from '../engine/subjects.js';
-import type { ReleaseSubject, Subject } from '../engine/types.js';
+import { evaluate, type EvaluateOptions, type EvaluationResult } from '../engine/evaluate.js';
+import { valuesFromRefs } from '../engine/carriers/flux.js';
+import { carrierRef, type CarrierContext } from '../engine/carriers/context.js';
+import { anyPolicyMatches, type MatchTarget } from '../engine/match.js';
+import { InputError, NotJudged, subjectsFromObject } from '../engine/subjects.js';
+import type { Policy, ReleaseSubject, Subject, SubjectKind } from '../engine/types.js';
+import { POLICIES } from '../policies/index.js';
 import { isSet } from '../engine/values.js';
 import { clusterView, type ClusterFacts } from './cluster-view.js';
 import type { ClusterSource, ObjectRef } from './source.js';
@@ -102,22 +105,14 @@ function roleOf(deployments: ObjectRef[], releases: ReleaseSummary[]): ClusterRo
   return mgmt ? 'management' : agent ? 'workload' : 'none';
 }
 
-/** Reads a cluster's facts (namespaces, Deployment refs, Secrets in the Gloo Mesh namespaces) for the view. */
-async function readFacts(
-  src: ClusterSource,
-  config: Config,
-  progress: Progress,
-): Promise<{ facts: ClusterFacts; namespaceObjects: V1Namespace[] }> {
-  const namespaceObjects = await collect(src.namespaces());
-  const namespaces = new Map(
-    namespaceObjects.map((ns) => [ns.metadata?.name ?? '', ns.metadata?.labels ?? {}]),
-  );
+/** Reads a cluster's facts (namespaces, Deployment refs) for the view; metadata only. */
+async function readFacts(src: ClusterSource, progress: Progress): Promise<ClusterFacts> {
+  const namespaces = new Map<string, Record<string, string>>();
+  for await (const ns of src.namespaces()) namespaces.set(ns.name, ns.labels);
   progress(`${src.name}: ${namespaces.size} namespaces`);
   const deployments = await collect(src.deploymentRefs());
   progress(`${src.name}: ${deployments.length} deployments`);
-  const facts: ClusterFacts = { namespaces, deployments, secrets: new Set(), secretNamespaces: new Set() };
-  await learnSecrets(src, facts, [config.namespaces.management, config.namespaces.addons]);
-  return { facts, namespaceObjects };
+  return { namespaces, deployments, secrets: new Set(), secretNamespaces: new Set() };
 }
 
 /** Reads the Secret names of namespaces not read yet (names only, never data). */
@@ -131,11 +126,14 @@ async function learnSecrets(src: ClusterSource, facts: ClusterFacts, namespaces:
 
 class Auditor {
   readonly audit: ClusterAudit;
+  private readonly policies: readonly Policy[];
   constructor(
     private readonly config: Config,
     private readonly facts: ClusterFacts,
     cluster: string,
+    private readonly opts: AuditOptions,
   ) {
+    this.policies = opts.policies ?? POLICIES;
     this.audit = {
       cluster,
       role: 'none',
@@ -147,37 +145,125 @@ class Auditor {
     };
   }
 
-  judge(obj: unknown, kind: string, location: string): Subject | undefined {
+  /** True when a policy judges this object, so it is worth reading and judging. */
+  judges(kind: SubjectKind, target: MatchTarget): boolean {
+    return anyPolicyMatches(this.policies, kind, target, this.config.namespaces);
+  }
+
+  judge(obj: unknown, kind: string, location: string, ctx: CarrierContext = {}): Subject[] {
     try {
-      const subject = subjectFromObject(obj, { location }, this.config.limits.maxReleaseBytes);
-      if (!subject) return undefined;
-      const result = evaluate(subject, this.config, { cluster: clusterView(this.facts) });
-      this.audit.objects.push({ resource: refOf(obj, kind), result });
-      return subject;
+      const subjects = subjectsFromObject(obj, { location }, this.config.limits.maxReleaseBytes, ctx);
+      for (const subject of subjects) {
+        const result = evaluate(subject, this.config, {
+          cluster: clusterView(this.facts),
+          policies: this.policies,
+          ...(this.opts.onPolicyError ? { onPolicyError: this.opts.onPolicyError } : {}),
+        });
+        this.audit.objects.push({ resource: refOf(obj, kind), result });
+      }
+      return subjects;
     } catch (err: unknown) {
+      // Known but not judgeable here (an ApplicationSet, a chart in git): not an error of the cluster.
+      if (err instanceof NotJudged) return [];
       if (!(err instanceof InputError)) throw err;
       this.audit.errors.push({ source: location, message: err.message });
-      return undefined;
+      return [];
     }
   }
+}
+
+/** What the audit needs besides the source and config. */
+export interface AuditOptions {
+  progress?: Progress;
+  /** Told of a policy that threw, with the error (the report names only the policy). */
+  onPolicyError?: EvaluateOptions['onPolicyError'];
+  /** The policies judged (default: all); the audit reads in full only what one of them matches. */
+  policies?: readonly Policy[];
+}
+
+/** Judges the Namespaces some policy matches, from their metadata (labels are all a policy reads of them). */
+function judgeNamespaces(a: Auditor, src: ClusterSource, facts: ClusterFacts): void {
+  for (const [name, labels] of facts.namespaces) {
+    if (!a.judges('namespace', { name, namespace: name, labels })) continue;
+    a.judge(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } },
+      'Namespace',
+      `${src.name}/namespace`,
+    );
+  }
+}
+
+/**
+ * Judges the Deployments some policy matches, each read whole by name: in a large cluster that is
+ * a handful (the Gloo Mesh namespaces, istiod, the agent), not every Deployment again.
+ */
+async function judgeDeployments(
+  a: Auditor,
+  src: ClusterSource,
+  facts: ClusterFacts,
+  progress: Progress,
+): Promise<void> {
+  const wanted = facts.deployments.filter((d) => a.judges('deployment', d));
+  progress(`${src.name}: ${wanted.length} of ${facts.deployments.length} deployments are judged by a policy`);
+  for (const ref of wanted) {
+    const d = await src.deployment(ref.namespace, ref.name);
+    if (d)
+      a.judge({ apiVersion: 'apps/v1', kind: 'Deployment', ...d }, 'Deployment', `${src.name}/deployment`);
+  }
+}
+
+/** The data of the ConfigMaps and Secrets a HelmRelease takes values from, read before it is judged. */
+async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<CarrierContext> {
+  if (typeof hr !== 'object' || hr === null) return {};
+  const found = new Map<string, Record<string, string> | null>();
+  for (const r of valuesFromRefs(hr as Record<string, unknown>, carrierRef(hr as Record<string, unknown>))) {
+    const obj = (
+      r.kind === 'Secret' ? await src.secret(r.namespace, r.name) : await src.configMap?.(r.namespace, r.name)
+    ) as { data?: Record<string, string>; kind?: string } | undefined;
+    const data = obj?.data ?? null;
+    const decoded =
+      data && r.kind === 'Secret'
+        ? Object.fromEntries(
+            Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+          )
+        : data;
+    found.set(`${r.kind}/${r.namespace}/${r.name}`, decoded);
+  }
+  return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
+}
+
+/** Judges what GitOps tools and Helm's ConfigMap driver hold: Applications, HelmReleases, release ConfigMaps. */
+async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSummary[]> {
+  const releases: ReleaseSummary[] = [];
+  const keep = (subjects: Subject[]): void => {
+    for (const s of subjects) if (s.kind === 'release') releases.push(summarize(s));
+  };
+  if (src.releaseConfigMapRefs && src.configMap) {
+    for (const ref of latestRevisions(await collect(src.releaseConfigMapRefs()))) {
+      const cm = await src.configMap(ref.namespace, ref.name);
+      if (cm !== undefined)
+        keep(a.judge(cm, 'ConfigMap', `${src.name}/configmap ${ref.namespace}/${ref.name}`));
+    }
+  }
+  for await (const app of src.applications?.() ?? [])
+    keep(a.judge(app, 'Application', `${src.name}/application`));
+  for await (const hr of src.helmReleases?.() ?? [])
+    keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  return releases;
 }
 
 /** Audits one cluster: namespaces, Deployments, the management Service and the latest revision of each release. */
 export async function auditCluster(
   src: ClusterSource,
   config: Config,
-  progress: Progress = () => undefined,
+  opts: AuditOptions = {},
 ): Promise<ClusterAudit> {
-  const { facts, namespaceObjects } = await readFacts(src, config, progress);
-  const a = new Auditor(config, facts, src.name);
-  for (const ns of namespaceObjects)
-    a.judge({ apiVersion: 'v1', kind: 'Namespace', ...ns }, 'Namespace', `${src.name}/namespace`);
-  let n = 0;
-  for await (const d of src.deployments()) {
-    a.judge({ apiVersion: 'apps/v1', kind: 'Deployment', ...d }, 'Deployment', `${src.name}/deployment`);
-    if (++n % 1000 === 0) progress(`${src.name}: judged ${n} deployments`);
-  }
-  a.audit.counts.deployments = n;
+  const progress = opts.progress ?? (() => undefined);
+  const facts = await readFacts(src, progress);
+  const a = new Auditor(config, facts, src.name, opts);
+  judgeNamespaces(a, src, facts);
+  await judgeDeployments(a, src, facts, progress);
+  a.audit.counts.deployments = facts.deployments.length;
   const mgmtNs = config.namespaces.management;
   for await (const svc of src.services(mgmtNs)) {
     a.judge({ apiVersion: 'v1', kind: 'Service', ...svc }, 'Service', `${src.name}/service`);
@@ -190,9 +276,13 @@ export async function auditCluster(
   await learnSecrets(src, facts, [...new Set(latest.map((r) => r.namespace))]);
   for (const ref of latest) {
     const secret = await src.secret(ref.namespace, ref.name);
-    const subject = a.judge(secret, 'Secret', `${src.name}/secret ${ref.namespace}/${ref.name}`);
-    if (subject?.kind === 'release') a.audit.releases.push(summarize(subject));
+    for (const subject of a.judge(secret, 'Secret', `${src.name}/secret ${ref.namespace}/${ref.name}`))
+      if (subject.kind === 'release') a.audit.releases.push(summarize(subject));
   }
+  // A Flux HelmRelease has a release Secret too: each release is summarised once.
+  const seen = new Set(a.audit.releases.map((r) => `${r.namespace}/${r.name}`));
+  for (const r of await auditCarriers(src, a))
+    if (!seen.has(`${r.namespace}/${r.name}`)) a.audit.releases.push(r);
   a.audit.counts.releases = a.audit.releases.length;
   a.audit.role = roleOf(facts.deployments, a.audit.releases);
   return a.audit;

@@ -1,5 +1,5 @@
 /** What the audit reads from one cluster. src/k8s implements it against the API; tests use static data. */
-import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 
 /** Name, namespace and labels: all the audit keeps of an object it only needs to know exists. */
 export interface ObjectRef {
@@ -8,21 +8,33 @@ export interface ObjectRef {
   labels: Record<string, string>;
 }
 
-/** A read-only source of cluster objects; lists are paged so memory stays bounded. */
+/**
+ * A read-only source of cluster objects. Lists are metadata only (from a watch cache where there is
+ * one); whole objects are read one by one, and only those some policy judges.
+ */
 export interface ClusterSource {
   /** The kubeconfig context (or another name) of the cluster. */
   name: string;
-  namespaces(): AsyncIterable<V1Namespace>;
+  /** Namespaces: names and labels. */
+  namespaces(): AsyncIterable<ObjectRef>;
   /** Deployments without their specs (metadata only), for the cluster view. */
   deploymentRefs(): AsyncIterable<ObjectRef>;
-  /** Full Deployments, page by page. */
-  deployments(): AsyncIterable<V1Deployment>;
+  /** One whole Deployment, or undefined when it is gone. */
+  deployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
   /** Services in one namespace. */
   services(namespace: string): AsyncIterable<V1Service>;
-  /** Helm release Secrets without their data (labels name, version, status). */
+  /** Helm release Secrets without their data (labels name, version, status), where the source may read them. */
   releaseSecretRefs(): AsyncIterable<ObjectRef>;
   /** One Secret with its data. */
   secret(namespace: string, name: string): Promise<unknown>;
   /** Names of the Secrets in a namespace (metadata only). */
   secretNames(namespace: string): Promise<string[]>;
+  /** Helm release ConfigMaps (HELM_DRIVER=configmap) without their data. Absent: none are read. */
+  releaseConfigMapRefs?(): AsyncIterable<ObjectRef>;
+  /** One ConfigMap with its data, or undefined when it does not exist. */
+  configMap?(namespace: string, name: string): Promise<unknown>;
+  /** Argo CD Applications; nothing where the API is not served. */
+  applications?(): AsyncIterable<unknown>;
+  /** Flux HelmReleases; nothing where the API is not served. */
+  helmReleases?(): AsyncIterable<unknown>;
 }

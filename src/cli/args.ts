@@ -19,7 +19,24 @@ export function parse<O extends ParseArgsOptionsConfig>(args: string[], options:
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err: unknown) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(usageProblem(err));
+  }
+}
+
+/**
+ * Node's parseArgs errors in our words: its unknown-option text runs on about `--` with an unbalanced
+ * quote, and its missing-value text names a `<value>` placeholder.
+ */
+function usageProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const option = /'(?:-\w, )?(-[^' ]*)/.exec(message)?.[1] ?? '';
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option}; a file whose name starts with "-" goes after --`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(message) ? `${option} needs a value` : `${option} takes no value`;
+    default:
+      return message;
   }
 }
 

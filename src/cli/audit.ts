@@ -13,6 +13,7 @@ import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
 import { renderText } from './format/text.js';
+import { InputFileError } from './inputs.js';
 import { exitCode, type Report } from './report.js';
 import { version } from './version.js';
 
@@ -44,8 +45,12 @@ function loadKubeConfig(file: string | undefined): KubeConfig {
   } catch (err: unknown) {
     // Only the first line: the YAML parser's message goes on to quote the file around the error,
     // and a kubeconfig holds tokens and keys.
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
-    throw new UsageError(`cannot load kubeconfig ${file ?? '(default)'}: ${reason}`);
+    // A TypeError is client-node reading fields of a document that is not there (an empty file).
+    const reason =
+      err instanceof TypeError
+        ? 'it is empty or not a kubeconfig (kind: Config with clusters, users and contexts)'
+        : ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '');
+    throw new InputFileError(`cannot load kubeconfig ${file ?? '(default)'}: ${reason}`);
   }
   return kc;
 }
@@ -93,7 +98,7 @@ async function auditContext(
   ctxKc.setCurrentContext(context);
   try {
     const rest = new KubeRest(ctxKc);
-    const audit = await auditCluster(apiClusterSource(context, rest), config, progress);
+    const audit = await auditCluster(apiClusterSource(context, rest), config, { progress });
     run.audits.push(audit);
     if (write) {
       if (await policyReportsAvailable(rest)) {

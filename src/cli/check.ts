@@ -1,6 +1,8 @@
 /** `gloo-guard check`: judge values files, manifests or release Secrets, as CI would before a cluster does. */
 import { evaluate } from '../engine/evaluate.js';
-import { InputError, releaseFromValues, subjectFromObject } from '../engine/subjects.js';
+import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
+import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '../engine/subjects.js';
+import { subchartValues } from '../engine/carriers/umbrella.js';
 import type { Config } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
@@ -8,15 +10,21 @@ import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
 import { renderText } from './format/text.js';
-import { readManifestFile, readValuesFile } from './inputs.js';
+import { checkCarrierContext } from './carrier-context.js';
+import { displayName, InputFileError, readManifestFile, readValuesFile } from './inputs.js';
 import { exitCode, type Report } from './report.js';
 import { version } from './version.js';
 
-const HELP = `usage: gloo-guard check FILE... [--chart NAME [--chart-version V]] [--namespace NS] [--release NAME]
+const HELP = `usage: gloo-guard check FILE... [--chart NAME [--chart-version V] [--subchart [ALIAS=]CHART]]
+                        [--namespace NS] [--release NAME] [--values-dir DIR]
                         [--config FILE] [--output text|json|sarif|junit]
 
-  With --chart, FILEs are Helm values files of that chart, merged in order like helm -f a -f b.
-  Without it, FILEs are manifests (helm template, kubectl get -o yaml, Lists) or release Secrets.
+  With --chart, FILEs are Helm values files of that chart, merged in order like helm -f a -f b;
+  --subchart judges the values of a dependency of an umbrella chart (under its alias or name).
+  Without it, FILEs are manifests (helm template, kubectl get -o yaml, Lists), release Secrets or
+  ConfigMaps, Argo CD Applications and Flux HelmReleases (valuesFrom read from ConfigMaps and
+  Secrets among the FILEs); --values-dir is a checkout of the git repository that Argo CD value
+  files and charts are read from.
   "-" reads standard input. Exit: 0 nothing denied, 1 something would be denied, 2 bad input or usage.`;
 
 const OPTIONS = {
@@ -24,6 +32,8 @@ const OPTIONS = {
   'chart-version': { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   release: { type: 'string' },
+  subchart: { type: 'string' },
+  'values-dir': { type: 'string' },
   config: { type: 'string', short: 'c' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
@@ -37,12 +47,34 @@ interface CheckOptions {
   chartVersion?: string;
   namespace?: string;
   release?: string;
+  subchart?: string;
+  valuesDir?: string;
+}
+
+/** `--subchart gloo-platform` or `--subchart mesh=gloo-platform` (alias=chart). */
+function subchartOf(flag: string): { key: string; chart: string } {
+  const [key = '', chart = key] = flag.split('=', 2);
+  if (key === '' || chart === '') throw new UsageError(`--subchart ${flag}: give CHART or ALIAS=CHART`);
+  return { key, chart };
+}
+
+/** A values file of a judged chart that holds another judged chart's values at the top: umbrella values. */
+function umbrellaKeysIn(values: Record<string, unknown>[], files: string[]): string[] {
+  return values.flatMap((v, i) =>
+    JUDGED_CHARTS.filter((c) => c in v).map(
+      (c) =>
+        `${files[i] === '-' ? '<stdin>' : files[i]}: top-level key ${c} holds umbrella chart values, which the chart itself never reads; nothing under it was judged (use --subchart ${c})`,
+    ),
+  );
 }
 
 function judgeValues(o: CheckOptions & { chart: string }, config: Config): Report {
-  const values = o.files.map(readValuesFile);
+  const raw = o.files.map(readValuesFile);
+  const sub = o.subchart !== undefined ? subchartOf(o.subchart) : undefined;
+  const values = sub ? raw.map((v) => subchartValues(v, sub.key)) : raw;
+  const chart = sub ? sub.chart : o.chart;
   const subject = releaseFromValues({
-    chart: o.chart,
+    chart,
     values,
     source: { location: o.files.map((f) => (f === '-' ? '<stdin>' : f)).join(',') },
     ...(o.chartVersion !== undefined ? { chartVersion: o.chartVersion } : {}),
@@ -51,26 +83,49 @@ function judgeValues(o: CheckOptions & { chart: string }, config: Config): Repor
   });
   if (!subject) {
     const v = o.chartVersion ? ` ${o.chartVersion}` : '';
-    throw new UsageError(`--chart ${o.chart}${v} is not a chart gloo-guard judges (${SUPPORTED})`);
+    const hint =
+      umbrellaKeysIn(raw, o.files).length > 0 ? '; for an umbrella chart add --subchart CHART' : '';
+    throw new UsageError(`--chart ${chart}${v} is not a chart gloo-guard judges (${SUPPORTED})${hint}`);
   }
-  return { results: [evaluate(subject, config)], errors: [], skipped: 0 };
+  const withParent = sub
+    ? { ...subject, chart: { ...subject.chart, parent: { name: o.chart, version: '' } } }
+    : subject;
+  const errors = sub ? [] : umbrellaKeysIn(raw, o.files).map((message) => ({ source: o.chart, message }));
+  return { results: [evaluate(withParent, config)], errors, skipped: 0 };
 }
 
-function judgeManifests(files: string[], config: Config): Report {
-  const report: Report = { results: [], errors: [], skipped: 0 };
-  for (const file of files) {
-    for (const { object, location } of readManifestFile(file)) {
-      try {
-        const subject = subjectFromObject(object, { location }, config.limits.maxReleaseBytes);
-        if (subject) report.results.push(evaluate(subject, config));
-        else report.skipped += 1;
-      } catch (err: unknown) {
-        if (!(err instanceof InputError)) throw err;
-        report.errors.push({ source: location, message: err.message });
-      }
+function judgeManifests(files: string[], valuesDir: string | undefined, config: Config): Report {
+  const report: Report = { results: [], errors: [], skipped: 0, notJudged: [] };
+  const objects = files.flatMap(readManifestFile);
+  const ctx = checkCarrierContext(objects, valuesDir);
+  for (const { object, location } of objects) {
+    try {
+      const subjects = subjectsFromObject(object, { location }, config.limits.maxReleaseBytes, ctx);
+      for (const subject of subjects) report.results.push(evaluate(subject, config));
+      if (subjects.length === 0) report.skipped += 1;
+    } catch (err: unknown) {
+      if (err instanceof NotJudged) {
+        report.skipped += 1;
+        report.notJudged?.push({ source: location, message: err.message });
+      } else if (err instanceof InputError) report.errors.push({ source: location, message: err.message });
+      else throw err;
     }
   }
+  // Objects a carrier names but cannot judge are reported by the carriers' own lines instead.
+  if (report.results.length === 0 && report.errors.length === 0 && (report.notJudged ?? []).length === 0)
+    throw new InputFileError(nothingJudged(files, report.skipped));
   return report;
+}
+
+/** Why a run judged nothing: an exit 0 then would pass a pipe whose first command failed. */
+function nothingJudged(files: string[], skipped: number): string {
+  const names = files.map(displayName).join(', ');
+  if (skipped > 0)
+    return `${names}: nothing judged: ${skipped} object(s) read, none a Helm release Secret, Namespace, Deployment or Service; for Helm values add --chart NAME`;
+  const pipe = files.includes('-')
+    ? ' (if it was piped from helm template, that command failed: use set -o pipefail)'
+    : '';
+  return `${names}: nothing judged: no Kubernetes object in the input${pipe}`;
 }
 
 function render(report: Report, format: OutputFormat, config: Config): string {
@@ -98,13 +153,16 @@ export async function runCheck(args: string[]): Promise<number> {
     if (positionals.length === 0) throw new UsageError('no FILE given');
     if (v['chart-version'] !== undefined && v.chart === undefined)
       throw new UsageError('--chart-version needs --chart');
+    if (v.subchart !== undefined && v.chart === undefined) throw new UsageError('--subchart needs --chart');
+    if (v['values-dir'] !== undefined && v.chart !== undefined)
+      throw new UsageError('--values-dir reads Argo CD value files: give Applications, not --chart');
     const format = outputFormat(v.output);
     const config = configFrom(v.config);
     const opts: CheckOptions = { files: positionals, ...pick(v) };
     const report =
       opts.chart !== undefined
         ? judgeValues({ ...opts, chart: opts.chart }, config)
-        : judgeManifests(positionals, config);
+        : judgeManifests(positionals, opts.valuesDir, config);
     process.stdout.write(render(report, format, config));
     return exitCode(report);
   } catch (err: unknown) {
@@ -117,8 +175,12 @@ function pick(v: {
   'chart-version'?: string;
   namespace?: string;
   release?: string;
+  subchart?: string;
+  'values-dir'?: string;
 }): Omit<CheckOptions, 'files'> {
   return {
+    ...(v.subchart !== undefined ? { subchart: v.subchart } : {}),
+    ...(v['values-dir'] !== undefined ? { valuesDir: v['values-dir'] } : {}),
     ...(v.chart !== undefined ? { chart: v.chart } : {}),
     ...(v['chart-version'] !== undefined ? { chartVersion: v['chart-version'] } : {}),
     ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),

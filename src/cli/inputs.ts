@@ -14,9 +14,9 @@ export interface LocatedObject {
   location: string;
 }
 
-function readText(file: string): string {
+function readBytes(file: string): Buffer {
   try {
-    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+    return file === '-' ? readFileSync(0) : readFileSync(file);
   } catch (err: unknown) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code;
@@ -24,7 +24,24 @@ function readText(file: string): string {
   }
 }
 
-function displayName(file: string): string {
+/**
+ * UTF-16 text (what PowerShell's `>` writes): a byte-order mark, or a NUL byte among the first ones,
+ * which UTF-8 YAML never holds. Read as UTF-8 it would be one string of garbage.
+ */
+function isUtf16(bytes: Buffer): boolean {
+  const bom = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  return bom || bytes.subarray(0, 64).includes(0);
+}
+
+function readText(file: string): string {
+  const bytes = readBytes(file);
+  if (isUtf16(bytes))
+    throw new InputFileError(`${displayName(file)}: is UTF-16 text; save it as UTF-8 and run again`);
+  return bytes.toString('utf8');
+}
+
+/** How an input is named in messages: `-` is standard input. */
+export function displayName(file: string): string {
   return file === '-' ? '<stdin>' : file;
 }
 
@@ -156,16 +173,28 @@ export function readValuesFile(file: string): Record<string, unknown> {
   return v;
 }
 
-/** Reads every object of a manifest file; `List` kinds are flattened. */
+/** The object an AdmissionReview asks about, as the webhook would judge it. */
+function reviewedObject(review: Record<string, unknown>, where: string): LocatedObject {
+  const request = review.request;
+  const object = isObject(request) ? request.object : undefined;
+  if (!isObject(object))
+    throw new InputFileError(`${where}: an AdmissionReview without request.object; nothing to judge`);
+  return { object, location: `${where} request.object` };
+}
+
+/** Reads every object of a manifest file; `List`s are flattened, AdmissionReviews give their object. */
 export function readManifestFile(file: string): LocatedObject[] {
   const name = displayName(file);
   const out: LocatedObject[] = [];
   for (const { value, line } of parseDocs(file)) {
     if (value === null || value === undefined) continue;
     if (!isObject(value) || typeof value.kind !== 'string') {
-      throw new InputFileError(`${name}:${line}: not a Kubernetes object (no kind)`);
+      throw new InputFileError(
+        `${name}:${line}: not a Kubernetes object (no kind); for Helm values add --chart NAME`,
+      );
     }
-    if (value.kind === 'List' || (value.kind.endsWith('List') && Array.isArray(value.items))) {
+    if (value.kind === 'AdmissionReview') out.push(reviewedObject(value, `${name}:${line}`));
+    else if (value.kind === 'List' || (value.kind.endsWith('List') && Array.isArray(value.items))) {
       const items = Array.isArray(value.items) ? (value.items as unknown[]) : [];
       items.forEach((item, i) => out.push({ object: item, location: `${name}:${line} items[${i}]` }));
     } else {

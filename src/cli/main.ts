@@ -2,6 +2,7 @@
 /** The gloo-guard command: check, audit, policies, serve. Exit codes: 0 ok, 1 denied, 2 bad input or usage. */
 import { runCheck } from './check.js';
 import { runPolicies } from './policies.js';
+import { version } from './version.js';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -29,7 +30,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: gloo-guard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun gloo-guard <command> --help for a command's options.`;
+  return `usage: gloo-guard <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun gloo-guard <command> --help for a command's options, gloo-guard --version for the version.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -37,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`gloo-guard ${version()}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -13,6 +13,8 @@ export interface Report {
   errors: ReportError[];
   /** Inputs read but not judged (other charts, other kinds). */
   skipped: number;
+  /** Of those, the ones gloo-guard knows but could not judge here, with why (an ApplicationSet, a chart in git). */
+  notJudged?: ReportError[];
 }
 
 /** Totals for the summary line and the JSON `summary`. */

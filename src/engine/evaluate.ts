@@ -1,6 +1,8 @@
 /** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
 import type { Config, PolicyException } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
+import { ExplainedError } from './errors.js';
+import { policyMatches, subjectTarget } from './match.js';
 import type { ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
@@ -48,6 +50,8 @@ export interface EvaluateOptions {
   now?: Date;
   /** The catalog to judge with; by default the built-ins and the config's rules. */
   policies?: readonly Policy[];
+  /** Told of a policy that threw, with the error itself, so the caller can log it (the result only names the policy). */
+  onPolicyError?: (policy: string, object: string, err: unknown) => void;
 }
 
 /** Describes a subject for messages. */
@@ -56,7 +60,11 @@ export function describeSubject(s: Subject): string {
     case 'release': {
       const ns = s.release.namespace ? `${s.release.namespace}/` : '';
       const rev = s.release.revision ? ` revision ${s.release.revision}` : '';
-      return `release ${ns}${s.release.name} (chart ${s.chart.name}${s.chart.version ? ` ${s.chart.version}` : ''}${rev})`;
+      const chart = `${s.chart.name}${s.chart.version ? ` ${s.chart.version}` : ''}`;
+      const parent = s.chart.parent ? ` in ${s.chart.parent.name} ${s.chart.parent.version}`.trimEnd() : '';
+      const c = s.carrier;
+      const via = c ? `${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}: ` : '';
+      return `${via}release ${ns}${s.release.name} (chart ${chart}${parent}${rev})`;
     }
     case 'namespace':
       return `Namespace ${s.name}`;
@@ -107,23 +115,33 @@ function runPolicy(
   });
 }
 
+/** What users see when a policy throws: which policy, and the error's type, never its text (unless written for them). */
+export function policyFailure(policy: string, err: unknown): string {
+  if (err instanceof ExplainedError) return `policy ${policy} failed: ${err.message}`;
+  const type = err instanceof Error ? err.name : typeof err;
+  return `policy ${policy} failed to run (${type}); the gloo-guard logs have the details`;
+}
+
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
   const object = describeSubject(subject);
   const now = opts.now ?? new Date();
-  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes: [] };
+  const notes = subject.kind === 'release' ? [...(subject.carrierNotes ?? [])] : [];
+  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
+  const target = subjectTarget(subject);
   for (const policy of opts.policies ?? catalogOf(config)) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;
     if (action === 'off' || !policy.appliesTo.includes(subject.kind)) continue;
+    // What a policy does not match never reaches the webhook; the CLI and the audit skip it too.
+    if (target && !policyMatches(policy, subject.kind, target, config.namespaces)) continue;
     let violations: PolicyViolation[];
     try {
       violations = runPolicy(policy, subject, config, opts.cluster);
     } catch (err: unknown) {
-      result.errors.push({
-        policy: policy.id,
-        object,
-        message: `policy ${policy.id} failed: ${String(err)}`,
-      });
+      // The error text may quote the object (values, Secret names): users see which policy failed,
+      // the caller's log gets the error itself.
+      opts.onPolicyError?.(policy.id, object, err);
+      result.errors.push({ policy: policy.id, object, message: policyFailure(policy.id, err) });
       continue;
     }
     if (violations.length === 0) continue;

@@ -1,13 +1,29 @@
 /** Turns inputs (Kubernetes objects, Helm releases, values files) into subjects the engine judges. */
-import { decodeReleaseSecretData, RELEASE_SECRET_TYPE, type HelmRelease } from '../helm/release.js';
+import {
+  decodeReleaseConfigMapData,
+  decodeReleaseSecretData,
+  RELEASE_SECRET_TYPE,
+  type HelmRelease,
+} from '../helm/release.js';
+import { applicationValues, CarrierError, type CarriedValues } from './carriers/argo.js';
+import { carried, carrierRef, describeCarrier, type CarrierContext } from './carriers/context.js';
+import { helmReleaseValues } from './carriers/flux.js';
+import { judgedDependencies, parentValues, subchartRelease, subchartValues } from './carriers/umbrella.js';
 import { buildModel, chartFamily } from './charts/adapters.js';
 import { CHART_DEFAULTS } from './charts/defaults.js';
 import type { ReleaseSubject, SourceRef, Subject } from './types.js';
 import { coalesce, isObject, mergeValues } from './values.js';
 
+export type { CarrierContext } from './carriers/context.js';
+
 /** An input that cannot be read: corrupt release, bad object. Never a policy violation. */
 export class InputError extends Error {
   override name = 'InputError';
+}
+
+/** An object gloo-guard knows but cannot judge here (an ApplicationSet): the reason is shown, never a silent pass. */
+export class NotJudged extends Error {
+  override name = 'NotJudged';
 }
 
 /** What the caller knows about a release judged from values files. */
@@ -75,47 +91,150 @@ export function isReleaseSecret(obj: Record<string, unknown>): boolean {
   return obj.kind === 'Secret' && obj.type === RELEASE_SECRET_TYPE;
 }
 
-function releaseFromSecret(
+/** True for a ConfigMap that holds a Helm release (HELM_DRIVER=configmap: label owner=helm, data.release). */
+export function isReleaseConfigMap(obj: Record<string, unknown>): boolean {
+  if (obj.kind !== 'ConfigMap' || obj.apiVersion !== 'v1') return false;
+  const md = isObject(obj.metadata) ? obj.metadata : {};
+  const labels = isObject(md.labels) ? md.labels : {};
+  return labels.owner === 'helm' && isObject(obj.data) && obj.data.release !== undefined;
+}
+
+/**
+ * The judged releases in a decoded Helm release: the release itself, or, for an umbrella chart, each
+ * enabled dependency that is a judged chart, with the values under its alias or name.
+ */
+export function releasesFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSubject[] {
+  const direct = releaseFromHelm(rel, source);
+  if (direct) return [direct];
+  const parent = { name: rel.chart.metadata.name, version: rel.chart.metadata.version };
+  return judgedDependencies(rel.chart.metadata.dependencies, parentValues(rel))
+    .filter((d) => d.enabled)
+    .flatMap((d) => {
+      const s = releaseFromHelm(subchartRelease(rel, d), source);
+      return s ? [{ ...s, chart: { ...s.chart, parent } }] : [];
+    });
+}
+
+function releasesFromRecord(
   obj: Record<string, unknown>,
   source: SourceRef,
   maxBytes: number,
-): Subject | undefined {
+  kind: 'Secret' | 'ConfigMap',
+): ReleaseSubject[] {
   const data = isObject(obj.data) ? obj.data.release : undefined;
   const { name } = metaName(obj);
-  if (typeof data !== 'string') throw new InputError(`Secret ${name}: release Secret has no data.release`);
+  if (typeof data !== 'string') throw new InputError(`${kind} ${name}: release ${kind} has no data.release`);
   try {
-    return releaseFromHelm(decodeReleaseSecretData(data, maxBytes), source);
+    const decode = kind === 'Secret' ? decodeReleaseSecretData : decodeReleaseConfigMapData;
+    return releasesFromHelm(decode(data, maxBytes), source);
   } catch (err: unknown) {
     if (err instanceof Error && err.name === 'ReleaseDecodeError') {
-      throw new InputError(`Secret ${name}: ${err.message}`);
+      throw new InputError(`${kind} ${name}: ${err.message}`);
     }
     throw err;
   }
 }
 
+/** A release subject from what a carrier (Application, HelmRelease) says; undefined for charts not judged. */
+function releaseFromCarried(c: CarriedValues, source: SourceRef): ReleaseSubject | undefined {
+  const merged = c.values.reduce((acc, v) => mergeValues(acc, v), c.chartDefaults ?? {});
+  const values = c.subchartKey !== undefined ? subchartValues(merged, c.subchartKey) : merged;
+  return releaseFromValues({
+    chart: c.chart,
+    chartVersion: c.chartVersion,
+    releaseName: c.releaseName,
+    ...(c.namespace !== undefined ? { namespace: c.namespace } : {}),
+    values: [values],
+    source,
+  });
+}
+
+function fromCarrier(
+  obj: Record<string, unknown>,
+  source: SourceRef,
+  ctx: CarrierContext,
+  read: (ref: ReturnType<typeof carrierRef>) => { releases: CarriedValues[]; unread: string[] },
+): Subject[] {
+  const ref = carrierRef(obj);
+  try {
+    const { releases, unread } = read(ref);
+    const subjects = releases.flatMap((c) => {
+      const s = releaseFromCarried(c, source);
+      return s ? [carried(s, ref, c.notes)] : [];
+    });
+    if (subjects.length === 0 && unread.length > 0)
+      throw new NotJudged(`${describeCarrier(ref)}: ${unread.join('; ')}`);
+    return subjects;
+  } catch (err: unknown) {
+    if (err instanceof CarrierError) throw new InputError(err.message);
+    throw err;
+  }
+}
+
+function groupOf(apiVersion: unknown): string {
+  return typeof apiVersion === 'string' && apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+}
+
+/** Subjects of the GitOps carriers; undefined when the object is none of them. */
+function carrierSubjects(
+  obj: Record<string, unknown>,
+  source: SourceRef,
+  ctx: CarrierContext,
+): Subject[] | undefined {
+  const group = groupOf(obj.apiVersion);
+  if (group === 'argoproj.io' && obj.kind === 'Application')
+    return fromCarrier(obj, source, ctx, (ref) => applicationValues(obj, ref, ctx));
+  if (group === 'argoproj.io' && obj.kind === 'ApplicationSet')
+    throw new NotJudged(
+      `${describeCarrier(carrierRef(obj))}: an ApplicationSet is a template; gloo-guard judges the Applications it generates`,
+    );
+  if (group === 'helm.toolkit.fluxcd.io' && obj.kind === 'HelmRelease')
+    return fromCarrier(obj, source, ctx, (ref) => {
+      const c = helmReleaseValues(obj, ref, ctx);
+      return { releases: [c], unread: [] };
+    });
+  return undefined;
+}
+
 /**
- * Turns one Kubernetes object into a subject; undefined for kinds gloo-guard does not judge
- * (ConfigMaps, ordinary Secrets, other charts' releases).
+ * Turns one Kubernetes object into the subjects it holds: none for kinds and charts gloo-guard does
+ * not judge, one for most, several for an umbrella release or an Application with several charts.
+ * Throws InputError for an object that cannot be read and NotJudged for one that cannot be judged here.
  */
-export function subjectFromObject(
+export function subjectsFromObject(
   obj: unknown,
   source: SourceRef,
   maxReleaseBytes: number,
-): Subject | undefined {
+  ctx: CarrierContext = {},
+): Subject[] {
   if (!isObject(obj)) throw new InputError(`${source.location}: not a Kubernetes object`);
   const apiVersion = obj.apiVersion;
   const { name, namespace } = metaName(obj);
   const ns = namespace !== undefined ? { namespace } : {};
   switch (obj.kind) {
     case 'Secret':
-      return isReleaseSecret(obj) ? releaseFromSecret(obj, source, maxReleaseBytes) : undefined;
+      return isReleaseSecret(obj) ? releasesFromRecord(obj, source, maxReleaseBytes, 'Secret') : [];
+    case 'ConfigMap':
+      return isReleaseConfigMap(obj) ? releasesFromRecord(obj, source, maxReleaseBytes, 'ConfigMap') : [];
     case 'Namespace':
-      return apiVersion === 'v1' ? { kind: 'namespace', object: obj, name, source } : undefined;
+      return apiVersion === 'v1' ? [{ kind: 'namespace', object: obj, name, source }] : [];
     case 'Deployment':
-      return apiVersion === 'apps/v1' ? { kind: 'deployment', object: obj, name, ...ns, source } : undefined;
+      return apiVersion === 'apps/v1' ? [{ kind: 'deployment', object: obj, name, ...ns, source }] : [];
     case 'Service':
-      return apiVersion === 'v1' ? { kind: 'service', object: obj, name, ...ns, source } : undefined;
+      return apiVersion === 'v1' ? [{ kind: 'service', object: obj, name, ...ns, source }] : [];
     default:
-      return undefined;
+      return carrierSubjects(obj, source, ctx) ?? [];
   }
+}
+
+/**
+ * The one subject of an object, for callers that judge kinds with one subject each (policy fixtures);
+ * undefined when there is none. Callers that may meet umbrella releases use subjectsFromObject.
+ */
+export function subjectFromObject(
+  obj: unknown,
+  source: SourceRef,
+  maxReleaseBytes: number,
+): Subject | undefined {
+  return subjectsFromObject(obj, source, maxReleaseBytes)[0];
 }

@@ -26,7 +26,8 @@ export interface SourceRef {
 export interface ReleaseSubject {
   kind: 'release';
   family: ChartFamily;
-  chart: { name: string; version: string };
+  /** The judged chart; `parent` is the umbrella chart it is a dependency of, when it is one. */
+  chart: { name: string; version: string; parent?: { name: string; version: string } };
   release: { name: string; namespace?: string; revision?: number; status?: string };
   /** Effective values: chart defaults deep-merged with the user's values, as Helm does. */
   values: Record<string, unknown>;
@@ -34,6 +35,18 @@ export interface ReleaseSubject {
   userValues: Record<string, unknown>;
   model: GlooModel;
   source: SourceRef;
+  /** The object that carries the release when it is not Helm's own record (an Argo CD Application, ...). */
+  carrier?: CarrierRef;
+  /** What the carrier left unread (value files in git, ...): shown as notes, never silently dropped. */
+  carrierNotes?: string[];
+}
+
+/** The Kubernetes object a release was read from, for messages and PolicyReports. */
+export interface CarrierRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
 }
 
 /** A Kubernetes Namespace. */
@@ -176,6 +189,27 @@ export interface PolicyOption {
   default: string | number | boolean;
 }
 
+/** A namespace a policy names in `match`: the configured management or add-ons namespace. */
+export type ConfiguredNamespace = 'management' | 'addons';
+
+/**
+ * Objects of one kind a policy judges. Every field given must hold, an absent field holds for all:
+ * `namespaces` (for a Namespace, its own name), `names` (a trailing `*` makes a prefix), `labels`
+ * (each key with that value).
+ */
+export interface MatchRule {
+  namespaces?: readonly ConfiguredNamespace[];
+  names?: readonly string[];
+  labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a policy judges, per kind of `appliesTo`: an object matches when any rule holds; a kind not
+ * listed means every object of that kind. The engine runs a policy only on what it matches, the
+ * chart's matchConditions are generated from it, and the audit reads only what some policy matches.
+ */
+export type PolicyMatch = Partial<Record<SubjectKind, readonly MatchRule[]>>;
+
 /** A policy: data plus a pure function. Enforcement lives in config, never here. */
 export interface Policy {
   id: string;
@@ -186,6 +220,8 @@ export interface Policy {
   remediation: string;
   /** Subject kinds this policy judges. */
   appliesTo: readonly SubjectKind[];
+  /** Narrows `appliesTo` to the objects the policy can find fault with (least reach). */
+  match?: PolicyMatch;
   options?: Readonly<Record<string, PolicyOption>>;
   validate(subject: Subject, ctx: PolicyContext): PolicyViolation[];
 }

@@ -18,7 +18,8 @@ export interface HelmRelease {
   version: number;
   info: { status: string };
   chart: {
-    metadata: { name: string; version: string; appVersion?: string };
+    /** `dependencies` as Chart.yaml lists them (unchecked shapes): umbrella charts are judged through them. */
+    metadata: { name: string; version: string; appVersion?: string; dependencies?: unknown[] };
     values: Record<string, unknown>;
   };
   config: Record<string, unknown>;
@@ -147,6 +148,13 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/** Chart.yaml `dependencies`, matched case-insensitively as Go's encoding/json matches fields. */
+function dependenciesOf(md: Record<string, unknown>): { dependencies?: unknown[] } {
+  const key = Object.keys(md).find((k) => k.toLowerCase() === 'dependencies');
+  const deps = key === undefined ? undefined : md[key];
+  return Array.isArray(deps) && deps.length > 0 ? { dependencies: deps } : {};
+}
+
 /** Checks the shape of a parsed release and keeps only what gloo-guard reads. */
 export function toHelmRelease(parsed: unknown): HelmRelease {
   if (!isObject(parsed)) throw new ReleaseDecodeError('release JSON is not an object');
@@ -164,7 +172,12 @@ export function toHelmRelease(parsed: unknown): HelmRelease {
     version: typeof parsed.version === 'number' ? parsed.version : 0,
     info: { status: str(obj(parsed.info).status) },
     chart: {
-      metadata: { name: str(md.name), version: str(md.version), appVersion: str(md.appVersion) },
+      metadata: {
+        name: str(md.name),
+        version: str(md.version),
+        appVersion: str(md.appVersion),
+        ...dependenciesOf(md),
+      },
       values: obj(chart.values),
     },
     config: obj(parsed.config),
@@ -173,7 +186,18 @@ export function toHelmRelease(parsed: unknown): HelmRelease {
 
 /** Decodes `data.release` of a release Secret as it arrives from the API (base64 of Helm's base64). */
 export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): HelmRelease {
-  const helmText = strictBase64(dataRelease, 'data.release');
+  return decodeHelmText(strictBase64(dataRelease, 'data.release'), maxBytes);
+}
+
+/**
+ * Decodes `data.release` of a release ConfigMap (HELM_DRIVER=configmap): Helm's base64 text as is,
+ * since ConfigMap data is not base64-encoded again by the API.
+ */
+export function decodeReleaseConfigMapData(dataRelease: string, maxBytes: number): HelmRelease {
+  return decodeHelmText(Buffer.from(dataRelease, 'latin1'), maxBytes);
+}
+
+function decodeHelmText(helmText: Buffer, maxBytes: number): HelmRelease {
   if (helmTextDeclaresTooMuch(helmText, maxBytes)) throw tooLarge(maxBytes);
   const json = releaseJsonBytes(helmText.toString('latin1'), maxBytes);
   let fields: ReleaseFields;
@@ -182,7 +206,11 @@ export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): 
   } catch (err: unknown) {
     if (err instanceof ReleaseNotObjectError) throw new ReleaseDecodeError('release JSON is not an object');
     if (!(err instanceof ReleaseJsonError)) throw err;
-    throw new ReleaseDecodeError('release is not valid JSON after gunzip');
+    // "H4sI" is the base64 of gzip's magic bytes: say gunzip only when there was gzip.
+    const gzipped = helmText.subarray(0, 4).toString('latin1') === 'H4sI';
+    throw new ReleaseDecodeError(
+      gzipped ? 'release is not valid JSON after gunzip' : 'release is neither gzip nor valid JSON',
+    );
   }
   return toHelmRelease(fields);
 }

@@ -1,10 +1,12 @@
 /** The webhook's read-only view of its own cluster, kept by metadata-only watches. */
+import { ExplainedError } from '../engine/errors.js';
 import type { ClusterView } from '../engine/types.js';
-import { Reflector, type ReflectorLog } from './reflector.js';
+import type { ObjectRef } from '../audit/source.js';
+import { Reflector, type ReflectorHooks, type ReflectorLog, type ReflectorOptions } from './reflector.js';
 import type { KubeRest } from './rest.js';
 
 /** The cluster cannot be read now: a policy that needs it reports an error, handled by onError. */
-export class ClusterUnavailableError extends Error {
+export class ClusterUnavailableError extends ExplainedError {
   override name = 'ClusterUnavailableError';
 }
 
@@ -14,15 +16,29 @@ export class LiveCluster {
   private readonly deployments: Reflector;
   private readonly secrets: Map<string, Reflector>;
 
-  constructor(rest: KubeRest, secretNamespaces: string[], log: ReflectorLog) {
-    this.namespaces = new Reflector(rest, '/api/v1/namespaces', log);
-    this.deployments = new Reflector(rest, '/apis/apps/v1/deployments', log);
+  constructor(
+    rest: KubeRest,
+    secretNamespaces: string[],
+    log: ReflectorLog,
+    hooks: ReflectorHooks = {},
+    opts: ReflectorOptions = {},
+  ) {
+    const cache = (path: string): Reflector => new Reflector(rest, path, log, hooks, opts);
+    this.namespaces = cache('/api/v1/namespaces');
+    this.deployments = cache('/apis/apps/v1/deployments');
     this.secrets = new Map(
-      secretNamespaces.map((ns) => [
-        ns,
-        new Reflector(rest, `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`, log),
-      ]),
+      secretNamespaces.map((ns) => [ns, cache(`/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`)]),
     );
+  }
+
+  /** Every namespace, from the cache (the audit reads these instead of listing). */
+  namespaceRefs(): ObjectRef[] {
+    return this.namespaces.list();
+  }
+
+  /** Every Deployment's name, namespace and labels, from the cache. */
+  deploymentRefs(): ObjectRef[] {
+    return this.deployments.list();
   }
 
   private get all(): Reflector[] {

@@ -1,6 +1,6 @@
 /** Writes PolicyReports: one per namespace, replaced each audit, and removed where nothing is left to report. */
 import { POLICY_REPORT_NAME, type PolicyReport } from '../audit/policy-report.js';
-import type { KubeRest } from './rest.js';
+import { KubeApiError, type KubeRest } from './rest.js';
 
 const GROUP_PATH = '/apis/wgpolicyk8s.io/v1alpha2';
 
@@ -13,24 +13,40 @@ function path(ns: string, name?: string): string {
   return `${GROUP_PATH}/namespaces/${encodeURIComponent(ns)}/policyreports${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
+/** Attempts at one report before a conflict (409) counts as a failure. */
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Creates or replaces one report. A 409 (someone wrote it between our read and our write, or
+ * created it first) is read again and retried, never taken for success.
+ */
+async function writeOne(rest: KubeRest, report: PolicyReport): Promise<void> {
+  const ns = report.metadata.namespace;
+  for (let attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
+    const existing = await rest.call('GET', path(ns, POLICY_REPORT_NAME));
+    const rv = (existing.body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata
+      ?.resourceVersion;
+    const res =
+      existing.status === 404
+        ? await rest.call('POST', path(ns), { body: report })
+        : await rest.call('PUT', path(ns, POLICY_REPORT_NAME), {
+            body: { ...report, metadata: { ...report.metadata, resourceVersion: rv } },
+          });
+    if (res.status !== 409) return;
+  }
+  throw new KubeApiError(
+    `PolicyReport ${ns}/${POLICY_REPORT_NAME}: still conflicting after ${CONFLICT_ATTEMPTS} attempts (HTTP 409)`,
+    409,
+  );
+}
+
 /** Creates or replaces each report, and deletes gloo-guard's reports in namespaces that no longer have one. */
 export async function writePolicyReports(
   rest: KubeRest,
   reports: PolicyReport[],
 ): Promise<{ written: number; deleted: number }> {
   const keep = new Set(reports.map((r) => r.metadata.namespace));
-  for (const report of reports) {
-    const ns = report.metadata.namespace;
-    const existing = await rest.call('GET', path(ns, POLICY_REPORT_NAME));
-    if (existing.status === 404) {
-      await rest.call('POST', path(ns), { body: report });
-    } else {
-      const rv = (existing.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
-      await rest.call('PUT', path(ns, POLICY_REPORT_NAME), {
-        body: { ...report, metadata: { ...report.metadata, resourceVersion: rv } },
-      });
-    }
-  }
+  for (const report of reports) await writeOne(rest, report);
   let deleted = 0;
   const stale: string[] = [];
   for await (const r of rest.list<{ metadata?: { namespace?: string; name?: string } }>(

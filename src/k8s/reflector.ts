@@ -1,67 +1,169 @@
 /**
- * A metadata-only list+watch cache (what client-go calls a reflector): it keeps name, namespace and
- * labels of each object, never specs or Secret data, so memory stays small in a large cluster.
+ * A metadata-only list+watch cache: client-node's ListWatch (the informer machinery) on our own
+ * transport. It keeps name, namespace, labels and resourceVersion of each object, never specs or
+ * Secret data, so memory stays small in a large cluster.
+ *
+ * Why our transport under ListWatch rather than client-node's Watch: that Watch cannot send the
+ * Accept header that asks for PartialObjectMetadata (it would stream whole Deployments), and it
+ * brings a second HTTP stack (node-fetch) beside KubeRest. ListWatch does the rest as client-go's
+ * reflector does: it resumes each watch from the last resourceVersion it saw (bookmarks included)
+ * and lists again only when the API server answers 410 Gone.
  */
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import type { ObjectRef } from '../audit/source.js';
 import { KubeApiError, type KubeRest } from './rest.js';
+
+/** What the cache keeps of an object. */
+interface Slim {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
+}
 
 interface Meta {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
 }
 
-interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: Meta & { code?: number };
-}
-
-/** Logs what the cache does (sync, errors), never object contents. */
+/** Logs what the cache does (lists, lost connections), never object contents. */
 export type ReflectorLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 
-function key(o: Meta): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+/** Told of each full list and each watch opened, so they can be counted (a full list is the costly one). */
+export interface ReflectorHooks {
+  listed?(path: string, objects: number, pages: number): void;
+  watched?(path: string, resumed: boolean): void;
 }
 
-function toRef(o: Meta): ObjectRef {
+/** How the cache talks to the API server. */
+export interface ReflectorOptions {
+  /** Objects per page of a full list. */
+  pageSize?: number;
+  /** Seconds a watch request lasts before it is resumed (the API server ends it then). */
+  watchTimeoutSeconds?: number;
+}
+
+function slim(o: Meta): Slim {
+  const md = o.metadata ?? {};
   return {
-    name: o.metadata?.name ?? '',
-    namespace: o.metadata?.namespace ?? '',
-    labels: o.metadata?.labels ?? {},
+    metadata: {
+      name: md.name ?? '',
+      ...(md.namespace ? { namespace: md.namespace } : {}),
+      ...(md.labels ? { labels: md.labels } : {}),
+      ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
+    },
   };
 }
 
-/** A cache of one resource's metadata, kept current by a watch; restarts with backoff on errors. */
+function toRef(o: Slim): ObjectRef {
+  return { name: o.metadata.name, namespace: o.metadata.namespace ?? '', labels: o.metadata.labels ?? {} };
+}
+
+/** An error ListWatch reads: `code` 410 makes it list again, anything else is reported. */
+function watchError(err: unknown): Error & { code?: number } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return Object.assign(
+    e,
+    err instanceof KubeApiError && err.status !== undefined ? { code: err.status } : {},
+  );
+}
+
+/** client-node's Watch interface over KubeRest.stream, asking for single-object metadata with bookmarks. */
+class MetadataWatch extends Watch {
+  constructor(
+    kc: KubeConfig,
+    private readonly rest: KubeRest,
+    private readonly owner: Reflector,
+  ) {
+    super(kc);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    const controller = new AbortController();
+    // ListWatch goes on to watch after a list even when stopped meanwhile: do not let it.
+    if (this.owner.isStopped) return Promise.resolve(controller);
+    const q = new URLSearchParams({ allowWatchBookmarks: 'true' });
+    for (const [k, v] of Object.entries(queryParams)) if (v !== undefined && v !== '') q.set(k, String(v));
+    q.set('timeoutSeconds', String(this.owner.watchTimeoutSeconds));
+    const resumed = !this.owner.takeFreshList();
+    this.rest
+      .stream(
+        `${path}?${q.toString()}`,
+        { as: 'metadata', signal: controller.signal, onOpen: () => this.owner.watchOpened(resumed) },
+        (line) => {
+          const ev = JSON.parse(line) as { type: string; object: Meta & { code?: number } };
+          callback(ev.type, ev.type === 'ERROR' ? ev.object : slim(ev.object));
+        },
+      )
+      .then(
+        () => controller.signal.aborted || done(null),
+        (err: unknown) => controller.signal.aborted || done(watchError(err)),
+      );
+    return Promise.resolve(controller);
+  }
+}
+
+/** A cache of one resource's metadata, kept current by a resumed watch; restarts with backoff on errors. */
 export class Reflector {
-  private readonly items = new Map<string, ObjectRef>();
-  private syncedAt = 0;
+  private readonly informer: ListWatch<Slim & { apiVersion?: string; kind?: string }>;
+  private synced_ = false;
   private stopped = false;
-  private abort?: AbortController;
+  private backoffMs = 500;
+  private retry?: NodeJS.Timeout;
+  private snapshot?: ObjectRef[];
+  private freshList = false;
+  readonly watchTimeoutSeconds: number;
+  private readonly pageSize: number;
 
   constructor(
     private readonly rest: KubeRest,
     /** Collection path, e.g. `/apis/apps/v1/deployments`. */
     readonly path: string,
     private readonly log: ReflectorLog,
-    private readonly query: Record<string, string> = {},
-  ) {}
-
-  /** True once the first list has arrived and the watch is running. */
-  get synced(): boolean {
-    return this.syncedAt > 0;
+    private readonly hooks: ReflectorHooks = {},
+    opts: ReflectorOptions = {},
+  ) {
+    this.pageSize = opts.pageSize ?? 500;
+    this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300;
+    this.informer = new ListWatch(
+      path,
+      new MetadataWatch(rest.kubeConfig, rest, this),
+      () => this.listAll(),
+      false,
+    );
+    const changed = (): void => (this.snapshot = undefined);
+    this.informer.on('add', changed);
+    this.informer.on('update', changed);
+    this.informer.on('delete', changed);
+    this.informer.on('error', (err: unknown) => this.failed(err));
   }
 
-  /** Every cached object. */
+  /** True once a list has arrived and no error has happened since (the watch is running or resuming). */
+  get synced(): boolean {
+    return this.synced_;
+  }
+
+  /** True after stop(). */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Every cached object (one shared array until the next change, so a review does not copy 20,000 objects). */
   list(): ObjectRef[] {
-    return [...this.items.values()];
+    this.snapshot ??= this.informer.list().map(toRef);
+    return this.snapshot;
   }
 
   /** One cached object by namespace and name. */
   get(namespace: string, name: string): ObjectRef | undefined {
-    return this.items.get(`${namespace}/${name}`);
+    const o = this.informer.get(name, namespace || undefined);
+    return o ? toRef(o) : undefined;
   }
 
-  /** Starts listing and watching in the background; resolves after the first successful list or the timeout. */
+  /** Starts listing and watching in the background; resolves after the first list or the timeout. */
   start(firstSyncTimeoutMs = 10_000): Promise<boolean> {
-    void this.loop();
+    void this.informer.start();
     return new Promise((resolve) => {
       const started = Date.now();
       const tick = (): void => {
@@ -72,66 +174,62 @@ export class Reflector {
     });
   }
 
-  /** Stops the watch. */
+  /** Stops the watch and any retry. */
   stop(): void {
     this.stopped = true;
-    this.abort?.abort();
+    clearTimeout(this.retry);
+    void this.informer.stop();
   }
 
-  private async loop(): Promise<void> {
-    let backoff = 500;
-    while (!this.stopped) {
-      try {
-        const rv = await this.relist();
-        backoff = 500;
-        await this.watch(rv);
-      } catch (err: unknown) {
-        if (this.stopped) return;
-        this.syncedAt = 0;
-        this.log('warn', `cache of ${this.path} lost its connection; retrying`, {
-          error: err instanceof Error ? err.message : String(err),
-          retryMs: backoff,
-        });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 30_000);
-      }
-    }
+  /** True once after each full list: the next watch starts from it rather than resuming. */
+  takeFreshList(): boolean {
+    const fresh = this.freshList;
+    this.freshList = false;
+    return fresh;
   }
 
-  private async relist(): Promise<string> {
-    const res = await this.rest.call('GET', `${this.path}?${new URLSearchParams(this.query).toString()}`, {
-      as: 'metadata',
+  /** Called by the watch when the API server accepted it. */
+  watchOpened(resumed: boolean): void {
+    this.synced_ = true;
+    this.backoffMs = 500;
+    this.hooks.watched?.(this.path, resumed);
+  }
+
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    this.synced_ = false;
+    this.log('warn', `cache of ${this.path} lost its connection; retrying`, {
+      error: err instanceof Error ? err.message : String(err),
+      retryMs: this.backoffMs,
     });
-    if (res.status !== 200) throw new KubeApiError(`list ${this.path}: HTTP ${res.status}`, res.status);
-    const body = res.body as { items?: Meta[]; metadata?: { resourceVersion?: string } };
-    this.items.clear();
-    for (const o of body.items ?? []) this.items.set(key(o), toRef(o));
-    this.syncedAt = Date.now();
-    this.log('info', `cache of ${this.path} synced`, { objects: this.items.size });
-    return body.metadata?.resourceVersion ?? '';
+    // ListWatch stops on an error other than 410; start() resumes from the last resourceVersion.
+    this.retry = setTimeout(() => void this.informer.start(), this.backoffMs);
+    this.retry.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
-  private async watch(resourceVersion: string): Promise<void> {
-    this.abort = new AbortController();
-    const q = new URLSearchParams({
-      ...this.query,
-      watch: '1',
-      resourceVersion,
-      allowWatchBookmarks: 'true',
-      timeoutSeconds: '300',
-    });
-    await this.rest.stream(
-      `${this.path}?${q.toString()}`,
-      { as: 'metadata', signal: this.abort.signal },
-      (line) => this.apply(JSON.parse(line) as WatchEvent),
-    );
-  }
-
-  private apply(ev: WatchEvent): void {
-    if (ev.type === 'ERROR')
-      throw new KubeApiError(`watch ${this.path}: ${String(ev.object.code ?? 'error')}`, ev.object.code);
-    if (ev.type === 'BOOKMARK') return;
-    if (ev.type === 'DELETED') this.items.delete(key(ev.object));
-    else this.items.set(key(ev.object), toRef(ev.object));
+  /** A full list, page by page: one page of metadata in memory at a time besides the cache. */
+  private async listAll(): Promise<KubernetesListObject<Slim & { apiVersion?: string; kind?: string }>> {
+    const items: Slim[] = [];
+    let resourceVersion = '';
+    let cont = '';
+    let pages = 0;
+    do {
+      if (this.stopped) throw new KubeApiError(`list ${this.path}: stopped`);
+      const q = new URLSearchParams({ limit: String(this.pageSize), ...(cont ? { continue: cont } : {}) });
+      const res = await this.rest.call('GET', `${this.path}?${q.toString()}`, { as: 'metadata' });
+      if (res.status !== 200) throw new KubeApiError(`list ${this.path}: HTTP ${res.status}`, res.status);
+      const body = res.body as { items?: Meta[]; metadata?: { resourceVersion?: string; continue?: string } };
+      for (const o of body.items ?? []) items.push(slim(o));
+      resourceVersion ||= body.metadata?.resourceVersion ?? '';
+      cont = body.metadata?.continue ?? '';
+      pages += 1;
+    } while (cont);
+    this.synced_ = true;
+    this.snapshot = undefined;
+    this.freshList = true;
+    this.hooks.listed?.(this.path, items.length, pages);
+    this.log('info', `cache of ${this.path} listed`, { objects: items.length, pages });
+    return { metadata: { resourceVersion }, items };
   }
 }

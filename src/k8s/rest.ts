@@ -30,16 +30,23 @@ export interface CallOptions {
 
 const METADATA_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+/**
+ * A watch streams single objects: asking for the List type there makes the API server fail to
+ * encode every event ("the requested object is not a list") and end the watch. client-go's
+ * metadata informers ask for this.
+ */
+const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 /** Talks to one cluster; the only code that does so. */
 export class KubeRest {
   readonly server: string;
 
   constructor(
-    private readonly kc: KubeConfig,
+    /** The credentials and cluster this client uses. */
+    readonly kubeConfig: KubeConfig,
     private readonly timeoutMs = 10_000,
   ) {
-    const cluster = kc.getCurrentCluster();
+    const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubeApiError('the kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/$/, '');
   }
@@ -51,7 +58,7 @@ export class KubeRest {
    */
   private async authenticate(options: RequestOptions): Promise<void> {
     try {
-      await this.kc.applyToHTTPSOptions(options);
+      await this.kubeConfig.applyToHTTPSOptions(options);
     } catch (err: unknown) {
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 200) ?? '';
       throw new KubeApiError(`cannot use the kubeconfig's settings for ${this.server}: ${reason}`);
@@ -90,11 +97,12 @@ export class KubeRest {
 
   /**
    * A streaming GET (a watch): calls `onLine` for each newline-delimited JSON line until the server
-   * ends the stream, the signal aborts, or nothing arrives for 6 minutes.
+   * ends the stream, the signal aborts, or nothing arrives for 6 minutes. `onOpen` is called once
+   * the API server has accepted the watch.
    */
   async stream(
     path: string,
-    opts: { as?: 'metadata'; signal?: AbortSignal },
+    opts: { as?: 'metadata'; signal?: AbortSignal; onOpen?: () => void },
     onLine: (line: string) => void,
   ): Promise<void> {
     const url = new URL(this.server + path);
@@ -103,7 +111,7 @@ export class KubeRest {
       hostname: url.hostname,
       port: url.port,
       path: url.pathname + url.search,
-      headers: { accept: opts.as === 'metadata' ? METADATA_ACCEPT : 'application/json' },
+      headers: { accept: opts.as === 'metadata' ? METADATA_WATCH_ACCEPT : 'application/json' },
       timeout: 360_000,
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
@@ -116,6 +124,7 @@ export class KubeRest {
           reject(new KubeApiError(`${what}: HTTP ${res.statusCode ?? 0}`, res.statusCode));
           return;
         }
+        opts.onOpen?.();
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

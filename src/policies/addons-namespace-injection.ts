@@ -21,6 +21,7 @@ export const addonsNamespaceInjection: Policy = {
   remediation:
     'label the add-ons namespace istio-injection=enabled (or istio.io/rev=<revision>) and keep its pods injected',
   appliesTo: ['namespace', 'deployment', 'release'],
+  match: { namespace: [{ namespaces: ['addons'] }], deployment: [{ namespaces: ['addons'] }] },
   validate(subject, ctx): PolicyViolation[] {
     const addons = ctx.namespaces.addons;
     // The object checks are CEL data (src/rules/builtin.ts), also rendered as ValidatingAdmissionPolicies.

@@ -29,6 +29,12 @@ export const dedicatedManagementCluster: Policy = {
     'agent added to a management cluster.',
   remediation: FIX,
   appliesTo: ['release', 'deployment'],
+  match: {
+    deployment: [
+      { names: ['gloo-mesh-agent', 'gloo-mesh-mgmt-server', 'istiod*'] },
+      { labels: { app: 'istiod' } },
+    ],
+  },
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'deployment') {
       if (!ctx.cluster) return [];

@@ -13,11 +13,15 @@ function checkImage(
   suffix: string,
 ): PolicyViolation[] {
   if (!image || !enabled || image.tag.value.endsWith(suffix)) return [];
+  const tag = image.tag.value;
+  // An empty tag is the chart version, which is unknown when values are checked without it.
+  const what = tag === '' ? 'the image tag is empty (the chart version), which' : `image tag "${tag}"`;
+  const example = tag === '' ? `<chart version>${suffix}` : `${tag}${suffix}`;
   return [
     violation(
-      `image tag "${image.tag.value}" is not a FIPS build`,
+      `${what} is not a FIPS build`,
       image.tag.path,
-      `set ${image.tag.path} to the ${suffix} build, e.g. ${image.tag.value}${suffix}`,
+      `set ${image.tag.path} to the ${suffix} build, e.g. ${example}`,
     ),
   ];
 }
@@ -34,6 +38,7 @@ export const fipsImages: Policy = {
     'which is not a FIPS build.',
   remediation: 'append -fips to the image tag of the management server and the agent',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ names: COMPONENTS }] },
   options: { suffix: { description: 'tag suffix that marks a FIPS build', default: '-fips' } },
   validate(subject, ctx): PolicyViolation[] {
     const suffix = suffixOf(ctx.options);

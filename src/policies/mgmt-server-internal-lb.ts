@@ -23,6 +23,11 @@ const FIX_TEXT =
   'add an internal load balancer annotation (AWS service.beta.kubernetes.io/aws-load-balancer-scheme: internal, ' +
   'GCP networking.gke.io/load-balancer-type: Internal, Azure service.beta.kubernetes.io/azure-load-balancer-internal: "true")';
 
+// A warning keeps 256 runes (the API server cuts the rest), so the fix a user reads names the annotations'
+// home; the annotations of each cloud are in the remediation (docs/policies.md, gloo-guard policies).
+
+const SHORT_FIX = "add your cloud's internal load balancer annotation (gloo-guard policies lists them)";
+
 /** Warns about a management server exposed by a public load balancer. */
 export const mgmtServerInternalLb: Policy = {
   id: 'mgmt-server-internal-lb',
@@ -34,6 +39,7 @@ export const mgmtServerInternalLb: Policy = {
     'cloud gives it a public address, exposing the relay port (9900) to the internet.',
   remediation: FIX_TEXT,
   appliesTo: ['release', 'service'],
+  match: { service: [{ names: ['gloo-mesh-mgmt-server'] }] },
   validate(subject, ctx): PolicyViolation[] {
     // The Service check is CEL data (src/rules/builtin.ts), also rendered as a ValidatingAdmissionPolicy.
     if (subject.kind === 'service') return runCelChecks('mgmt-server-internal-lb', subject, ctx);
@@ -47,7 +53,7 @@ export const mgmtServerInternalLb: Policy = {
       violation(
         'the management server is exposed by a LoadBalancer without an internal annotation',
         `${mgmt.serviceOverrides.path}.metadata.annotations`,
-        `${FIX_TEXT} under ${mgmt.serviceOverrides.path}.metadata.annotations, or set ${mgmt.serviceType.path}: ClusterIP`,
+        `set ${mgmt.serviceType.path}: ClusterIP, or add ${SHORT_FIX.replace('add ', '')} under ${mgmt.serviceOverrides.path}.metadata.annotations`,
       ),
     ];
   },

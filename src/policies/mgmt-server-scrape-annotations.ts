@@ -14,6 +14,7 @@ export const mgmtServerScrapeAnnotations: Policy = {
   remediation:
     'set the pod template annotations prometheus.io/scrape: "true", prometheus.io/port: "9091", prometheus.io/path: /metrics, sidecar.istio.io/inject: "false"',
   appliesTo: ['deployment'],
+  match: { deployment: [{ names: ['gloo-mesh-mgmt-server'] }] },
   // The checks are CEL data (src/rules/builtin.ts), also rendered as a ValidatingAdmissionPolicy.
   validate: (subject, ctx): PolicyViolation[] => runCelChecks('mgmt-server-scrape-annotations', subject, ctx),
 };

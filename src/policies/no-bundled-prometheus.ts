@@ -36,6 +36,7 @@ export const noBundledPrometheus: Policy = {
   remediation:
     'set prometheus.enabled: false and prometheusUrl (common.prometheusUrl) to your Prometheus with its port',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ namespaces: ['management'], names: ['prometheus-server'] }] },
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'deployment') {
       return subject.name === 'prometheus-server' && subject.namespace === ctx.namespaces.management

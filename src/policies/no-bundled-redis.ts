@@ -15,6 +15,7 @@ export const noBundledRedis: Policy = {
   remediation:
     'disable the bundled Redis (glooMeshRedis.enabled: false, or redis.deployment.enabled: false) and point to your own',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ namespaces: ['management'], names: ['gloo-mesh-redis'] }] },
   validate(subject, ctx): PolicyViolation[] {
     if (subject.kind === 'release') {
       const redis = subject.model.redis;

@@ -25,6 +25,7 @@ export const noInjectionInGlooMesh: Policy = {
   remediation:
     'remove istio-injection=enabled / istio.io/rev from the namespace and sidecar.istio.io/inject: "true" / istio.io/rev from the pod templates',
   appliesTo: ['namespace', 'deployment', 'release'],
+  match: { namespace: [{ namespaces: ['management'] }], deployment: [{ namespaces: ['management'] }] },
   validate(subject, ctx): PolicyViolation[] {
     const mgmt = ctx.namespaces.management;
     // The object checks are CEL data (src/rules/builtin.ts), also rendered as ValidatingAdmissionPolicies.

@@ -15,6 +15,7 @@ export const noInsecureRelay: Policy = {
     'The vendor marks it "Do not use in production"; it exists for quick demonstrations.',
   remediation: 'remove the insecure setting or set it to false, and set up relay certificates',
   appliesTo: ['release', 'deployment'],
+  match: { deployment: [{ names: RELAY_COMPONENTS }] },
   validate(subject): PolicyViolation[] {
     if (subject.kind === 'release') {
       return subject.model.insecure

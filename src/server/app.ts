@@ -90,7 +90,12 @@ async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promi
 function answer(d: Required<AppDeps>, res: ServerResponse, outcome: BodyOutcome, start: bigint): void {
   if (outcome.type !== 'prepared') throw new OffloadError(`the worker failed (${outcome.type})`);
   const { request, prepared } = outcome;
-  const decision = finishReview(prepared, d.config(), d.evaluateOptions());
+  const decision = finishReview(prepared, d.config(), {
+    ...d.evaluateOptions(),
+    // The user sees which policy failed; the log gets the error (type and frames, never its text).
+    onPolicyError: (policy, object, err) =>
+      d.logger.error({ policy, subject: object, err: errorForLog(err) }, 'a policy failed to run'),
+  });
   sendJson(res, 200, admissionResponse(request.uid, decision));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   recordReview(d.metrics, request, decision, seconds);

@@ -11,6 +11,12 @@ export interface ClusterOptions {
   /** Milliseconds between audits; 0 runs none. */
   auditIntervalMs: number;
   policyReports: boolean;
+  /** Where the audit reads Helm release Secrets: `all`, or these namespaces (`[]`: none). */
+  auditReleases: 'all' | readonly string[];
+  /** With a Lease, only the replica holding it audits. */
+  auditLease?: { namespace: string; name: string; durationMs: number };
+  /** Seconds each cache watch lasts before it is resumed from its last resourceVersion. */
+  watchTimeoutSeconds: number;
   selfManaged?: {
     namespace: string;
     secretName: string;
@@ -27,7 +33,8 @@ export interface ClusterFeatures {
   /** Reasons the webhook is not ready (caches not synced at start-up). */
   notReady(): string[];
   certs?: SelfManagedCerts;
-  stop(): void;
+  /** Stops every feature; resolves once the audit Lease, if held, is released. */
+  stop(): Promise<void>;
 }
 
 /** True when any feature needs the API. */

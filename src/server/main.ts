@@ -51,6 +51,12 @@ cluster features (credentials: in-cluster service account, or KUBECONFIG):
                             cluster-aware policies can judge (a lost connection is answered by onError)
   --audit-interval DURATION audit what already runs every DURATION (30s, 10m, 1h); off by default
   --policy-reports          write the audit's findings as PolicyReports where that CRD exists
+  --audit-releases SCOPE    where the audit reads Helm release Secrets: all (default), none, or a
+                            comma-separated list of namespaces (what namespaced RBAC allows)
+  --audit-lease NAME        audit only while holding this coordination.k8s.io Lease in --namespace, so
+                            one replica audits and another takes over when it stops
+  --audit-lease-duration DURATION  how long a silent holder keeps the Lease (default 30s)
+  --watch-timeout DURATION  how long each cache watch lasts before it is resumed (default 5m)
   --self-managed-certs      create, share and rotate the serving certificate in a Secret, and keep the
                             webhook configuration's caBundle current; needs --tls-secret, --webhook-config,
                             --service and --namespace (default $POD_NAMESPACE)
@@ -110,10 +116,44 @@ function required(value: string | undefined, flag: string): string {
   return value;
 }
 
+/** `all`, `none`, or namespaces separated by commas. */
+function parseReleaseScope(text: string | undefined): 'all' | string[] {
+  if (text === undefined || text === 'all') return 'all';
+  if (text === 'none') return [];
+  const namespaces = text.split(',').map((n) => n.trim());
+  if (namespaces.some((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)))
+    throw new UsageError(
+      `--audit-releases must be all, none or namespace names separated by commas, not "${text}"`,
+    );
+  return namespaces;
+}
+
+function auditLease(v: {
+  'audit-lease'?: string;
+  'audit-lease-duration'?: string;
+  namespace?: string;
+}): ClusterOptions['auditLease'] {
+  const name = v['audit-lease'];
+  if (name === undefined) return undefined;
+  const durationMs =
+    v['audit-lease-duration'] === undefined
+      ? 30_000
+      : parseDuration(v['audit-lease-duration'], '--audit-lease-duration');
+  if (durationMs < 3_000) throw new UsageError('--audit-lease-duration must be at least 3s');
+  const namespace = v.namespace ?? process.env.POD_NAMESPACE;
+  if (namespace === undefined || namespace === '')
+    throw new UsageError('--audit-lease needs --namespace (or POD_NAMESPACE)');
+  return { namespace, name, durationMs };
+}
+
 function clusterOptions(v: {
   'cluster-view'?: boolean;
   'audit-interval'?: string;
   'policy-reports'?: boolean;
+  'audit-releases'?: string;
+  'audit-lease'?: string;
+  'audit-lease-duration'?: string;
+  'watch-timeout'?: string;
   'self-managed-certs'?: boolean;
   'tls-secret'?: string;
   'webhook-config'?: string;
@@ -126,10 +166,17 @@ function clusterOptions(v: {
     v['audit-interval'] === undefined ? 0 : parseDuration(v['audit-interval'], '--audit-interval');
   if (v['audit-interval'] !== undefined && auditIntervalMs < 10_000)
     throw new UsageError('--audit-interval must be at least 10s');
+  const lease = auditLease(v);
+  const watchTimeoutMs =
+    v['watch-timeout'] === undefined ? 300_000 : parseDuration(v['watch-timeout'], '--watch-timeout');
+  if (watchTimeoutMs < 1_000) throw new UsageError('--watch-timeout must be at least 1s');
   const base = {
     clusterView: Boolean(v['cluster-view']),
     auditIntervalMs,
     policyReports: Boolean(v['policy-reports']),
+    auditReleases: parseReleaseScope(v['audit-releases']),
+    watchTimeoutSeconds: Math.round(watchTimeoutMs / 1000),
+    ...(lease ? { auditLease: lease } : {}),
   };
   if (!v['self-managed-certs']) return base;
   return {
@@ -165,6 +212,10 @@ function parseServeArgs(args: string[]): ServeOptions | 'help' {
         'cluster-view': { type: 'boolean' },
         'audit-interval': { type: 'string' },
         'policy-reports': { type: 'boolean' },
+        'audit-releases': { type: 'string' },
+        'audit-lease': { type: 'string' },
+        'audit-lease-duration': { type: 'string' },
+        'watch-timeout': { type: 'string' },
         'self-managed-certs': { type: 'boolean' },
         'tls-secret': { type: 'string' },
         'webhook-config': { type: 'string' },
@@ -431,7 +482,7 @@ async function serve(opts: ServeOptions): Promise<number> {
       `cannot listen on ${opts.host}:${opts.port} (${code})`,
     );
     removeCaBundle(tls.caPath);
-    state.cluster?.stop();
+    await state.cluster?.stop();
     await offload.close();
     return 1;
   }
@@ -440,7 +491,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     `gloo-guard serving admission reviews on https://${opts.host}:${address.port}/validate`,
   );
   const code = await serveUntilSignal(server, state, logger, inFlight, watches);
-  state.cluster?.stop();
+  await state.cluster?.stop();
   await offload.close();
   logger.flush();
   // The generated CA's key died with the server, so its bundle can trust nothing any more.

@@ -53,11 +53,26 @@ function unique(items: string[]): string[] {
   return [...new Set(items)];
 }
 
+/** Room a shortened description keeps before the fix, so it still names what is wrong. */
+const MIN_DESCRIPTION_RUNES = 30;
+
+/**
+ * One warning within `max` runes. A `[policy-id] what (path) -> fix` line is shortened in its
+ * description, never in its fix: the fix is what the user acts on.
+ */
+export function fitWarning(line: string, max = WARNING_MAX_RUNES): string {
+  const text = oneLine(line);
+  if (runeLength(text) <= max) return text;
+  const arrow = text.lastIndexOf(' -> ');
+  const fix = arrow > 0 ? text.slice(arrow) : '';
+  const room = max - runeLength(fix);
+  if (fix === '' || room < MIN_DESCRIPTION_RUNES) return truncateRunes(text, max);
+  return `${truncateRunes(text.slice(0, arrow), room)}${fix}`;
+}
+
 /** Warnings the API server keeps whole: one line each, at most 256 runes, at most 4096 runes in all. */
 export function fitWarnings(lines: readonly string[]): string[] {
-  const items = unique(
-    lines.map((l) => truncateRunes(oneLine(l), WARNING_MAX_RUNES)).filter((l) => l !== ''),
-  );
+  const items = unique(lines.map((l) => fitWarning(l)).filter((l) => l !== ''));
   const out: string[] = [];
   let total = 0;
   for (const [i, item] of items.entries()) {

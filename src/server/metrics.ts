@@ -17,8 +17,10 @@ export interface Metrics {
   certificateExpiry: Gauge;
   configReloads: Counter<'result'>;
   auditRuns: Counter<'result'>;
-  auditViolations: Gauge<'policy' | 'namespace' | 'object' | 'action'>;
+  auditViolations: Gauge<'policy' | 'namespace' | 'action'>;
   auditLastRun: Gauge;
+  cacheLists: Counter<'resource'>;
+  cacheWatches: Counter<'resource' | 'from'>;
 }
 
 /** Kinds get their own label value; anything else is `other`, so a caller cannot grow the series. */
@@ -95,13 +97,27 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     }),
     auditViolations: new Gauge({
       name: 'gloo_guard_audit_violations',
-      help: 'Violations found by the last audit, by policy, namespace, object and action; replaced each audit.',
-      labelNames: ['policy', 'namespace', 'object', 'action'],
+      // No object label: one series per violating object would grow with the cluster. The objects
+      // are in the PolicyReports and the audit log.
+      help: 'Violations found by the last audit, by policy, namespace and action; replaced each audit.',
+      labelNames: ['policy', 'namespace', 'action'],
       registers,
     }),
     auditLastRun: new Gauge({
       name: 'gloo_guard_audit_last_run_timestamp_seconds',
       help: 'When the last audit finished (Unix time).',
+      registers,
+    }),
+    cacheLists: new Counter({
+      name: 'gloo_guard_cluster_cache_lists_total',
+      help: 'Full lists of a cluster-view cache (paged); after the first, each is a reload the watch could not avoid (410 Gone).',
+      labelNames: ['resource'],
+      registers,
+    }),
+    cacheWatches: new Counter({
+      name: 'gloo_guard_cluster_cache_watches_total',
+      help: 'Watches a cluster-view cache opened, by where they start: from a fresh list, or resumed from the last resourceVersion.',
+      labelNames: ['resource', 'from'],
       registers,
     }),
   };
@@ -113,12 +129,7 @@ export function recordAudit(m: Metrics, audit: ClusterAudit): void {
   for (const { resource, result } of audit.objects) {
     for (const f of result.findings) {
       const namespace = resource.kind === 'Namespace' ? resource.name : (resource.namespace ?? '');
-      m.auditViolations.inc({
-        policy: f.policy,
-        namespace,
-        object: `${resource.kind}/${resource.name}`,
-        action: f.action,
-      });
+      m.auditViolations.inc({ policy: f.policy, namespace, action: f.action });
     }
   }
   m.auditRuns.inc({ result: 'success' });

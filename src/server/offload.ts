@@ -86,7 +86,9 @@ class WorkerSlot {
       if (p) clearTimeout(p.timer);
       p?.resolve(m.outcome);
     });
-    worker.on('error', (err) => this.stop(`it failed (${err.name})`));
+    worker.on('error', (err: unknown) =>
+      this.stop(`it failed (${err instanceof Error ? err.name : 'error'})`),
+    );
     worker.on('exit', (code) => this.stop(`it exited with code ${code}`));
   }
 

@@ -10,7 +10,13 @@ import {
   type EvaluationResult,
   type Finding,
 } from '../engine/evaluate.js';
-import { InputError, isReleaseSecret, subjectFromObject } from '../engine/subjects.js';
+import {
+  InputError,
+  isReleaseConfigMap,
+  isReleaseSecret,
+  NotJudged,
+  subjectsFromObject,
+} from '../engine/subjects.js';
 import type { Subject } from '../engine/types.js';
 import { isObject } from '../engine/values.js';
 import type { AdmissionRequest, Verdict } from './admission.js';
@@ -50,9 +56,11 @@ function allow(skipped: string): Decision {
 function notJudged(req: AdmissionRequest): string | undefined {
   if (req.operation === 'DELETE' || req.operation === 'CONNECT') return `${req.operation} is always allowed`;
   if (req.subResource !== undefined) return `subresource ${req.subResource} is not judged`;
-  if (isObject(req.object) && isReleaseSecret(req.object) && req.operation !== 'CREATE') {
+  if (isObject(req.object) && req.operation !== 'CREATE') {
     // Helm records the outcome of a running install/upgrade with UPDATEs; refusing one wedges the release.
-    return `${req.operation} of a Helm release Secret is always allowed`;
+    if (isReleaseSecret(req.object)) return `${req.operation} of a Helm release Secret is always allowed`;
+    if (isReleaseConfigMap(req.object))
+      return `${req.operation} of a Helm release ConfigMap is always allowed`;
   }
   return undefined;
 }
@@ -79,11 +87,15 @@ function onInputError(req: AdmissionRequest, config: Config, problem: string): D
   return { ...base, allowed: false, message: inputErrorDenial(what, problem), warnings: [] };
 }
 
-/** Reads the subject; an unreadable object is an input error, never a crash and never the user's values in a message. */
-function readSubject(req: AdmissionRequest, config: Config): Subject | undefined | { problem: string } {
+/** Reads the subjects; an unreadable object is an input error, never a crash and never the user's values in a message. */
+function readSubjects(
+  req: AdmissionRequest,
+  config: Config,
+): Subject[] | { problem: string } | { notJudged: string } {
   try {
-    return subjectFromObject(req.object, { location: 'admission' }, config.limits.maxReleaseBytes);
+    return subjectsFromObject(req.object, { location: 'admission' }, config.limits.maxReleaseBytes);
   } catch (err: unknown) {
+    if (err instanceof NotJudged) return { notJudged: err.message };
     if (err instanceof InputError) return { problem: err.message };
     // Not one of ours: its message may quote the object, so only its type is kept.
     return { problem: `the object could not be read (${err instanceof Error ? err.name : 'unknown error'})` };
@@ -127,26 +139,40 @@ export function decide(result: EvaluationResult, config: Config): Decision {
  * input error, a release record) or the subject to judge. Plain data, so the costly part (decoding
  * a release) can run on another thread while the engine runs where the cluster view lives.
  */
-export type PreparedReview = { decision: Decision } | { subject: Subject };
+export type PreparedReview = { decision: Decision } | { subjects: Subject[] };
 
-/** Decides what can be decided without the engine, and reads the subject; the object is decoded at most once. */
+/** Decides what can be decided without the engine, and reads the subjects; the object is decoded at most once. */
 export function prepareReview(req: AdmissionRequest, config: Config): PreparedReview {
   const skip = notJudged(req);
   if (skip !== undefined) return { decision: allow(skip) };
-  const subject = readSubject(req, config);
-  if (subject === undefined)
+  const subjects = readSubjects(req, config);
+  if ('problem' in subjects) return { decision: onInputError(req, config, subjects.problem) };
+  if ('notJudged' in subjects) return { decision: allow(subjects.notJudged) };
+  if (subjects.length === 0)
     return { decision: allow(`${req.kind.kind} is not a kind or chart gloo-guard judges`) };
-  if ('problem' in subject) return { decision: onInputError(req, config, subject.problem) };
-  if (subject.kind === 'release' && RECORD_STATUSES.has(subject.release.status ?? '')) {
-    return { decision: allow(`a release record with status ${subject.release.status ?? ''} is not judged`) };
+  const first = subjects[0];
+  if (first?.kind === 'release' && RECORD_STATUSES.has(first.release.status ?? '')) {
+    return { decision: allow(`a release record with status ${first.release.status ?? ''} is not judged`) };
   }
-  return { subject };
+  return { subjects };
 }
 
-/** Runs the one engine on a prepared subject. */
+/** One result for several subjects of one object (an umbrella release with two judged charts). */
+function combine(results: EvaluationResult[]): EvaluationResult {
+  if (results.length === 1 && results[0]) return results[0];
+  return {
+    object: results.map((r) => r.object).join('; '),
+    findings: results.flatMap((r) => r.findings),
+    exempted: results.flatMap((r) => r.exempted),
+    errors: results.flatMap((r) => r.errors),
+    notes: results.flatMap((r) => r.notes),
+  };
+}
+
+/** Runs the one engine on the prepared subjects. */
 export function finishReview(prepared: PreparedReview, config: Config, opts: EvaluateOptions = {}): Decision {
   if ('decision' in prepared) return prepared.decision;
-  return decide(evaluate(prepared.subject, config, opts), config);
+  return decide(combine(prepared.subjects.map((s) => evaluate(s, config, opts))), config);
 }
 
 /** Judges one AdmissionRequest: DELETE and release UPDATEs are never decoded. */

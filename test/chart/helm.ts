@@ -49,6 +49,8 @@ export interface RenderOptions {
   set?: string[];
   /** --set-json expressions. */
   setJson?: string[];
+  /** --api-versions: APIs the cluster is said to serve (`group/version/Kind`). */
+  apiVersions?: string[];
 }
 
 function templateArgs(opts: RenderOptions): string[] {
@@ -61,6 +63,7 @@ function templateArgs(opts: RenderOptions): string[] {
     ...(opts.values ?? []).flatMap((f) => ['--values', f]),
     ...(opts.set ?? []).flatMap((s) => ['--set', s]),
     ...(opts.setJson ?? []).flatMap((s) => ['--set-json', s]),
+    ...(opts.apiVersions ?? []).flatMap((s) => ['--api-versions', s]),
   ];
 }
 

@@ -147,7 +147,10 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
       expect(rbac(objs)).toEqual([]);
       expect(all(objs, 'Secret')).toEqual([]);
       expect(pod(objs).automountServiceAccountToken).toBe(false);
-      expect(pod(objs).volumes).toContainEqual({ name: 'tls', secret: { secretName: `${FULLNAME}-tls` } });
+      expect(pod(objs).volumes).toContainEqual({
+        name: 'tls',
+        secret: { secretName: `${FULLNAME}-tls`, defaultMode: 0o440 },
+      });
       expect(pod(objs).containers[0].volumeMounts).toContainEqual({
         name: 'tls',
         mountPath: '/etc/gloo-guard/tls',
@@ -188,7 +191,7 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
       }
       expect(pod(objs).volumes).toContainEqual({
         name: 'tls',
-        secret: { secretName: 'gloo-guard-serving-cert' },
+        secret: { secretName: 'gloo-guard-serving-cert', defaultMode: 0o440 },
       });
       expect(all(objs, 'Secret')).toEqual([]);
       expect(all(objs, 'Certificate')).toEqual([]);
@@ -204,12 +207,19 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
   });
 
   describe('audit', () => {
-    it('when the audit is enabled, then it may list and watch what it judges, and nothing more', () => {
+    const secretAccess = (objs: K8sObject[]): string[] =>
+      rbac(objs)
+        .filter((o) => o.kind.endsWith('Role') && !o.metadata.name.endsWith('-certs'))
+        .filter((o) => o.rules.some((r: Json) => r.resources.includes('secrets')))
+        .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
+        .sort();
+
+    it('when the audit is enabled, then it may list and watch what it judges, read release Secrets only where Gloo Mesh releases live, and hold its Lease', () => {
       const objs = render(major, { values: ['ci/audit-values.yaml'] });
       expect(one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules).toEqual([
         { apiGroups: [''], resources: ['namespaces', 'services'], verbs: ['list', 'watch'] },
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch'] },
-        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
         { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports'], verbs: ['create', 'list'] },
         {
           apiGroups: ['wgpolicyk8s.io'],
@@ -218,30 +228,107 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
           verbs: ['get', 'update', 'delete'],
         },
       ]);
+      const releaseRoles = objs.filter(
+        (o) => o.kind === 'Role' && o.metadata.name === `${FULLNAME}-audit-releases`,
+      );
+      expect(releaseRoles.map((r) => r.metadata.namespace).sort()).toEqual(['gloo-mesh', 'gloo-mesh-addons']);
+      for (const r of releaseRoles)
+        expect(r.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }]);
+      expect(one(objs, 'Role', `${FULLNAME}-audit-lease`).rules).toEqual([
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          resourceNames: [`${FULLNAME}-audit`],
+          verbs: ['get', 'update'],
+        },
+      ]);
+      expect(one(objs, 'Lease', `${FULLNAME}-audit`).spec).toEqual({});
+      expect(args(objs).join(' ')).toContain(
+        `--audit-releases gloo-mesh,gloo-mesh-addons --audit-lease ${FULLNAME}-audit`,
+      );
       expectBindingsSound(objs);
       expect(pod(objs).automountServiceAccountToken).toBe(true);
     });
 
-    it('when release Secrets and PolicyReports are not wanted, then the audit only reads Namespaces, Services, Deployments', () => {
+    it('when more release namespaces are named, then each gets its Role and the audit reads them', () => {
       const objs = render(major, {
-        set: ['audit.enabled=true', 'audit.releaseSecrets=false', 'audit.policyReports=false'],
+        set: ['audit.enabled=true', 'audit.releaseNamespaces={team-a,gloo-mesh}'],
       });
+      expect(secretAccess(objs)).toEqual(
+        ['gloo-mesh', 'gloo-mesh-addons', 'team-a']
+          .map((ns) => `Role/${ns}/${FULLNAME}-audit-releases`)
+          .sort(),
+      );
+      expect(args(objs).join(' ')).toContain('--audit-releases gloo-mesh,gloo-mesh-addons,team-a');
+    });
+
+    it('when Secrets everywhere are asked for, then one ClusterRole may get and list them, and the audit reads all', () => {
+      const objs = render(major, { set: ['audit.enabled=true', 'audit.releaseSecretsClusterWide=true'] });
+      expect(secretAccess(objs)).toEqual([`ClusterRole//${FULLNAME}-audit`]);
+      expect(one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules).toContainEqual({
+        apiGroups: [''],
+        resources: ['secrets'],
+        verbs: ['get', 'list'],
+      });
+      expect(args(objs).join(' ')).toContain('--audit-releases all');
+    });
+
+    it('when release Secrets and PolicyReports are not wanted, then no Secret may be read and the audit is told to read none', () => {
+      const objs = render(major, {
+        set: [
+          'audit.enabled=true',
+          'audit.releaseSecrets=false',
+          'audit.gitops=false',
+          'audit.policyReports=false',
+        ],
+      });
+      expect(secretAccess(objs)).toEqual([]);
       const rules = one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules;
       expect(rules.flatMap((r: Json) => r.resources).sort()).toEqual([
         'deployments',
         'namespaces',
         'services',
       ]);
-      for (const r of rules) expect(r.verbs).toEqual(['list', 'watch']);
+      expect(args(objs).join(' ')).toContain('--audit-releases none');
     });
 
-    it('when certificates come from cert-manager and the audit is on, then the audit role is the only RBAC', () => {
+    it('when the cluster serves Argo CD and Flux, then the audit may list Applications and HelmReleases', () => {
+      const objs = render(major, {
+        values: ['ci/audit-values.yaml'],
+        apiVersions: ['argoproj.io/v1alpha1/Application', 'helm.toolkit.fluxcd.io/v2/HelmRelease'],
+      });
+      const rules = one(objs, 'ClusterRole', `${FULLNAME}-audit`).rules;
+      expect(rules).toContainEqual({
+        apiGroups: ['argoproj.io'],
+        resources: ['applications'],
+        verbs: ['list'],
+      });
+      expect(rules).toContainEqual({
+        apiGroups: ['helm.toolkit.fluxcd.io'],
+        resources: ['helmreleases'],
+        verbs: ['list'],
+      });
+    });
+
+    it('when certificates come from cert-manager and the audit is on, then the audit roles are the only RBAC', () => {
       const objs = render(major, { set: ['certificates.mode=certManager', 'audit.enabled=true'] });
       expect(
         rbac(objs)
-          .map((o) => `${o.kind}/${o.metadata.name}`)
+          .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
           .sort(),
-      ).toEqual([`ClusterRole/${FULLNAME}-audit`, `ClusterRoleBinding/${FULLNAME}-audit`]);
+      ).toEqual(
+        [
+          `ClusterRole//${FULLNAME}-audit`,
+          `ClusterRoleBinding//${FULLNAME}-audit`,
+          `Role//${FULLNAME}-audit-lease`,
+          `Role/gloo-mesh-addons/${FULLNAME}-audit-releases`,
+          `Role/gloo-mesh/${FULLNAME}-audit-releases`,
+          `RoleBinding//${FULLNAME}-audit-lease`,
+          `RoleBinding/gloo-mesh-addons/${FULLNAME}-audit-releases`,
+          `RoleBinding/gloo-mesh/${FULLNAME}-audit-releases`,
+        ].sort(),
+      );
+      expect(args(objs).join(' ')).toContain(`--audit-lease ${FULLNAME}-audit --namespace ${NAMESPACE}`);
       expect(pod(objs).automountServiceAccountToken).toBe(true);
     });
   });
@@ -264,7 +351,8 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
 
     it('when the audit is on, then the server runs it at the configured interval and writes PolicyReports', () => {
       const args = pod(render(major, { values: ['ci/cluster-aware-values.yaml'] })).containers[0].args;
-      expect(args.join(' ')).toContain('--cluster-view --audit-interval 5m --policy-reports');
+      expect(args.join(' ')).toContain('--cluster-view --audit-interval 5m');
+      expect(args).toContain('--policy-reports');
     });
   });
 
@@ -283,7 +371,7 @@ describe.each(MAJORS)('RBAC and certificates (helm %s)', (major) => {
           const writes = rule.verbs.filter((v: string) => !['get', 'list', 'watch'].includes(v));
           if (writes.length === 0) continue;
           if (rule.resources.includes('policyreports')) continue;
-          expect(writes).toEqual(['patch']);
+          expect(writes).toEqual(rule.resources.includes('leases') ? ['update'] : ['patch']);
           expect(rule.resourceNames).toHaveLength(1);
         }
       }

@@ -15,6 +15,7 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
   it('when rendered with defaults, then it has one webhook per kind, named under gloo-guard.io', () => {
     expect(vwc(objs).webhooks.map((w: Json) => w.name)).toEqual([
       'releases.gloo-guard.io',
+      'release-configmaps.gloo-guard.io',
       'namespaces.gloo-guard.io',
       'deployments.gloo-guard.io',
     ]);
@@ -70,9 +71,14 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
       },
     ]);
     for (const name of ['namespaces.gloo-guard.io', 'deployments.gloo-guard.io']) {
-      expect(hook(objs, name).matchConditions).toEqual([
-        { name: 'not-being-deleted', expression: '!has(object.metadata.deletionTimestamp)' },
+      expect(hook(objs, name).matchConditions.map((c: Json) => c.name)).toEqual([
+        'not-being-deleted',
+        'judged-by-a-policy',
       ]);
+      expect(hook(objs, name).matchConditions[0]).toEqual({
+        name: 'not-being-deleted',
+        expression: '!has(object.metadata.deletionTimestamp)',
+      });
     }
   });
 
@@ -122,9 +128,9 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
   it('when the services webhook is enabled, then only the management server Service reaches it', () => {
     const w = hook(render(major, { set: ['webhooks.services.enabled=true'] }), 'services.gloo-guard.io');
     expect(w.rules[0]).toMatchObject({ resources: ['services'], operations: ['CREATE', 'UPDATE'] });
-    expect(w.matchConditions[0]).toEqual({
-      name: 'mgmt-server-only',
-      expression: "object.metadata.name == 'gloo-mesh-mgmt-server'",
+    expect(w.matchConditions).toContainEqual({
+      name: 'judged-by-a-policy',
+      expression: 'object.metadata.name in ["gloo-mesh-mgmt-server"]',
     });
   });
 
@@ -132,11 +138,13 @@ describe.each(MAJORS)('ValidatingWebhookConfiguration (helm %s)', (major) => {
     const some = render(major, { set: ['webhooks.deployments.enabled=false'] });
     expect(vwc(some).webhooks.map((w: Json) => w.name)).toEqual([
       'releases.gloo-guard.io',
+      'release-configmaps.gloo-guard.io',
       'namespaces.gloo-guard.io',
     ]);
     const none = render(major, {
       set: [
         'webhooks.releases.enabled=false',
+        'webhooks.releaseConfigMaps.enabled=false',
         'webhooks.namespaces.enabled=false',
         'webhooks.deployments.enabled=false',
       ],

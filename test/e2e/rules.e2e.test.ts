@@ -183,7 +183,7 @@ describe('ValidatingAdmissionPolicies from gloo-guard vap, with no webhook', () 
       attempt(
         rest,
         'PATCH',
-        '/api/v1/namespaces/gloo-mesh',
+        '/api/v1/namespaces/gloo-mesh?dryRun=All',
         { metadata: { labels: { 'istio-injection': 'enabled' } } },
         'application/merge-patch+json',
       ),
@@ -223,7 +223,10 @@ describe('ValidatingAdmissionPolicies from gloo-guard vap, with no webhook', () 
       },
     });
     const path = '/apis/apps/v1/namespaces/gloo-mesh/deployments';
-    const denied = await refused(() => attempt(rest, 'POST', path, deployment('no-limits', false)));
+    // A dry run passes admission without storing: retried until the policy is live, nothing is left behind.
+    const denied = await refused(() =>
+      attempt(rest, 'POST', `${path}?dryRun=All`, deployment('no-limits', false)),
+    );
     expect(denied.status).toBe(403);
     expect(denied.message).toContain(
       '[gloo-mesh-container-limits] Deployment no-limits has containers without a memory limit: main (spec.template.spec.containers) -> set resources.limits.memory on every container of the pod template',

@@ -43,7 +43,12 @@ export interface Run {
 const helmHome = mkdtempSync(join(tmpdir(), 'gg-helm-home-'));
 
 /** Runs real helm (3 or 4) against the e2e cluster. Never --wait, --atomic or hooks here. */
-export function helm(major: HelmMajor, info: ClusterInfo, args: string[]): Run {
+export function helm(
+  major: HelmMajor,
+  info: ClusterInfo,
+  args: string[],
+  env: Record<string, string> = {},
+): Run {
   const r = spawnSync(helmBin(major), args, {
     encoding: 'utf8',
     timeout: 120_000,
@@ -55,6 +60,7 @@ export function helm(major: HelmMajor, info: ClusterInfo, args: string[]): Run {
       HELM_CONFIG_HOME: join(helmHome, major, 'config'),
       HELM_DATA_HOME: join(helmHome, major, 'data'),
       NO_PROXY: '127.0.0.1,localhost',
+      ...env,
     },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, out: `${r.stdout}${r.stderr}` };
@@ -136,6 +142,8 @@ export function webhookConfiguration(opts: {
   url: string;
   caPem: string;
   values?: Record<string, unknown>;
+  /** APIs the chart should see as served (`group/version/Kind`), for webhooks rendered only where their API exists. */
+  apiVersions?: string[];
 }): Record<string, unknown> {
   const values = tempFile('values.yaml', opts.values ?? {});
   const r = helm('v3', { kubeconfigPath: '/dev/null' } as ClusterInfo, [
@@ -146,6 +154,7 @@ export function webhookConfiguration(opts: {
     'gloo-guard',
     '-f',
     values,
+    ...(opts.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
   ]);
   if (r.code !== 0) throw new Error(`helm template charts/webhook failed: ${r.stderr}`);
   const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, unknown> | null);

@@ -12,7 +12,7 @@ async function* each<T>(items: T[]): AsyncGenerator<T> {
   for (const i of items) yield await Promise.resolve(i);
 }
 
-/** Builds a source named `name` holding `objects` (Namespaces, Deployments, Services, Secrets). */
+/** Builds a source named `name` holding `objects` (Namespaces, Deployments, Services, Secrets, ConfigMaps, Applications, HelmReleases). */
 export function staticSource(name: string, input: object[]): ClusterSource {
   const objects = input as Obj[];
   const ofKind = (k: string) => objects.filter((o) => o.kind === k);
@@ -23,9 +23,12 @@ export function staticSource(name: string, input: object[]): ClusterSource {
   });
   return {
     name,
-    namespaces: () => each(ofKind('Namespace') as never[]),
+    namespaces: () => each(ofKind('Namespace').map(ref)),
     deploymentRefs: () => each(ofKind('Deployment').map(ref)),
-    deployments: () => each(ofKind('Deployment') as never[]),
+    deployment: (ns, n) =>
+      Promise.resolve(
+        ofKind('Deployment').find((d) => d.metadata?.namespace === ns && d.metadata?.name === n) as never,
+      ),
     services: (ns) => each(ofKind('Service').filter((s) => s.metadata?.namespace === ns) as never[]),
     releaseSecretRefs: () =>
       each(
@@ -35,6 +38,18 @@ export function staticSource(name: string, input: object[]): ClusterSource {
       ),
     secret: (ns, n) =>
       Promise.resolve(ofKind('Secret').find((s) => s.metadata?.namespace === ns && s.metadata?.name === n)),
+    releaseConfigMapRefs: () =>
+      each(
+        ofKind('ConfigMap')
+          .filter((c) => c.metadata?.labels?.owner === 'helm')
+          .map(ref),
+      ),
+    configMap: (ns, n) =>
+      Promise.resolve(
+        ofKind('ConfigMap').find((c) => c.metadata?.namespace === ns && c.metadata?.name === n),
+      ),
+    applications: () => each(ofKind('Application')),
+    helmReleases: () => each(ofKind('HelmRelease')),
     secretNames: (ns) =>
       Promise.resolve(
         ofKind('Secret')

@@ -24,12 +24,10 @@ describe('limits: a gzip bomb', () => {
     await request(app).get('/healthz');
   });
 
-  it('when a release expands to 512 MiB, then it is refused quickly, naming the limit, with bounded memory', async () => {
+  it('when a release expands to 512 MiB, then it is refused naming the limit, with bounded memory', async () => {
     const rssBefore = process.memoryUsage().rss;
     const peakBefore = process.resourceUsage().maxRSS * 1024;
-    const started = performance.now();
     const res = await request(app).post('/validate').set('Content-Type', 'application/json').send(body);
-    const ms = performance.now() - started;
     const peakGrowth = process.resourceUsage().maxRSS * 1024 - peakBefore;
     const rssGrowth = process.memoryUsage().rss - rssBefore;
 
@@ -38,7 +36,6 @@ describe('limits: a gzip bomb', () => {
     expect(res.body.response.status.message).toContain(
       'release expands past the limit of 67108864 bytes (limits.maxReleaseBytes)',
     );
-    expect(ms).toBeLessThan(2000);
     // Decompression stops at limits.maxReleaseBytes (64 MiB), far from the 512 MiB the bomb holds.
     expect(peakGrowth).toBeLessThan(160 * MiB);
     expect(rssGrowth).toBeLessThan(160 * MiB);
@@ -64,11 +61,9 @@ describe('limits: the largest legal objects', () => {
     expect(secretBytes).toBeGreaterThan(0.95 * MiB);
     expect(secretBytes).toBeLessThanOrEqual(MiB);
     expect(JSON.stringify(create).length).toBeGreaterThan(1.3 * MiB);
-    const started = performance.now();
     const res = await request(app).post('/validate').send(create);
     expect(res.status).toBe(200);
     expect(res.body.response.allowed).toBe(true);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('when an UPDATE carries it twice (object and oldObject, about 2.8 MB), then it is accepted and allowed', async () => {

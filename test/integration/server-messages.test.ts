@@ -6,8 +6,10 @@ import type { Policy } from '../../src/engine/types.js';
 import { POLICIES } from '../../src/policies/index.js';
 import { admissionResponse } from '../../src/server/admission.js';
 import { createApp } from '../../src/server/app.js';
+import { createLogger, type Logger } from '../../src/server/log.js';
 import {
   denialMessage,
+  fitWarning,
   fitWarnings,
   oneLine,
   runeLength,
@@ -85,37 +87,73 @@ describe('a policy that fails is an error, not a violation, and follows onError'
     id: 'always-throws',
     appliesTo: ['release'],
     validate: () => {
-      throw new Error('boom');
+      throw new RangeError('boom at relay.token=s3cr3t');
     },
   };
-  const post = (over: Partial<Config>) => {
+  const post = (over: Partial<Config>, logger?: Logger) => {
     const config = { ...defaultConfig(), ...over };
-    const app = createApp({ config: () => config, evaluateOptions: () => ({ policies: [broken] }) });
+    const app = createApp({
+      config: () => config,
+      evaluateOptions: () => ({ policies: [broken] }),
+      ...(logger ? { logger } : {}),
+    });
     return request(app).post('/validate').send(releaseReview());
   };
+  const FAILED = 'policy always-throws failed to run (RangeError); the gloo-guard logs have the details';
 
-  it('when onError is deny, then the release is refused and the message says the policy could not be checked', async () => {
-    const r = (await post({})).body.response;
+  it('when onError is deny, then the release is refused, the message names the failed policy but not the error text, and the log has the error at error level', async () => {
+    const logLines: string[] = [];
+    const logger = createLogger({ write: (l: string) => logLines.push(l) });
+    const r = (await post({}, logger)).body.response;
     expect(r.allowed).toBe(false);
-    const lines = r.status.message.split('\n');
-    expect(lines[0]).toBe(
+    const msg = r.status.message.split('\n');
+    expect(msg[0]).toBe(
       'gloo-guard refused release gloo-mesh/gloo-mesh-enterprise (chart gloo-mesh-enterprise 2.0.9 revision 1): 1 policy could not be checked and onError is deny:',
     );
-    expect(lines[1]).toBe('[always-throws] could not be checked: policy always-throws failed: Error: boom');
+    expect(msg[1]).toBe(`[always-throws] could not be checked: ${FAILED}`);
+    expect(r.status.message).not.toContain('s3cr3t');
     expect(r.auditAnnotations).toEqual({ error: 'policy' });
+    const logged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failure = logged.find((l) => l.msg === 'a policy failed to run');
+    expect(failure).toMatchObject({ level: 'error', policy: 'always-throws', err: { type: 'RangeError' } });
+    expect(logLines.join('')).not.toContain('s3cr3t');
   });
 
   it('when onError is allow, then it is allowed with a warning', async () => {
     const r = (await post({ onError: 'allow' })).body.response;
     expect(r.allowed).toBe(true);
-    expect(r.warnings).toEqual([
-      '[always-throws] could not be checked (onError: allow): policy always-throws failed: Error: boom',
-    ]);
+    expect(r.warnings).toEqual([`[always-throws] could not be checked (onError: allow): ${FAILED}`]);
   });
 
   it('when mode is audit, then it is allowed with a warning', async () => {
     const r = (await post({ mode: 'audit' })).body.response;
     expect(r.allowed).toBe(true);
     expect(r.warnings[0]).toContain('(mode: audit)');
+  });
+});
+
+describe('a warning too long for the API server', () => {
+  it('when a line is over 256 runes, then its description is shortened and its fix kept whole', () => {
+    const fix = 'remove the injection setting from glooMeshUi.deploymentOverrides.spec.template.metadata';
+    const line = `[no-injection-in-gloo-mesh] ${'deploymentOverrides turn on Istio injection '.repeat(6)}(a.b) -> ${fix}`;
+    const fitted = fitWarning(line);
+    expect(runeLength(fitted)).toBeLessThanOrEqual(WARNING_MAX_RUNES);
+    expect(fitted.startsWith('[no-injection-in-gloo-mesh] deploymentOverrides')).toBe(true);
+    expect(fitted.endsWith(` -> ${fix}`)).toBe(true);
+  });
+
+  it('when the chart defaults are reviewed, then the mgmt-server-internal-lb warning Helm prints ends with its whole fix', async () => {
+    const app = createApp({ config: () => defaultConfig() });
+    const res = await request(app)
+      .post('/validate')
+      .send(releaseReview({ values: {} }));
+    const warning = (res.body.response.warnings as string[]).find((w) =>
+      w.startsWith('[mgmt-server-internal-lb]'),
+    );
+    expect(warning).toBeDefined();
+    expect(runeLength(warning!)).toBeLessThanOrEqual(WARNING_MAX_RUNES);
+    expect(warning).toMatch(
+      / -> set glooMeshMgmtServer\.serviceType: ClusterIP, or add your cloud's internal load balancer annotation \(gloo-guard policies lists them\) under glooMeshMgmtServer\.serviceOverrides\.metadata\.annotations$/,
+    );
   });
 });

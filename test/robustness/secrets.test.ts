@@ -184,7 +184,7 @@ function reviews(): Array<[string, string]> {
 
 // ------------------------------------------------------------------ the webhook
 
-describe('secrets: the webhook', { timeout: 120_000 }, () => {
+describe('secrets: the webhook', { timeout: 600_000 }, () => {
   let s: ServeProcess;
   let target: Target;
   const answers: Answer[] = [];
@@ -259,7 +259,7 @@ describe('secrets: the webhook', { timeout: 120_000 }, () => {
 
 // ------------------------------------------------------------------ the CLI
 
-describe('secrets: the CLI', { timeout: 120_000 }, () => {
+describe('secrets: the CLI', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gloo-guard-secrets-cli-'));
   afterAll(async () => {
     await stopAllProcesses();

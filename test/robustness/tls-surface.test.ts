@@ -116,7 +116,7 @@ function listeners(pid: number): string[] {
   return out;
 }
 
-describe('TLS and listeners', { timeout: 120_000 }, () => {
+describe('TLS and listeners', { timeout: 600_000 }, () => {
   it('when a client offers TLS 1.0 or 1.1, then the handshake fails; 1.2 and 1.3 are agreed', async () => {
     await expect(handshake('TLSv1')).rejects.toThrow(
       /protocol version|no protocols available|wrong version/i,
@@ -156,7 +156,7 @@ describe('TLS and listeners', { timeout: 120_000 }, () => {
   });
 });
 
-describe('routes and methods', { timeout: 120_000 }, () => {
+describe('routes and methods', { timeout: 600_000 }, () => {
   const KNOWN: Array<[string, string]> = [
     ['/validate', 'POST'],
     ['/healthz', 'GET'],

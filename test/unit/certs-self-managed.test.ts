@@ -3,7 +3,8 @@
 // exercised end to end against kube-apiserver in test/e2e.
 import { X509Certificate } from 'node:crypto';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { until } from '../robustness/support.js';
 import {
   startCertRotation,
   type CertLogger,
@@ -87,6 +88,7 @@ function memoryLog(): CertLogger & { lines: string[] } {
 
 const running: SelfManagedCerts[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const r of running.splice(0)) r.stop();
 });
 
@@ -212,22 +214,24 @@ describe('self-managed certificates', () => {
     const log = memoryLog();
     const r = await start(store, { log, checkIntervalMs: 10, retryIntervalMs: 10 });
     const before = r.current();
+    const failed = 'error webhook certificate check failed; keeping the current certificate';
     store.readSecret = () => Promise.reject(new Error('connection refused'));
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await until('the failed check logged', () => (log.lines.includes(failed) ? true : undefined));
     expect(r.current()).toBe(before);
-    expect(log.lines).toContain('error webhook certificate check failed; keeping the current certificate');
   });
 
   it('when stopped, then no further checks run', async () => {
     const store = new MemoryStore();
     const r = await start(store, { checkIntervalMs: 5 });
+    // Fake timers from here: every check the stopped rotation could still have scheduled comes due.
+    vi.useFakeTimers();
     r.stop();
     let reads = 0;
     store.readSecret = () => {
       reads++;
       return Promise.resolve(undefined);
     };
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await vi.advanceTimersByTimeAsync(1000);
     expect(reads).toBe(0);
   });
 

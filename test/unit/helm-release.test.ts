@@ -60,6 +60,7 @@ describe('Helm release Secrets', () => {
       'release is not valid gzip',
     ],
     [wrap(gzipSync('{"name": ')), 'release is not valid JSON after gunzip'],
+    [wrap(Buffer.from('{"name": ')), 'release is neither gzip nor valid JSON'],
     [wrap(gzipSync('[1,2]')), 'release JSON is not an object'],
     [wrap(gzipSync('{"name":"x","chart":{}}')), 'release has no chart.metadata.name'],
   ])('when data.release is %j, then the error says %j', (data, message) => {

@@ -5,6 +5,9 @@ import { Offload, OffloadError } from '../../src/server/offload.js';
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
 const config = defaultConfig();
 
+/** One turn of the event loop: every promise already settled has run its callbacks. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 describe('the offload worker pool', () => {
   it('when a body is prepared in the worker, then its bytes are moved there, not copied, and the answer comes back', async () => {
     const pool = new Offload(4, WORKER);
@@ -73,14 +76,14 @@ describe('the offload worker pool', () => {
     const order: string[] = [];
     const third = pool.admit().then((done) => (order.push('third'), done));
     const fourth = pool.admit().then((done) => (order.push('fourth'), done));
-    await new Promise((r) => setTimeout(r, 20));
+    await turn();
     expect(order).toEqual([]);
     first();
     first(); // releasing twice frees one turn only
-    await new Promise((r) => setTimeout(r, 20));
+    await turn();
     expect(order).toEqual(['third']);
     (await third)();
-    await new Promise((r) => setTimeout(r, 20));
+    await turn();
     expect(order).toEqual(['third', 'fourth']);
     second();
     (await fourth)();

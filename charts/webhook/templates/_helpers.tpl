@@ -86,3 +86,21 @@ sideEffects: None
 admissionReviewVersions: ["v1"]
 matchPolicy: Equivalent
 {{- end }}
+
+{{/* Namespaces where the audit reads Helm release Secrets (namespaced RBAC): management, add-ons, and the user's list. */}}
+{{- define "gloo-guard.releaseNamespaces" -}}
+{{- concat (list .Values.namespaces.management .Values.namespaces.addons) .Values.audit.releaseNamespaces | uniq | join "," }}
+{{- end }}
+
+{{/* The audit's --audit-releases: all (cluster-wide Secrets), none, or the namespaces above. */}}
+{{- define "gloo-guard.auditReleases" -}}
+{{- if not .Values.audit.releaseSecrets }}none
+{{- else if .Values.audit.releaseSecretsClusterWide }}all
+{{- else }}{{ include "gloo-guard.releaseNamespaces" . }}
+{{- end }}
+{{- end }}
+
+{{/* The Lease that elects the one replica that audits. */}}
+{{- define "gloo-guard.auditLeaseName" -}}
+{{- printf "%s-audit" (include "gloo-guard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}

@@ -13,5 +13,5 @@ export function renderJson(r: Report, extra: Record<string, unknown> = {}): stri
     object: f.object,
   }));
   const notes = r.results.flatMap((x) => x.notes);
-  return `${JSON.stringify({ violations, exceptions: exempted(r), errors: allErrors(r), notes, summary: summarize(r), ...extra }, null, 2)}\n`;
+  return `${JSON.stringify({ violations, exceptions: exempted(r), errors: allErrors(r), notes, notJudged: r.notJudged ?? [], summary: summarize(r), ...extra }, null, 2)}\n`;
 }

@@ -27,6 +27,7 @@ export function renderText(r: Report, color: boolean): string {
     for (const n of res.notes) lines.push(`  ${p.dim('NOTE')} ${n}`);
     lines.push('');
   }
+  for (const n of r.notJudged ?? []) lines.push(`${p.yellow('NOT JUDGED')} ${n.source}: ${n.message}`);
   for (const e of allErrors(r)) lines.push(`${p.red('ERROR')} ${e.source}: ${e.message}`);
   const s = summarize(r);
   lines.push(

@@ -1,0 +1,66 @@
+/**
+ * Reading the `match` declarations of policies: which objects a policy judges. One reading serves
+ * the engine (a policy runs only on what it matches), the audit (it reads in full only what some
+ * policy matches) and the chart's generated matchConditions (scripts/gen-reach.ts), so the three agree.
+ */
+import type { MatchRule, Policy, Subject, SubjectKind } from './types.js';
+
+/** Name, namespace and labels: all a match rule looks at. */
+export interface MatchTarget {
+  name: string;
+  /** The object's namespace; for a Namespace, its own name. */
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+/** The configured namespaces that rules name. */
+export interface MatchNamespaces {
+  management: string;
+  addons: string;
+}
+
+function nameMatches(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
+
+/** True when every field the rule gives holds for the object. */
+export function ruleMatches(rule: MatchRule, target: MatchTarget, ns: MatchNamespaces): boolean {
+  if (rule.namespaces && !rule.namespaces.some((n) => ns[n] === target.namespace)) return false;
+  if (rule.names && !rule.names.some((p) => nameMatches(p, target.name))) return false;
+  return Object.entries(rule.labels ?? {}).every(([k, v]) => target.labels[k] === v);
+}
+
+/** True when the policy judges this object of this kind. */
+export function policyMatches(
+  policy: Policy,
+  kind: SubjectKind,
+  target: MatchTarget,
+  ns: MatchNamespaces,
+): boolean {
+  if (!policy.appliesTo.includes(kind)) return false;
+  const rules = policy.match?.[kind];
+  return rules === undefined || rules.some((r) => ruleMatches(r, target, ns));
+}
+
+/** True when any of the policies judges this object (so the webhook and the audit must see it). */
+export function anyPolicyMatches(
+  policies: readonly Policy[],
+  kind: SubjectKind,
+  target: MatchTarget,
+  ns: MatchNamespaces,
+): boolean {
+  return policies.some((p) => policyMatches(p, kind, target, ns));
+}
+
+/** The name, namespace and labels of a subject; undefined for a release, which rules do not narrow. */
+export function subjectTarget(s: Subject): MatchTarget | undefined {
+  switch (s.kind) {
+    case 'release':
+      return undefined;
+    case 'namespace':
+      return { name: s.name, namespace: s.name, labels: s.object.metadata?.labels ?? {} };
+    case 'deployment':
+    case 'service':
+      return { name: s.name, namespace: s.namespace ?? '', labels: s.object.metadata?.labels ?? {} };
+  }
+}

@@ -1,0 +1,267 @@
+// Every way Gloo Mesh gets installed, on the real API server: Argo CD Applications and Flux
+// HelmReleases (with the projects' published CRDs), umbrella charts and HELM_DRIVER=configmap through real Helm.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import type { KubeRest } from '../../src/k8s/rest.js';
+import type { HelmMajor } from '../../scripts/helm-bin.js';
+import {
+  attempt,
+  CHARTS,
+  ensure,
+  helm,
+  kube,
+  registerWebhook,
+  ROOT,
+  startWebhook,
+  tempFile,
+  unregisterWebhook,
+  webhookConfiguration,
+  type ClusterInfo,
+  type Webhook,
+} from './support.js';
+
+const info: ClusterInfo = inject('cluster');
+const MAJORS: HelmMajor[] = ['v3', 'v4'];
+const PROD = parse(
+  readFileSync(join(ROOT, 'test/fixtures/values/platform-mgmt-production.yaml'), 'utf8'),
+) as Record<string, unknown>;
+const INSECURE = { ...PROD, redis: { deployment: { enabled: true } } };
+
+/**
+ * The projects' published CRD manifests, from their Go modules (module cache, or the Go module proxy):
+ * argo-cd v2.13.3 manifests/crds/application-crd.yaml and helm-controller v1.4.0
+ * config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml.
+ */
+const CRDS = [
+  { module: 'github.com/argoproj/argo-cd/v2@v2.13.3', file: 'manifests/crds/application-crd.yaml' },
+  {
+    module: 'github.com/fluxcd/helm-controller@v1.4.0',
+    file: 'config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml',
+  },
+];
+
+function moduleDir(module: string): string {
+  const out = execFileSync('go', ['mod', 'download', '-json', module], {
+    encoding: 'utf8',
+    env: { ...process.env, GOFLAGS: '-mod=mod' },
+    cwd: tmpdir(),
+  });
+  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`go mod download ${module} gave no directory`);
+  return dir;
+}
+
+/** Installs a CRD and waits until the API server serves its resource. */
+async function installCrd(rest: KubeRest, path: string): Promise<void> {
+  const crd = parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .find((d) => d?.kind === 'CustomResourceDefinition');
+  if (!crd) throw new Error(`${path}: no CustomResourceDefinition`);
+  await ensure(rest, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  const spec = crd.spec as {
+    group: string;
+    names: { plural: string };
+    versions: Array<{ name: string; storage: boolean }>;
+  };
+  const version = spec.versions.find((v) => v.storage)?.name ?? '';
+  const list = `/apis/${spec.group}/${version}/${spec.names.plural}`;
+  // The resource is served once the CRD is Established and discovery caught up: wait for that event.
+  for (;;) {
+    // 404 until discovery knows it, 503 while its storage initialises.
+    if ((await attempt(rest, 'GET', list, undefined)).status === 200) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+let rest: KubeRest;
+let webhook: Webhook | undefined;
+let vwcName = '';
+
+const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+function application(name: string, values: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name, namespace: 'argocd' },
+    spec: {
+      project: 'default',
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'gloo-mesh' },
+      source: {
+        repoURL: 'https://storage.googleapis.com/gloo-platform/helm-charts',
+        chart: 'gloo-platform',
+        targetRevision: '2.5.0',
+        helm: { valuesObject: values },
+      },
+    },
+  };
+}
+
+function helmRelease(name: string, values: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name, namespace: 'flux-apps' },
+    spec: {
+      interval: '10m',
+      targetNamespace: 'gloo-mesh',
+      chart: {
+        spec: {
+          chart: 'gloo-platform',
+          version: '2.5.0',
+          sourceRef: { kind: 'HelmRepository', name: 'gloo-platform' },
+        },
+      },
+      values,
+    },
+  };
+}
+
+/** An umbrella chart `acme-platform` with the e2e gloo-platform chart as dependency `mesh`. */
+function umbrellaChart(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gg-umbrella-'));
+  const version = (parse(readFileSync(`${CHARTS}/gloo-platform/Chart.yaml`, 'utf8')) as { version: string })
+    .version;
+  writeFileSync(
+    join(dir, 'Chart.yaml'),
+    stringify({
+      apiVersion: 'v2',
+      name: 'acme-platform',
+      version: '1.0.0',
+      dependencies: [{ name: 'gloo-platform', version, alias: 'mesh', condition: 'mesh.enabled' }],
+    }),
+  );
+  writeFileSync(join(dir, 'values.yaml'), stringify({ mesh: { enabled: true } }));
+  mkdirSync(join(dir, 'charts'));
+  cpSync(`${CHARTS}/gloo-platform`, join(dir, 'charts/gloo-platform'), { recursive: true });
+  return dir;
+}
+
+beforeAll(async () => {
+  rest = kube(info);
+  for (const c of CRDS) await installCrd(rest, join(moduleDir(c.module), c.file));
+  for (const n of ['argocd', 'flux-apps', 'gloo-mesh']) await ensure(rest, '/api/v1/namespaces', ns(n));
+  const certFile = tempFile('tls.crt', info.servingCertPem);
+  const keyFile = tempFile('tls.key', info.servingKeyPem);
+  webhook = await startWebhook({ config: { mode: 'enforce' }, certFile, keyFile });
+  const vwc = webhookConfiguration({
+    url: webhook.url,
+    caPem: info.caPem,
+    values: { fullnameOverride: 'gloo-guard-carriers' },
+    apiVersions: ['argoproj.io/v1alpha1/Application', 'helm.toolkit.fluxcd.io/v2/HelmRelease'],
+  });
+  vwcName = (vwc.metadata as { name: string }).name;
+  await registerWebhook(rest, vwc);
+});
+
+afterAll(async () => {
+  await unregisterWebhook(rest, vwcName);
+  await webhook?.stop();
+});
+
+describe('Argo CD Applications at kubectl apply', () => {
+  const path = '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications';
+
+  it("when the vendor's Argo CD example (bundled Redis and Prometheus, self-signed relay CA) is applied, then it is refused with [policy-id] ... -> fix", async () => {
+    const solo = parse(
+      readFileSync(join(ROOT, 'test/fixtures/carriers/public/solo-cop-gloo-platform-helm.yaml'), 'utf8'),
+    );
+    const r = await attempt(rest, 'POST', path, solo);
+    expect(r.status).toBe(403);
+    expect(r.message).toContain('admission webhook "applications.gloo-guard.io" denied the request');
+    expect(r.message).toContain(
+      'Application argocd/gloo-platform-helm: release gloo-mesh/gloo-platform-helm (chart gloo-platform 2.5.0)',
+    );
+    expect(r.message).toContain(
+      '[no-bundled-redis] the bundled Redis is enabled (redis.deployment.enabled) -> set redis.deployment.enabled: false',
+    );
+    expect((await attempt(rest, 'GET', `${path}/gloo-platform-helm`, undefined)).status).toBe(404);
+  });
+
+  it('when a production Application is applied, then it is admitted; an update that turns Redis on is refused', async () => {
+    const prod = application('gloo-platform-prod', PROD);
+    expect((await attempt(rest, 'POST', path, prod)).status).toBe(201);
+    const current = (await rest.call('GET', `${path}/gloo-platform-prod`)).body as Record<string, unknown>;
+    const changed = { ...current, spec: application('gloo-platform-prod', INSECURE).spec };
+    const r = await attempt(rest, 'PUT', `${path}/gloo-platform-prod`, changed);
+    expect(r.status).toBe(403);
+    expect(r.message).toContain('[no-bundled-redis]');
+  });
+
+  it('when an Application installs another chart, then it never reaches the webhook', async () => {
+    const other = application('cert-manager', INSECURE);
+    ((other.spec as Record<string, unknown>).source as Record<string, unknown>).chart = 'cert-manager';
+    expect((await attempt(rest, 'POST', path, other)).status).toBe(201);
+  });
+});
+
+describe('Flux HelmReleases at kubectl apply', () => {
+  const path = '/apis/helm.toolkit.fluxcd.io/v2/namespaces/flux-apps/helmreleases';
+
+  it('when an insecure HelmRelease is applied, then it is refused; a production one is admitted', async () => {
+    const r = await attempt(
+      rest,
+      'POST',
+      path,
+      helmRelease('gloo-platform', { ...PROD, common: { insecure: true } }),
+    );
+    expect(r.status).toBe(403);
+    expect(r.message).toContain('admission webhook "helmreleases.gloo-guard.io" denied the request');
+    expect(r.message).toContain(
+      'HelmRelease flux-apps/gloo-platform: release gloo-mesh/gloo-mesh-gloo-platform',
+    );
+    expect(r.message).toContain(
+      '[no-insecure-relay] relay runs without mTLS because insecure is true (common.insecure)',
+    );
+    expect((await attempt(rest, 'POST', path, helmRelease('gloo-platform', PROD))).status).toBe(201);
+  });
+});
+
+describe.each(MAJORS)('through real helm %s', (major) => {
+  it('when an umbrella chart with gloo-platform as dependency `mesh` is installed with bundled Redis, then the release is refused', () => {
+    const chart = umbrellaChart();
+    const target = `umbrella-${major}`;
+    const values = tempFile('umbrella.yaml', { mesh: INSECURE });
+    const r = helm(major, info, ['install', 'acme', chart, '-n', target, '--create-namespace', '-f', values]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('admission webhook "releases.gloo-guard.io" denied the request');
+    expect(r.stderr).toContain('(chart gloo-platform');
+    expect(r.stderr).toContain('in acme-platform 1.0.0');
+    expect(r.stderr).toContain('[no-bundled-redis] the bundled Redis is enabled (redis.deployment.enabled)');
+    // With the dependency switched off by its condition, nothing of Gloo Mesh is installed: admitted.
+    const off = helm(major, info, [
+      'install',
+      'acme',
+      chart,
+      '-n',
+      target,
+      '-f',
+      values,
+      '--set',
+      'mesh.enabled=false',
+    ]);
+    expect(off.out).toContain('STATUS: deployed');
+  });
+
+  it('when a release is stored with HELM_DRIVER=configmap, then the release ConfigMap is refused', () => {
+    const target = `cm-driver-${major}`;
+    const values = tempFile('insecure.yaml', INSECURE);
+    const env = { HELM_DRIVER: 'configmap' };
+    const r = helm(
+      major,
+      info,
+      ['install', 'gp', `${CHARTS}/gloo-platform`, '-n', target, '--create-namespace', '-f', values],
+      env,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('admission webhook "release-configmaps.gloo-guard.io" denied the request');
+    expect(r.stderr).toContain('[no-bundled-redis]');
+    const prod = tempFile('prod.yaml', PROD);
+    const ok = helm(major, info, ['install', 'gp', `${CHARTS}/gloo-platform`, '-n', target, '-f', prod], env);
+    expect(ok.out).toContain('STATUS: deployed');
+  });
+});

@@ -1,0 +1,3 @@
+module helmdiff/shared
+
+go 1.26
