@@ -40,6 +40,18 @@ function usageProblem(err: unknown): string {
   }
 }
 
+/** parse(), and prints the help for --help: undefined then (exit 0). The options must have `help`. */
+export function parseOrHelp<O extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: O,
+  help: string,
+): Parsed<O> | undefined {
+  const parsed = parse(args, options);
+  if (!(parsed.values as { help?: boolean }).help) return parsed;
+  process.stdout.write(`${help}\n`);
+  return undefined;
+}
+
 /** The config from a file, or the defaults. */
 export function configFrom(file: string | undefined): Config {
   return file === undefined ? defaultConfig() : loadConfig(file);

@@ -10,6 +10,7 @@ import {
   type ReportGroup,
 } from '../audit/policy-report.js';
 import type { Config } from '../config/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
 import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
@@ -174,14 +175,14 @@ export function fleetPage(run: Omit<AuditRun, 'reports'>, now: Date): HtmlPage {
   };
 }
 
-function render(run: AuditRun, format: OutputFormat): string {
+function render(run: AuditRun, format: OutputFormat, config: Config): string {
   const report = toReport(run);
   const clusters = run.audits.map((a) => ({ name: a.cluster, role: a.role, counts: a.counts }));
   switch (format) {
     case 'json':
       return renderJson(report, { clusters, crossCluster: run.cross, policyReports: run.reports });
     case 'sarif':
-      return renderSarif(report, version());
+      return renderSarif(report, version(), catalogOf(config));
     case 'junit':
       return renderJunit(report);
     case 'html':
@@ -214,7 +215,7 @@ export async function runAudit(args: string[]): Promise<number> {
     const run: AuditRun = { audits: [], failures: [], cross: [], reports: [] };
     for (const context of contexts) await auditContext(kc, context, config, write, progress, run);
     run.cross = crossClusterFindings(run.audits);
-    process.stdout.write(render(run, format));
+    process.stdout.write(render(run, format, config));
     return exitCode(toReport(run));
   } catch (err: unknown) {
     return reportFailure(err, HELP);

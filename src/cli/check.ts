@@ -4,6 +4,7 @@ import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
 import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '../engine/subjects.js';
 import { subchartValues } from '../engine/carriers/umbrella.js';
 import type { Config } from '../config/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
 import { renderHtml } from './format/html.js';
 import { renderJson } from './format/json.js';
@@ -129,7 +130,7 @@ function nothingJudged(files: string[], skipped: number): string {
   return `${names}: nothing judged: no Kubernetes object in the input${pipe}`;
 }
 
-function render(report: Report, format: OutputFormat, files: string[]): string {
+function render(report: Report, format: OutputFormat, files: string[], config: Config): string {
   switch (format) {
     case 'html': {
       const name = files.map((f) => (f === '-' ? '<stdin>' : f)).join(', ');
@@ -148,7 +149,7 @@ function render(report: Report, format: OutputFormat, files: string[]): string {
     case 'json':
       return renderJson(report);
     case 'sarif':
-      return renderSarif(report, version());
+      return renderSarif(report, version(), catalogOf(config));
     case 'junit':
       return renderJunit(report);
     case 'text':
@@ -178,7 +179,7 @@ export async function runCheck(args: string[]): Promise<number> {
       opts.chart !== undefined
         ? judgeValues({ ...opts, chart: opts.chart }, config)
         : judgeManifests(positionals, opts.valuesDir, config);
-    process.stdout.write(render(report, format, positionals));
+    process.stdout.write(render(report, format, positionals, config));
     return exitCode(report);
   } catch (err: unknown) {
     return reportFailure(err, HELP);

@@ -14,6 +14,14 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'judge what already runs in one or more clusters',
   },
   policies: { run: runPolicies, summary: 'list the policy catalog' },
+  test: {
+    run: async (a) => (await import('./test.js')).runTest(a),
+    summary: 'run rule tests (*.test.yaml: inputs and the verdict each policy must give)',
+  },
+  vap: {
+    run: async (a) => (await import('./vap.js')).runVap(a),
+    summary: 'print ValidatingAdmissionPolicies for the object checks the API server can enforce alone',
+  },
   serve: {
     run: async (a) => (await import('../server/main.js')).runServe(a),
     summary: 'run the admission webhook (HTTPS)',

@@ -1,11 +1,18 @@
 /** `gloo-guard policies`: the catalog, as a Markdown reference or JSON. */
 import { POLICIES } from '../policies/index.js';
 import type { Policy } from '../engine/types.js';
-import { outputFormat, parse, reportFailure } from './args.js';
+import { catalogOf } from '../rules/catalog.js';
+import { configFrom, outputFormat, parse, reportFailure } from './args.js';
 
-const HELP = 'usage: gloo-guard policies [--output text|markdown|json]';
+const HELP =
+  'usage: gloo-guard policies [--config FILE] [--output text|markdown|json]\n' +
+  '  --config FILE  also list the rules of this config (rules:), after the built-in policies';
 
-const OPTIONS = { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function options(p: Policy): string[] {
   return Object.entries(p.options ?? {}).map(
@@ -46,8 +53,8 @@ function policyMarkdown(p: Policy): string {
 }
 
 /** The generated policy reference (docs/policies.md). */
-export function policiesMarkdown(): string {
-  const index = POLICIES.map(
+export function policiesMarkdown(catalog: readonly Policy[] = POLICIES): string {
+  const index = catalog.map(
     (p) => `| [\`${p.id}\`](#${p.id}) | ${p.title} | ${p.severity} | ${p.defaultAction} |`,
   );
   return [
@@ -66,16 +73,16 @@ export function policiesMarkdown(): string {
     '|---|---|---|---|',
     ...index,
     '',
-    ...POLICIES.map(policyMarkdown),
+    ...catalog.map(policyMarkdown),
   ].join('\n');
 }
 
-function policiesText(): string {
-  return `${POLICIES.map((p) => `${p.id.padEnd(32)} ${p.defaultAction.padEnd(5)} ${p.severity.padEnd(9)} ${p.title}`).join('\n')}\n`;
+function policiesText(catalog: readonly Policy[]): string {
+  return `${catalog.map((p) => `${p.id.padEnd(32)} ${p.defaultAction.padEnd(5)} ${p.severity.padEnd(9)} ${p.title}`).join('\n')}\n`;
 }
 
-function policiesJson(): string {
-  const list = POLICIES.map((p) => ({
+function policiesJson(catalog: readonly Policy[]): string {
+  const list = catalog.map((p) => ({
     id: p.id,
     title: p.title,
     severity: p.severity,
@@ -98,8 +105,13 @@ export async function runPolicies(args: string[]): Promise<number> {
       return 0;
     }
     const format = outputFormat(values.output, ['text', 'markdown', 'json']) as string;
+    const catalog = catalogOf(configFrom(values.config));
     process.stdout.write(
-      format === 'json' ? policiesJson() : format === 'markdown' ? policiesMarkdown() : policiesText(),
+      format === 'json'
+        ? policiesJson(catalog)
+        : format === 'markdown'
+          ? policiesMarkdown(catalog)
+          : policiesText(catalog),
     );
     return 0;
   } catch (err: unknown) {

@@ -1,7 +1,8 @@
 /** Reads and validates a config file, with errors that name the file, the line and the problem. */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
-import { policyById } from '../policies/index.js';
+import { POLICIES, policyById } from '../policies/index.js';
+import { readRules, type RuleReader } from './rules.js';
 import { defaultConfig, type Config, type PolicyException, type PolicySettings } from './types.js';
 
 /** A config that cannot be used; the message names the file, line and problem. */
@@ -13,6 +14,12 @@ interface Ctx {
   file: string;
   lc: LineCounter;
   errors: string[];
+  /** Ids of the config's own rules, which policies and exceptions may name too. */
+  ruleIds: Set<string>;
+}
+
+function knownPolicy(ctx: Ctx, id: string): boolean {
+  return policyById(id) !== undefined || ctx.ruleIds.has(id);
 }
 
 const ACTIONS = ['deny', 'warn', 'off'] as const;
@@ -59,8 +66,7 @@ function unknownKey(ctx: Ctx, key: Node, path: string, name: string, known: read
 function readPolicies(ctx: Ctx, node: Node | null): Record<string, PolicySettings> {
   const out: Record<string, PolicySettings> = {};
   for (const [id, value, key] of entries(ctx, node, 'policies')) {
-    const policy = policyById(id);
-    if (!policy) {
+    if (!knownPolicy(ctx, id)) {
       fail(ctx, key, `unknown policy id "${id}" (run \`gloo-guard policies\` for the list)`);
       continue;
     }
@@ -134,7 +140,7 @@ function readException(ctx: Ctx, node: Node, i: number): PolicyException | undef
       }
     }
   }
-  if (ex.policy && !policyById(ex.policy))
+  if (ex.policy && !knownPolicy(ctx, ex.policy))
     fail(ctx, node, `${path}.policy: unknown policy id "${ex.policy}"`);
   if (!ex.policy) fail(ctx, node, `${path}.policy is required`);
   if (!ex.reason) fail(ctx, node, `${path}.reason is required: say why the exception exists`);
@@ -158,12 +164,32 @@ function readPositiveInt(ctx: Ctx, node: Node | null, path: string): number | un
   return v;
 }
 
-const TOP_KEYS = ['mode', 'onError', 'namespaces', 'policies', 'exceptions', 'limits'] as const;
+const TOP_KEYS = ['mode', 'onError', 'namespaces', 'policies', 'exceptions', 'rules', 'limits'] as const;
+
+function ruleReader(ctx: Ctx): RuleReader {
+  return {
+    fail: (node, msg) => fail(ctx, node, msg),
+    failAt: (line, msg) => ctx.errors.push(`${ctx.file}:${line}: ${msg}`),
+    lineOf: (node) => (node?.range ? ctx.lc.linePos(node.range[0]).line : undefined),
+    builtinIds: new Set(POLICIES.map((p) => p.id)),
+  };
+}
+
+/** Rules are read before the rest: policies and exceptions may name them. */
+function readRulesFirst(ctx: Ctx, all: Array<[string, Node | null, Node]>): Config['rules'] {
+  const rules = all.filter(([k]) => k === 'rules').flatMap(([, v]) => readRules(ruleReader(ctx), v));
+  for (const r of rules) ctx.ruleIds.add(r.id);
+  return rules;
+}
 
 function readTop(ctx: Ctx, root: Node | null): Config {
   const cfg = defaultConfig();
-  for (const [k, v, kn] of entries(ctx, root, 'the config')) {
+  const all = entries(ctx, root, 'the config');
+  cfg.rules = readRulesFirst(ctx, all);
+  for (const [k, v, kn] of all) {
     switch (k) {
+      case 'rules':
+        break;
       case 'mode':
         cfg.mode = (str(ctx, v, 'mode', ['enforce', 'audit']) as Config['mode'] | undefined) ?? cfg.mode;
         break;
@@ -202,7 +228,7 @@ function readTop(ctx: Ctx, root: Node | null): Config {
 export function parseConfig(text: string, file = 'config'): Config {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const ctx: Ctx = { file, lc, errors: [] };
+  const ctx: Ctx = { file, lc, errors: [], ruleIds: new Set() };
   // The first syntax error only: the parser reports the knock-on errors of one mistake too.
   const first = doc.errors[0];
   if (first) {

@@ -1,5 +1,6 @@
 /** The typed configuration shared by the webhook, the CLI and the chart's ConfigMap. */
 import type { Action } from '../engine/types.js';
+import type { RuleSpec } from '../rules/types.js';
 
 /** enforce refuses denied violations; audit (dry-run) only reports them. */
 export type Mode = 'enforce' | 'audit';
@@ -28,6 +29,8 @@ export interface Config {
   namespaces: { management: string; addons: string };
   policies: Record<string, PolicySettings>;
   exceptions: PolicyException[];
+  /** The user's own rules, in CEL (plain data; compiled where they run). */
+  rules: RuleSpec[];
   limits: {
     /** Largest decompressed Helm release accepted, in bytes. */
     maxReleaseBytes: number;
@@ -42,6 +45,7 @@ export function defaultConfig(): Config {
     namespaces: { management: 'gloo-mesh', addons: 'gloo-mesh-addons' },
     policies: {},
     exceptions: [],
+    rules: [],
     limits: { maxReleaseBytes: 64 * 1024 * 1024 },
   };
 }

@@ -1,6 +1,6 @@
 /** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
 import type { Config, PolicyException } from '../config/types.js';
-import { POLICIES } from '../policies/index.js';
+import { catalogOf } from '../rules/catalog.js';
 import { ExplainedError } from './errors.js';
 import { policyMatches, subjectTarget } from './match.js';
 import type { ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
@@ -50,6 +50,7 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   cluster?: ClusterView;
   now?: Date;
+  /** The catalog to judge with; by default the built-ins and the config's rules. */
   policies?: readonly Policy[];
   /** Told of a policy that threw, with the error itself, so the caller can log it (the result only names the policy). */
   onPolicyError?: (policy: string, object: string, err: unknown) => void;
@@ -136,7 +137,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
   const notes = releaseNotes(subject);
   const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
   const target = subjectTarget(subject);
-  for (const policy of opts.policies ?? POLICIES) {
+  for (const policy of opts.policies ?? catalogOf(config)) {
     const action = config.policies[policy.id]?.action ?? policy.defaultAction;
     if (action === 'off' || !policy.appliesTo.includes(subject.kind)) continue;
     // What a policy does not match never reaches the webhook; the CLI and the audit skip it too.

@@ -1,13 +1,7 @@
 import type { Policy, PolicyViolation } from '../engine/types.js';
 import { getPath, isSet } from '../engine/values.js';
-import {
-  AMBIENT_LABEL,
-  labelsOf,
-  namespaceInjection,
-  podInjection,
-  podTemplateMeta,
-  violation,
-} from './util.js';
+import { runCelChecks } from '../rules/checks.js';
+import { namespaceInjection, podInjection, podTemplateMeta, violation } from './util.js';
 
 const LABEL_FIX = (ns: string): string =>
   `label namespace ${ns} with istio-injection=enabled, istio.io/rev=<revision> or istio.io/dataplane-mode=ambient`;
@@ -31,32 +25,12 @@ export const addonsNamespaceInjection: Policy = {
   match: { namespace: [{ namespaces: ['addons'] }], deployment: [{ namespaces: ['addons'] }] },
   validate(subject, ctx): PolicyViolation[] {
     const addons = ctx.namespaces.addons;
-    if (subject.kind === 'namespace') {
-      if (subject.name !== addons || namespaceInjection(labelsOf(subject.object.metadata)) === 'enabled')
-        return [];
-      return [
-        violation(
-          `namespace ${addons} is not labelled for Istio injection`,
-          'metadata.labels',
-          LABEL_FIX(addons),
-        ),
-      ];
-    }
+    // The object checks are CEL data (src/rules/builtin.ts), also rendered as ValidatingAdmissionPolicies.
+    if (subject.kind === 'namespace') return runCelChecks('addons-namespace-injection', subject, ctx);
     if (subject.kind === 'deployment') {
       if (subject.namespace !== addons) return [];
       const pod = podInjection(podTemplateMeta(subject));
-      const out: PolicyViolation[] = [];
-      if (pod.injection === 'disabled') {
-        out.push(
-          violation(
-            `Deployment ${subject.name} opts its pods out of Istio injection`,
-            `spec.template.metadata.${pod.path}`,
-            pod.path.includes(AMBIENT_LABEL)
-              ? `remove ${AMBIENT_LABEL}: none from the pod template`
-              : 'remove sidecar.istio.io/inject: "false" from the pod template',
-          ),
-        );
-      }
+      const out = runCelChecks('addons-namespace-injection', subject, ctx);
       const nsLabels = ctx.cluster?.namespaceLabels(addons);
       if (ctx.cluster && pod.injection !== 'enabled' && namespaceInjection(nsLabels) !== 'enabled') {
         out.push(

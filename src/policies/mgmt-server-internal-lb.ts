@@ -1,5 +1,6 @@
 import type { Policy, PolicyViolation } from '../engine/types.js';
 import { getPath, isObject } from '../engine/values.js';
+import { runCelChecks } from '../rules/checks.js';
 import { violation } from './util.js';
 
 /** Annotations that make a LoadBalancer internal on AWS, GCP and Azure, with the value each needs. */
@@ -24,6 +25,7 @@ const FIX_TEXT =
 
 // A warning keeps 256 runes (the API server cuts the rest), so the fix a user reads names the annotations'
 // home; the annotations of each cloud are in the remediation (docs/policies.md, gloo-guard policies).
+
 const SHORT_FIX = "add your cloud's internal load balancer annotation (gloo-guard policies lists them)";
 
 /** Warns about a management server exposed by a public load balancer. */
@@ -38,19 +40,9 @@ export const mgmtServerInternalLb: Policy = {
   remediation: FIX_TEXT,
   appliesTo: ['release', 'service'],
   match: { service: [{ names: ['gloo-mesh-mgmt-server'] }] },
-  validate(subject): PolicyViolation[] {
-    if (subject.kind === 'service') {
-      if (subject.name !== 'gloo-mesh-mgmt-server' || subject.object.spec?.type !== 'LoadBalancer') return [];
-      return isInternal(subject.object.metadata?.annotations)
-        ? []
-        : [
-            violation(
-              'the management server Service is a public LoadBalancer',
-              'metadata.annotations',
-              SHORT_FIX,
-            ),
-          ];
-    }
+  validate(subject, ctx): PolicyViolation[] {
+    // The Service check is CEL data (src/rules/builtin.ts), also rendered as a ValidatingAdmissionPolicy.
+    if (subject.kind === 'service') return runCelChecks('mgmt-server-internal-lb', subject, ctx);
     if (subject.kind !== 'release') return [];
     const mgmt = subject.model.mgmtServer;
     if (!mgmt?.enabled.value) return [];

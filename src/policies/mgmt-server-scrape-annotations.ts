@@ -1,12 +1,5 @@
 import type { Policy, PolicyViolation } from '../engine/types.js';
-import { violation } from './util.js';
-
-const REQUIRED: ReadonlyArray<[string, (v: string | undefined) => boolean, string]> = [
-  ['prometheus.io/scrape', (v) => v === 'true', '"true"'],
-  ['prometheus.io/port', (v) => v !== undefined && v !== '', '"9091"'],
-  ['prometheus.io/path', (v) => v !== undefined && v !== '', '/metrics'],
-  ['sidecar.istio.io/inject', (v) => v === 'false', '"false"'],
-];
+import { runCelChecks } from '../rules/checks.js';
 
 /** Warns when the management server pods cannot be scraped by your Prometheus. */
 export const mgmtServerScrapeAnnotations: Policy = {
@@ -22,15 +15,6 @@ export const mgmtServerScrapeAnnotations: Policy = {
     'set the pod template annotations prometheus.io/scrape: "true", prometheus.io/port: "9091", prometheus.io/path: /metrics, sidecar.istio.io/inject: "false"',
   appliesTo: ['deployment'],
   match: { deployment: [{ names: ['gloo-mesh-mgmt-server'] }] },
-  validate(subject): PolicyViolation[] {
-    if (subject.kind !== 'deployment' || subject.name !== 'gloo-mesh-mgmt-server') return [];
-    const annotations = subject.object.spec?.template?.metadata?.annotations ?? {};
-    return REQUIRED.filter(([key, ok]) => !ok(annotations[key])).map(([key, , want]) =>
-      violation(
-        `the management server pod template lacks ${key}: ${want}`,
-        `spec.template.metadata.annotations["${key}"]`,
-        `set the pod template annotation ${key}: ${want}`,
-      ),
-    );
-  },
+  // The checks are CEL data (src/rules/builtin.ts), also rendered as a ValidatingAdmissionPolicy.
+  validate: (subject, ctx): PolicyViolation[] => runCelChecks('mgmt-server-scrape-annotations', subject, ctx),
 };

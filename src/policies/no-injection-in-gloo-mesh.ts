@@ -1,14 +1,6 @@
 import type { Policy, PolicyViolation, ReleaseSubject, Setting } from '../engine/types.js';
-import {
-  AMBIENT_LABEL,
-  enrolmentLabel,
-  labelsOf,
-  namespaceInjection,
-  overridePodMeta,
-  podInjection,
-  podTemplateMeta,
-  violation,
-} from './util.js';
+import { runCelChecks } from '../rules/checks.js';
+import { overridePodMeta, podInjection, violation } from './util.js';
 
 function overrides(s: ReleaseSubject): Setting<unknown>[] {
   const m = s.model;
@@ -37,32 +29,9 @@ export const noInjectionInGlooMesh: Policy = {
   match: { namespace: [{ namespaces: ['management'] }], deployment: [{ namespaces: ['management'] }] },
   validate(subject, ctx): PolicyViolation[] {
     const mgmt = ctx.namespaces.management;
-    if (subject.kind === 'namespace') {
-      if (subject.name !== mgmt) return [];
-      const labels = labelsOf(subject.object.metadata);
-      if (namespaceInjection(labels) !== 'enabled') return [];
-      const key = enrolmentLabel(labels);
-      return [
-        violation(
-          `namespace ${mgmt} is ${key === AMBIENT_LABEL ? 'enrolled in Istio ambient mode' : 'labelled for Istio injection'}`,
-          `metadata.labels["${key}"]`,
-          `remove the ${key} label from namespace ${mgmt}`,
-        ),
-      ];
-    }
-    if (subject.kind === 'deployment') {
-      if (subject.namespace !== mgmt) return [];
-      const pod = podInjection(podTemplateMeta(subject));
-      return pod.injection === 'enabled'
-        ? [
-            violation(
-              `Deployment ${subject.name} turns on Istio injection for its pods`,
-              `spec.template.metadata.${pod.path}`,
-              'remove the injection label or annotation from the pod template',
-            ),
-          ]
-        : [];
-    }
+    // The object checks are CEL data (src/rules/builtin.ts), also rendered as ValidatingAdmissionPolicies.
+    if (subject.kind === 'namespace' || subject.kind === 'deployment')
+      return runCelChecks('no-injection-in-gloo-mesh', subject, ctx);
     if (subject.kind !== 'release') return [];
     if (subject.release.namespace !== undefined && subject.release.namespace !== mgmt) return [];
     return overrides(subject).flatMap((o) => {

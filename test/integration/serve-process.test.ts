@@ -283,6 +283,57 @@ describe('gloo-guard serve, the real process', () => {
     expect(existsSync(caPath)).toBe(false);
   });
 
+  it('when rules change, then a sound rule applies, a broken one is refused keeping the old, and a looping one errs without stalling', async () => {
+    const dir = tempDir('gloo-guard-rules-');
+    const file = join(dir, 'config.yaml');
+    const rule = (expression: string): string =>
+      [
+        'rules:',
+        '  - id: release-name-prefix',
+        '    title: Release names start with gm-',
+        '    severity: low',
+        '    appliesTo: [release]',
+        `    expression: ${JSON.stringify(expression)}`,
+        '    message: the release name lacks the gm- prefix',
+        '    remediation: name the release gm-<something>',
+        '',
+      ].join('\n');
+    writeFileSync(file, rule("release.name.startsWith('gm-')"));
+    const s = await startServer(['--config', file]);
+    const ca = readFileSync(String(logLine(s, 'no --tls-cert/--tls-key')?.caBundle), 'utf8');
+    const judge = async () =>
+      (
+        JSON.parse(
+          (await call(s.port, ca, 'POST', '/validate', releaseReview({ values: PRODUCTION_VALUES }))).body,
+        ) as {
+          response: { allowed: boolean; status?: { message: string } };
+        }
+      ).response;
+    const count = (msg: string): number => s.logs.filter((l) => String(l.msg).startsWith(msg)).length;
+    expect((await judge()).status?.message).toContain(
+      '[release-name-prefix] the release name lacks the gm- prefix (values) -> name the release gm-<something>',
+    );
+
+    writeFileSync(file, rule("release.name.startsWith('gm-') &&& true"));
+    const ignored = await until('the refused rule', () => logLine(s, 'config change ignored'));
+    expect(String(ignored.problems)).toMatch(
+      /config\.yaml:6: rules\[0\] \(release-name-prefix\)\.expression: /,
+    );
+    expect((await judge()).allowed).toBe(false);
+
+    // A million steps of a triple loop: the budget stops it, the answer is an error (onError: deny).
+    const list = `[${Array.from({ length: 100 }, (_, i) => i).join(',')}]`;
+    writeFileSync(file, rule(`${list}.all(a, ${list}.all(b, ${list}.all(c, a + b + c >= 0)))`));
+    await until('the reload', () => (count('config reloaded') >= 1 ? true : undefined));
+    const looped = await judge();
+    expect(looped.allowed).toBe(false);
+    expect(looped.status?.message).toContain('cost budget of 100000 exceeded');
+    expect((await call(s.port, ca, 'GET', '/healthz')).status).toBe(200);
+    expect((await judge()).status?.message).toContain('cost budget');
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+
   it('when SIGTERM arrives during a review, then that review is answered, new connections are refused, and it exits 0', async () => {
     const s = await startServer();
     const caPath = String(logLine(s, 'no --tls-cert/--tls-key')?.caBundle);

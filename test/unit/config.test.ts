@@ -59,6 +59,7 @@ describe('config', () => {
           expires: '2027-03-31',
         },
       ],
+      rules: [],
       limits: { maxReleaseBytes: 1048576 },
     });
   });
@@ -67,7 +68,7 @@ describe('config', () => {
     ['mode: enforcing\n', 'cfg.yaml:1: mode must be one of enforce, audit, not "enforcing"'],
     [
       'modes: audit\n',
-      'cfg.yaml:1: unknown key "modes" (known: mode, onError, namespaces, policies, exceptions, limits)',
+      'cfg.yaml:1: unknown key "modes" (known: mode, onError, namespaces, policies, exceptions, rules, limits)',
     ],
     [
       'policies:\n  no-insecure-relay:\n    acton: warn\n',

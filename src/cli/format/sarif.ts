@@ -1,4 +1,5 @@
 /** `--output sarif`: SARIF 2.1.0 for code-scanning UIs. */
+import type { Policy } from '../../engine/types.js';
 import { POLICIES } from '../../policies/index.js';
 import { allErrors, findings, type Report } from '../report.js';
 
@@ -17,9 +18,9 @@ function location(source: string): Record<string, unknown> {
   };
 }
 
-/** Renders the report as SARIF. */
-export function renderSarif(r: Report, version: string): string {
-  const rules = POLICIES.map((p) => ({
+/** Renders the report as SARIF; `catalog` lists the rules (the built-ins and the config's own rules). */
+export function renderSarif(r: Report, version: string, catalog: readonly Policy[] = POLICIES): string {
+  const rules = catalog.map((p) => ({
     id: p.id,
     name: p.title,
     shortDescription: { text: p.title },

@@ -1,0 +1,161 @@
+/** Turns a rule into a Policy, so the engine, the presenters and the config treat it like a built-in. */
+import type { CelInput } from '@bufbuild/cel';
+import type { ClusterView, Policy, PolicyViolation, Subject } from '../engine/types.js';
+import { compileCel, CelEvalError, DEFAULT_COST_BUDGET, type CelProgram } from './cel.js';
+import { compareSemver, parseSemver } from './k8s-lib.js';
+import { toCel } from './values.js';
+import type { RuleMatch, RuleSpec } from './types.js';
+
+const programs = new Map<string, CelProgram>();
+
+/** Compiles an expression once per process; rules arrive as plain data (cloned to workers, reloaded). */
+export function programFor(source: string, extraVariables: readonly string[] = []): CelProgram {
+  const key = `${extraVariables.join(',')}\0${source}`;
+  let p = programs.get(key);
+  if (!p) {
+    p = compileCel(source, extraVariables);
+    programs.set(key, p);
+  }
+  return p;
+}
+
+const KINDS: Record<Exclude<Subject['kind'], 'release'>, { group: string; version: string; kind: string }> = {
+  namespace: { group: '', version: 'v1', kind: 'Namespace' },
+  deployment: { group: 'apps', version: 'v1', kind: 'Deployment' },
+  service: { group: '', version: 'v1', kind: 'Service' },
+};
+
+function namespaceObject(ns: string | undefined, cluster?: ClusterView): CelInput {
+  const labels = ns === undefined ? undefined : cluster?.namespaceLabels(ns);
+  return labels === undefined ? null : toCel({ metadata: { name: ns, labels } });
+}
+
+const bindingCache = new WeakMap<Subject, Record<string, CelInput>>();
+
+/** The variables of a rule for one subject (converted once per subject, shared by every rule). */
+export function ruleVariables(s: Subject, cluster?: ClusterView): Record<string, CelInput> {
+  const cached = bindingCache.get(s);
+  if (cached && !cluster) return cached;
+  const vars: Record<string, CelInput> =
+    s.kind === 'release'
+      ? {
+          object: null,
+          oldObject: null,
+          request: toCel({ name: s.release.name, namespace: s.release.namespace ?? '' }),
+          namespaceObject: namespaceObject(s.release.namespace, cluster),
+          values: toCel(s.values),
+          userValues: toCel(s.userValues),
+          chart: toCel({ ...s.chart, family: s.family }),
+          release: toCel({
+            name: s.release.name,
+            namespace: s.release.namespace ?? '',
+            revision: s.release.revision ?? 0,
+          }),
+        }
+      : {
+          object: toCel(s.object),
+          oldObject: null,
+          request: toCel({
+            kind: KINDS[s.kind],
+            name: s.name,
+            namespace: s.kind === 'namespace' ? '' : (s.namespace ?? ''),
+          }),
+          namespaceObject: namespaceObject(s.kind === 'namespace' ? undefined : s.namespace, cluster),
+          values: null,
+          userValues: null,
+          chart: null,
+          release: null,
+        };
+  if (!cluster) bindingCache.set(s, vars);
+  return vars;
+}
+
+/** Whether a chart version satisfies a range of space-separated comparators (`>=2.4.0 <2.7.0`). */
+export function versionInRange(version: string, range: string): boolean {
+  const v = parseSemver(version.replace(/^v/, ''));
+  if (!v)
+    throw new CelEvalError(
+      `chart version "${version}" is not a semantic version, so match.versions cannot apply`,
+    );
+  return range
+    .split(/\s+/)
+    .filter((c) => c !== '')
+    .every((c) => {
+      const m = /^(>=|<=|>|<|=)?v?(.+)$/.exec(c);
+      const bound = parseSemver(m?.[2] ?? '');
+      if (!m || !bound) throw new CelEvalError(`match.versions: "${c}" is not a version comparator`);
+      const cmp = compareSemver(v, bound);
+      return { '>=': cmp >= 0, '<=': cmp <= 0, '>': cmp > 0, '<': cmp < 0, '=': cmp === 0 }[m[1] ?? '='];
+    });
+}
+
+function subjectName(s: Subject): string {
+  return s.kind === 'release' ? s.release.name : s.name;
+}
+
+function subjectNamespace(s: Subject): string | undefined {
+  if (s.kind === 'release') return s.release.namespace;
+  return s.kind === 'namespace' ? s.name : s.namespace;
+}
+
+/** Whether the rule's match selects this subject. */
+export function ruleMatches(match: RuleMatch | undefined, s: Subject): boolean {
+  if (!match) return true;
+  if (match.names && !match.names.includes(subjectName(s))) return false;
+  const ns = subjectNamespace(s);
+  if (match.namespaces && (ns === undefined || !match.namespaces.includes(ns))) return false;
+  if (s.kind !== 'release') return match.families === undefined && match.versions === undefined;
+  if (match.families && !match.families.includes(s.family)) return false;
+  return match.versions === undefined || versionInRange(s.chart.version, match.versions);
+}
+
+function message(rule: RuleSpec, vars: Record<string, CelInput>, budget: number): string {
+  const fallback = rule.message ?? `failed expression: ${rule.expression.trim()}`;
+  if (rule.messageExpression === undefined) return fallback;
+  try {
+    const { value } = programFor(rule.messageExpression).run(vars, budget);
+    // As in a ValidatingAdmissionPolicy, a messageExpression that fails or is blank falls back to message.
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Runs a rule on a subject: [] when it passes, one violation when false; throws on error or a non-bool. */
+export function runRule(rule: RuleSpec, s: Subject, cluster?: ClusterView): PolicyViolation[] {
+  if (!ruleMatches(rule.match, s)) return [];
+  const vars = ruleVariables(s, cluster);
+  const budget = rule.costBudget ?? DEFAULT_COST_BUDGET;
+  const { value } = programFor(rule.expression).run(vars, budget);
+  if (typeof value !== 'boolean') throw new CelEvalError(`the expression gave ${typeof value}, not a bool`);
+  if (value) return [];
+  return [
+    { message: message(rule, vars, budget), path: rule.path ?? (s.kind === 'release' ? 'values' : 'object') },
+  ];
+}
+
+/** A rule as a Policy, for the engine's catalog. */
+export function rulePolicy(rule: RuleSpec): Policy {
+  return {
+    id: rule.id,
+    title: rule.title,
+    severity: rule.severity,
+    defaultAction: rule.action,
+    description: rule.description ?? `A rule from the config: \`${rule.expression.trim()}\` must hold.`,
+    remediation: rule.remediation,
+    appliesTo: rule.appliesTo,
+    validate: (subject, ctx) => runRule(rule, subject, ctx.cluster),
+  };
+}
+
+const policyCache = new WeakMap<readonly RuleSpec[], readonly Policy[]>();
+
+/** The rules of a config as policies (cached per rules list). */
+export function rulePolicies(rules: readonly RuleSpec[]): readonly Policy[] {
+  let out = policyCache.get(rules);
+  if (!out) {
+    out = rules.map(rulePolicy);
+    policyCache.set(rules, out);
+  }
+  return out;
+}

@@ -1,0 +1,237 @@
+// Rules in CEL on the real API server: a user rule refuses `helm upgrade` through real Helm 3 and 4,
+// and the ValidatingAdmissionPolicies `gloo-guard vap` renders are accepted, type-checked and
+// enforced by the API server alone, with no webhook registered.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { KubeRest } from '../../src/k8s/rest.js';
+import type { HelmMajor } from '../../scripts/helm-bin.js';
+import {
+  apply,
+  attempt,
+  CHARTS,
+  ensure,
+  GLOO_GUARD,
+  helm,
+  kube,
+  registerWebhook,
+  releaseSecrets,
+  ROOT,
+  startWebhook,
+  tempFile,
+  unregisterWebhook,
+  VWC_PATH,
+  webhookConfiguration,
+  type ClusterInfo,
+  type Webhook,
+} from './support.js';
+
+const info: ClusterInfo = inject('cluster');
+const MAJORS: HelmMajor[] = ['v3', 'v4'];
+const VAP = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
+const BINDING = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
+
+const RULE = {
+  id: 'mgmt-server-cluster-ip',
+  title: 'The management server is reached inside the cluster only',
+  severity: 'high',
+  appliesTo: ['release'],
+  match: { families: ['gloo-mesh-enterprise'] },
+  expression: "values.glooMeshMgmtServer.serviceType == 'ClusterIP'",
+  messageExpression: "'the management server Service is ' + values.glooMeshMgmtServer.serviceType",
+  path: 'glooMeshMgmtServer.serviceType',
+  remediation: 'set glooMeshMgmtServer.serviceType: ClusterIP',
+};
+
+// The repository's production values for the 2.0 chart: every built-in policy passes them.
+const PRODUCTION = `${ROOT}/test/fixtures/values/enterprise-production.yaml`;
+
+let rest: KubeRest;
+let webhook: Webhook | undefined;
+let vwcName = '';
+const rendered: Array<{ path: string; name: string }> = [];
+
+beforeAll(() => {
+  rest = kube(info);
+});
+
+afterAll(async () => {
+  if (vwcName) await unregisterWebhook(rest, vwcName);
+  await webhook?.stop();
+  for (const r of rendered) await rest.call('DELETE', `${r.path}/${r.name}`);
+});
+
+describe('a user rule at admission', () => {
+  beforeAll(async () => {
+    webhook = await startWebhook({
+      config: { mode: 'enforce', rules: [RULE] },
+      certFile: tempFile('tls.crt', info.servingCertPem),
+      keyFile: tempFile('tls.key', info.servingKeyPem),
+    });
+    const vwc = webhookConfiguration({ url: webhook.url, caPem: info.caPem, values: {} });
+    vwcName = (vwc.metadata as { name: string }).name;
+    await registerWebhook(rest, vwc);
+  });
+
+  afterAll(async () => {
+    await unregisterWebhook(rest, vwcName);
+    vwcName = '';
+    await webhook?.stop();
+    webhook = undefined;
+  });
+
+  it.each(MAJORS)(
+    'when helm %s upgrades to a NodePort management server, then the rule refuses it',
+    (major) => {
+      const ns = `gm-rule-${major}`;
+      const values = PRODUCTION;
+      const chart = `${CHARTS}/gloo-mesh-enterprise`;
+      const install = helm(major, info, [
+        'install',
+        'gm',
+        chart,
+        '-n',
+        ns,
+        '--create-namespace',
+        '-f',
+        values,
+        '--set',
+        'glooMeshMgmtServer.serviceType=ClusterIP',
+      ]);
+      expect(install.out).toContain('STATUS: deployed');
+      const upgrade = helm(major, info, [
+        'upgrade',
+        'gm',
+        chart,
+        '-n',
+        ns,
+        '-f',
+        values,
+        '--set',
+        'glooMeshMgmtServer.serviceType=NodePort',
+      ]);
+      expect(upgrade.code).not.toBe(0);
+      expect(upgrade.stderr).toContain('Error: UPGRADE FAILED');
+      expect(upgrade.stderr).toContain(
+        '[mgmt-server-cluster-ip] the management server Service is NodePort (glooMeshMgmtServer.serviceType) -> set glooMeshMgmtServer.serviceType: ClusterIP',
+      );
+      return releaseSecrets(rest, ns, 'gm').then((s) =>
+        expect(s).toEqual([{ name: 'sh.helm.release.v1.gm.v1', status: 'deployed' }]),
+      );
+    },
+  );
+});
+
+/** Retries until the API server's policy informer has the policy: it answers a refusal, or time is up. */
+async function refused(
+  call: () => Promise<{ status: number; message: string }>,
+): Promise<{ status: number; message: string }> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await call();
+    if (r.status >= 400 || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+describe('ValidatingAdmissionPolicies from gloo-guard vap, with no webhook', () => {
+  beforeAll(async () => {
+    const out = spawnSync(process.execPath, [GLOO_GUARD, 'vap', '--config', 'examples/rules/config.yaml'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(out.status).toBe(0);
+    expect(out.stderr).toContain('rule mgmt-server-replicas stays with the webhook');
+    for (const doc of parseAllDocuments(out.stdout)) {
+      const obj = doc.toJS() as { kind: string; metadata: { name: string } };
+      const path = obj.kind === 'ValidatingAdmissionPolicy' ? VAP : BINDING;
+      await apply(rest, path, obj);
+      rendered.push({ path, name: obj.metadata.name });
+    }
+  });
+
+  it('when they are created, then the API server accepts each (it compiles every expression), and refuses broken CEL', async () => {
+    // beforeAll created them all (apply throws on a refusal); the status controller that adds type
+    // warnings runs in kube-controller-manager, which this cluster does not run.
+    expect(rendered.filter((r) => r.path === VAP).length).toBeGreaterThanOrEqual(6);
+    const broken = await attempt(rest, 'POST', VAP, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'gloo-guard-broken' },
+      spec: {
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['namespaces'] },
+          ],
+        },
+        validations: [{ expression: 'object.metadata.name ==' }],
+      },
+    });
+    expect(broken.status).toBe(422);
+    expect(broken.message).toContain('compilation failed');
+  });
+
+  it('when gloo-mesh is labelled for injection, then the API server alone refuses it with the webhook message', async () => {
+    const webhooks = (await rest.call('GET', VWC_PATH)).body as { items: unknown[] };
+    expect(webhooks.items).toEqual([]);
+    await ensure(rest, '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'gloo-mesh' },
+    });
+    const denied = await refused(() =>
+      attempt(
+        rest,
+        'PATCH',
+        '/api/v1/namespaces/gloo-mesh?dryRun=All',
+        { metadata: { labels: { 'istio-injection': 'enabled' } } },
+        'application/merge-patch+json',
+      ),
+    );
+    expect(denied.status).toBe(403);
+    expect(denied.message).toContain('ValidatingAdmissionPolicy');
+    expect(denied.message).toContain(
+      '[no-injection-in-gloo-mesh] namespace gloo-mesh is labelled for Istio injection (metadata.labels["istio-injection"]) -> remove the istio-injection label from namespace gloo-mesh',
+    );
+    const other = await attempt(rest, 'POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'vap-shop', labels: { 'istio-injection': 'enabled' } },
+    });
+    expect(other.status).toBe(201);
+  });
+
+  it('when a gloo-mesh Deployment lacks a memory limit, then the user rule refuses it in the API server', async () => {
+    const deployment = (name: string, limits: boolean) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'gloo-mesh' },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            containers: [
+              {
+                name: 'main',
+                image: 'busybox',
+                ...(limits ? { resources: { limits: { memory: '64Mi' } } } : {}),
+              },
+            ],
+          },
+        },
+      },
+    });
+    const path = '/apis/apps/v1/namespaces/gloo-mesh/deployments';
+    // A dry run passes admission without storing: retried until the policy is live, nothing is left behind.
+    const denied = await refused(() =>
+      attempt(rest, 'POST', `${path}?dryRun=All`, deployment('no-limits', false)),
+    );
+    expect(denied.status).toBe(403);
+    expect(denied.message).toContain(
+      '[gloo-mesh-container-limits] Deployment no-limits has containers without a memory limit: main (spec.template.spec.containers) -> set resources.limits.memory on every container of the pod template',
+    );
+    expect((await attempt(rest, 'POST', path, deployment('with-limits', true))).status).toBe(201);
+    await rest.call('DELETE', `${path}/with-limits`);
+  });
+});
