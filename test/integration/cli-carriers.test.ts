@@ -97,7 +97,7 @@ describe('gloo-guard check on Argo CD Applications', () => {
       'Application argocd/gloo-platform-helm: release gloo-mesh/gloo-platform-helm (chart gloo-platform 2.5.0)',
     );
     expect(r.stdout).toContain(
-      'DENY [no-bundled-redis] the bundled Redis is enabled (redis.deployment.enabled)',
+      'DENY [no-bundled-redis] the bundled Redis serves the stores snapshot, insights (redis.deployment.enabled)',
     );
     expect(r.stdout).toContain('DENY [no-default-relay-ca]');
     expect(r.stdout).toContain('1 judged');
@@ -119,11 +119,12 @@ describe('gloo-guard check on Argo CD Applications', () => {
   });
 
   it('when a parameter sets a value with --set semantics, then it wins over valuesObject; forceString keeps "true" a string', () => {
-    const params = [{ name: 'glooMgmtServer.relay.disableCa', value: 'false' }];
+    // Generation on is the self-signed setup (disableCa: false alone is the vendor's custom-CA option).
+    const params = [{ name: 'glooMgmtServer.relay.disableCaCertGeneration', value: 'false' }];
     const r = cli(['check', file('params.yaml', application({ valuesObject: PROD, parameters: params }))]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('[no-default-relay-ca]');
-    expect(r.stdout).toContain('(glooMgmtServer.relay.disableCa)');
+    expect(r.stdout).toContain('(glooMgmtServer.relay.disableCaCertGeneration)');
     // forceString keeps "true" a string; the chart's `if` treats it as on, and so do the policies.
     const forced = [{ name: 'prometheus.enabled', value: 'true', forceString: true }];
     const f = cli([
@@ -209,8 +210,8 @@ describe('gloo-guard check on Flux HelmReleases', () => {
         {
           kind: 'Secret',
           name: 'gloo-relay',
-          valuesKey: 'disableCa',
-          targetPath: 'glooMgmtServer.relay.disableCa',
+          valuesKey: 'disableCaCertGeneration',
+          targetPath: 'glooMgmtServer.relay.disableCaCertGeneration',
         },
         { kind: 'ConfigMap', name: 'absent', optional: true },
       ],
@@ -225,14 +226,14 @@ describe('gloo-guard check on Flux HelmReleases', () => {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'gloo-relay', namespace: 'gloo-mesh' },
-      data: { disableCa: Buffer.from('false').toString('base64') },
+      data: { disableCaCertGeneration: Buffer.from('false').toString('base64') },
     };
     const r = cli(['check', file('hr.yaml', [hr, cm, secret].map((o) => stringify(o)).join('---\n'))]);
     expect(r.stdout).toContain(
       'HelmRelease gloo-mesh/gloo-platform: release gloo-mesh/gloo-platform (chart gloo-platform 2.5.0)',
     );
     expect(r.stdout).toContain('DENY [no-default-relay-ca]');
-    expect(r.stdout).toContain('(glooMgmtServer.relay.disableCa)');
+    expect(r.stdout).toContain('(glooMgmtServer.relay.disableCaCertGeneration)');
     expect(r.code).toBe(1);
   });
 
@@ -288,17 +289,16 @@ describe('gloo-guard check on umbrella charts and the ConfigMap driver', () => {
     expect(r.stdout).toContain(
       'release umbrella-v3/acme (chart gloo-platform 2.4.3 in acme-platform 1.0.0 revision 1)',
     );
-    expect(r.stdout).toContain(
-      'DENY [no-bundled-redis] the bundled Redis is enabled (redis.deployment.enabled)',
-    );
+    expect(r.stdout).toMatch(/DENY \[no-bundled-redis\] the bundled Redis .*\(redis\.deployment\.enabled\)/);
     expect(r.code).toBe(1);
   });
 
   it('when the dependency is disabled by a real boolean false, then it is not judged; the string "false" does not disable it', () => {
     const off = umbrellaRelease({ condition: 'mesh.enabled' }, { mesh: { enabled: false } });
+    // Nothing left to judge: check says why and exits 2 (issue 16), never a silent 0.
     const r = cli(['check', file('off.yaml', releaseSecret(off))]);
-    expect(r.stdout).toContain('0 judged');
-    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('nothing judged');
+    expect(r.code).toBe(2);
     const str = umbrellaRelease({ condition: 'mesh.enabled' }, { mesh: { enabled: 'false' } });
     expect(cli(['check', file('str.yaml', releaseSecret(str as never))]).stdout).toContain('1 judged');
   });
