@@ -99,7 +99,8 @@ function releaseJsonWith(
     case 'config':
       return base({ config: `{"glooMeshMgmtServer":${fragment}}` });
     case 'values':
-      return base({ values: `{"glooMeshMgmtServer":${fragment}}` });
+      // The chart's own values are the truth for a release (issue 15): one switch on, so a judged release says so.
+      return base({ values: `{"insecure":true,"glooMeshMgmtServer":${fragment}}` });
     case 'hooks':
       return base({ hooks: `[${fragment}]` });
     case 'info':
@@ -249,7 +250,7 @@ describe('fuzz: corrupt Helm release payloads', { timeout: 600_000 }, () => {
 // ------------------------------------------------------------------ bombs and huge strings
 
 const HEADER =
-  '{"name":"bomb","namespace":"gloo-mesh","version":1,"info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-mesh-enterprise","version":"2.0.9"},"values":{}},"config":{"pad":"';
+  '{"name":"bomb","namespace":"gloo-mesh","version":1,"info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-mesh-enterprise","version":"2.0.9"},"values":{"insecure":true}},"config":{"pad":"';
 const TAIL = '"}}';
 
 /** A gzip member that expands to 64 MiB of "A" in about 64 KiB; members concatenate (RFC 1952 allows it). */
@@ -290,14 +291,14 @@ const BOMBS: BombCase[] = [
     name: 'exactly at a 8 MiB limit, valid JSON (judged)',
     payload: () => gzipSync(HEADER + 'A'.repeat(8 * MiB - HEADER.length - TAIL.length) + TAIL),
     config: { ...defaultConfig(), limits: { maxReleaseBytes: 8 * MiB } },
-    // Judged (the count follows the policies; the chart declares no values, so no assumed defaults apply).
+    // Judged: the chart's own values turn insecure on (the count follows the policies).
     expect: /^gloo-guard: \d+ violations? in release gloo-mesh\/bomb/,
   },
   {
     name: 'a 60 MiB string in values under the default 64 MiB limit (judged)',
     payload: () => gzipSync(HEADER + 'A'.repeat(60 * MiB) + TAIL, { level: 9 }),
     config: ENFORCE,
-    // Judged (the count follows the policies; the chart declares no values, so no assumed defaults apply).
+    // Judged: the chart's own values turn insecure on (the count follows the policies).
     expect: /^gloo-guard: \d+ violations? in release gloo-mesh\/bomb/,
   },
   {
