@@ -39,7 +39,8 @@ const NS_INJECTED = [
     "'istio.io/rev' in variables.labels && variables.labels['istio.io/rev'] != '')",
 ] as const;
 
-const POD_META = 'has(object.spec.template.metadata)';
+// A Deployment as written may lack spec or template (CEL's has() errors on a missing parent).
+const POD_META = 'has(object.spec) && has(object.spec.template) && has(object.spec.template.metadata)';
 const POD_VARIABLES = [
   [
     'podLabels',
@@ -206,7 +207,7 @@ export const BUILTIN_CEL: readonly CelCheckGroup[] = [
     validations: [
       {
         expression:
-          "object.metadata.name != 'gloo-mesh-mgmt-server' || !has(object.spec.type) || object.spec.type != 'LoadBalancer' || variables.internal",
+          "object.metadata.name != 'gloo-mesh-mgmt-server' || !has(object.spec) || !has(object.spec.type) || object.spec.type != 'LoadBalancer' || variables.internal",
         message: "'the management server Service is a public LoadBalancer'",
         path: 'metadata.annotations',
         fix: LB_FIX,
