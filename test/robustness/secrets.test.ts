@@ -17,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { runCheck } from '../../src/cli/check.js';
+import { CHART_DEFAULTS } from '../../src/engine/charts/defaults.js';
 import {
   deploymentObject,
   helmRelease,
@@ -83,7 +84,9 @@ const leakyValues: Record<string, unknown> = {
 };
 
 function leakyRelease(): Record<string, unknown> {
-  const rel = helmRelease({ values: leakyValues, chartValues: { defaultToken: S } });
+  // The chart's own values (as the chart ships them) are the truth for a release, plus a planted one.
+  const chartValues = { ...CHART_DEFAULTS['gloo-mesh-enterprise'], defaultToken: S };
+  const rel = helmRelease({ values: leakyValues, chartValues });
   return {
     ...rel,
     manifest: `kind: Secret\nstringData:\n  token: ${S}\n`,

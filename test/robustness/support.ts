@@ -228,9 +228,9 @@ const CLOSED_AFTER_ANSWER = new Set(['EPIPE', 'ECONNRESET']);
 
 /**
  * One HTTPS request to 127.0.0.1 (SNI localhost); rejects on a transport error or after `timeoutMs`.
- * A body over the server's limit is offered with `Expect: 100-continue` and sent only if the server
- * asks for it: the server refuses it from its headers and closes the connection, and a client still
- * writing then gets EPIPE and may lose the 413 it was sent (RFC 9110, section 10.1.1).
+ * A body over the server's limit is offered with `Expect: 100-continue` and never sent: the server
+ * refuses it from its headers and closes the connection, and a client still writing would get EPIPE
+ * and could lose the 413 it was sent (RFC 9110, section 10.1.1).
  */
 export function send(
   t: Target,
@@ -281,9 +281,10 @@ export function send(
       if (!(answered && CLOSED_AFTER_ANSWER.has(err.code ?? ''))) reject(err);
     });
     if (!offer) return void req.end(data);
+    // The server refuses a body over its limit from the headers alone (Node may still say "100 Continue"
+    // first, in a separate write): never send it, wait for the final answer, then drop the request.
     req.flushHeaders();
-    // "100 Continue" and a final answer often arrive in one read: send the body only if no answer came.
-    req.once('continue', () => setImmediate(() => (answered ? req.end() : req.end(data))));
+    req.once('response', (res) => res.once('end', () => req.destroy()));
   });
 }
 
