@@ -13,6 +13,7 @@ import { nestedDeeperThan } from '../../src/helm/release.js';
 import { createApp } from '../../src/server/app.js';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:tls';
+import { CHART_DEFAULTS } from '../../src/engine/charts/defaults.js';
 import { PRODUCTION_VALUES, releaseReview } from '../fixtures/admission/reviews.js';
 import { reviewResponse, serveApp, sleep, validate } from './support.js';
 
@@ -31,7 +32,15 @@ describe('regressions found by the robustness suites', () => {
     const cli = !isDenied(evaluate(subject, defaultConfig()), defaultConfig());
     const res = await request(app)
       .post('/validate')
-      .send(releaseReview({ chart: 'gloo-mesh-agent', chartVersion: '2.1.0', values, chartValues: {} }));
+      // The release ships the chart's own values, which the CLI assumes for a values file.
+      .send(
+        releaseReview({
+          chart: 'gloo-mesh-agent',
+          chartVersion: '2.1.0',
+          values,
+          chartValues: CHART_DEFAULTS['gloo-mesh-agent'],
+        }),
+      );
     expect(res.body.response.allowed).toBe(cli);
     expect(cli).toBe(false);
     // helm -f a -f b: a later null is kept, so it still deletes the default when coalesced.
