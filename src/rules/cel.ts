@@ -20,6 +20,7 @@ import {
 import { strings } from '@bufbuild/cel/ext';
 import { create } from '@bufbuild/protobuf';
 import { ExprSchema, type Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+import { ExplainedError } from '../engine/errors.js';
 import { KUBERNETES_LIBRARIES } from './k8s-lib.js';
 
 /**
@@ -58,6 +59,11 @@ export class CelEvalError extends Error {
   override name = 'CelEvalError';
 }
 
+/** A rule that spent its cost budget: our own words, quoting no value, so users are shown them. */
+export class CelBudgetError extends ExplainedError {
+  override name = 'CelBudgetError';
+}
+
 const COST_FN = '@cost';
 
 /** What one evaluation may spend; `@cost` charges it. Evaluations are synchronous, so one meter serves. */
@@ -76,7 +82,7 @@ function sizeCost(v: CelValue): number {
 
 const charge = celFunc(COST_FN, [CelScalar.DYN], CelScalar.DYN, (v: CelValue) => {
   meter.spent += 1 + sizeCost(v);
-  if (meter.spent > meter.budget) throw new CelEvalError(`cost budget of ${meter.budget} exceeded`);
+  if (meter.spent > meter.budget) throw new CelBudgetError(`cost budget of ${meter.budget} exceeded`);
   return v;
 });
 
@@ -235,10 +241,16 @@ export function compileCel(source: string, extraVariables: readonly string[] = [
       meter.budget = budget;
       const value = program(vars);
       const cost = meter.spent;
-      if (isCelError(value)) throw new CelEvalError(celErrorText(value));
+      if (isCelError(value)) throw budgetCause(value) ?? new CelEvalError(celErrorText(value));
       return { value, cost };
     },
   };
+}
+
+/** The spent budget behind a CEL error, if that is what stopped it (the library wraps what functions throw). */
+function budgetCause(err: Error): CelBudgetError | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof CelBudgetError) return e;
+  return undefined;
 }
 
 /** The deepest cause of a CEL error, which is the one that says what went wrong. */
