@@ -17,6 +17,7 @@ import { crossClusterFindings } from '../../src/audit/cross-cluster.js';
 import { fleetPage } from '../../src/cli/audit.js';
 import { renderHtml } from '../../src/cli/format/html.js';
 import { defaultConfig, type Config } from '../../src/config/types.js';
+import { CHART_DEFAULTS } from '../../src/engine/charts/defaults.js';
 import { releaseSecret } from '../../src/helm/release.js';
 import { POLICIES } from '../../src/policies/index.js';
 import { launch, luminanceGrid, open, type PageLog } from '../helpers/browser.js';
@@ -44,7 +45,8 @@ const rel = (name: string, config: Record<string, unknown>) =>
     namespace: 'gloo-mesh',
     version: 1,
     info: { status: 'deployed' },
-    chart: { metadata: { name: 'gloo-platform', version: '2.4.3' }, values: {} },
+    // The chart's own values, as the real chart ships them (a release is judged on them alone).
+    chart: { metadata: { name: 'gloo-platform', version: '2.4.3' }, values: CHART_DEFAULTS['gloo-platform'] },
     config,
   } as never);
 const mgmtService = {
