@@ -124,8 +124,9 @@ describe.each(MAJORS)('with helm %s', (major) => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('INSTALLATION FAILED');
     for (const line of [
-      '[no-default-relay-ca] management server generates a self-signed relay CA (glooMeshMgmtServer.relay.disableCa)',
-      '[no-default-relay-ca] management server generates a self-signed relay CA (glooMeshMgmtServer.relay.disableCaCertGeneration)',
+      // The defaults generate a self-signed root: one finding, on the key that selects it (issue 12).
+      '[no-default-relay-ca] management server generates a self-signed relay CA',
+      '(glooMeshMgmtServer.relay.disableCaCertGeneration) -> set glooMeshMgmtServer.relay.disableCaCertGeneration: true',
       '[no-bundled-redis] the bundled Redis is enabled (glooMeshRedis.enabled)',
       '[no-bundled-prometheus] the bundled Prometheus is enabled (prometheus.enabled)',
     ]) {

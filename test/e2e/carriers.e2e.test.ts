@@ -177,7 +177,7 @@ describe('Argo CD Applications at kubectl apply', () => {
       'Application argocd/gloo-platform-helm: release gloo-mesh/gloo-platform-helm (chart gloo-platform 2.5.0)',
     );
     expect(r.message).toContain(
-      '[no-bundled-redis] the bundled Redis is enabled (redis.deployment.enabled) -> set redis.deployment.enabled: false',
+      '[no-bundled-redis] the bundled Redis serves the stores snapshot, insights (redis.deployment.enabled) -> set redis.deployment.enabled: false',
     );
     expect((await attempt(rest, 'GET', `${path}/gloo-platform-helm`, undefined)).status).toBe(404);
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
+import { installReportCrd } from './report-crds.js';
 import {
   apply,
   ensure,
@@ -202,11 +203,8 @@ async function inParallel(jobs: Array<() => Promise<unknown>>, width = 16): Prom
 
 beforeAll(async () => {
   rest = kube(info);
-  await apply(
-    rest,
-    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-    parse(readFileSync(join(import.meta.dirname, 'fixtures/policyreport-crd.yaml'), 'utf8')),
-  );
+  // The real published PolicyReport CRD (the accept-anything stand-in is gone).
+  await installReportCrd(rest, 'wgpolicyk8s.io');
   for (const n of [NS, 'gloo-mesh', 'gloo-mesh-addons', 'istio-system', 'lp-apps'])
     await ensure(rest, '/api/v1/namespaces', ns(n));
   await unregisterWebhook(rest, 'gloo-guard');
