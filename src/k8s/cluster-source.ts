@@ -2,7 +2,7 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { ClusterSource, ObjectRef } from '../audit/source.js';
 import type { LiveCluster } from './live-cluster.js';
-import type { KubeRest } from './rest.js';
+import { KubeApiError, type KubeRest } from './rest.js';
 
 interface Meta {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
@@ -51,6 +51,15 @@ async function getOrUndefined(rest: KubeRest, path: string): Promise<unknown> {
   return r.status === 404 ? undefined : r.body;
 }
 
+/** Lists an optional API; forbidden means not ours to read, which the audit skips rather than fails on. */
+async function* optionalList(rest: KubeRest, path: string): AsyncGenerator<unknown> {
+  try {
+    yield* rest.list(path, {}, { limit: 200 });
+  } catch (err: unknown) {
+    if (!(err instanceof KubeApiError && err.status === 403)) throw err;
+  }
+}
+
 /** A ClusterSource reading one cluster through `rest`. */
 export function apiClusterSource(name: string, rest: KubeRest, opts: ApiSourceOptions = {}): ClusterSource {
   const { view } = opts;
@@ -84,9 +93,10 @@ export function apiClusterSource(name: string, rest: KubeRest, opts: ApiSourceOp
         ),
       ),
     configMap: (ns, n) => getOrUndefined(rest, `${nsPath(ns)}/configmaps/${encodeURIComponent(n)}`),
-    // A list of an API that is not served (the CRD is not installed) gives nothing.
-    applications: () => rest.list('/apis/argoproj.io/v1alpha1/applications', {}, { limit: 200 }),
-    helmReleases: () => rest.list('/apis/helm.toolkit.fluxcd.io/v2/helmreleases', {}, { limit: 200 }),
+    // A list of an API that is not served (the CRD is not installed) gives nothing; so does one the
+    // audit may not list (the API arrived after the chart rendered its RBAC): the rest is still audited.
+    applications: () => optionalList(rest, '/apis/argoproj.io/v1alpha1/applications'),
+    helmReleases: () => optionalList(rest, '/apis/helm.toolkit.fluxcd.io/v2/helmreleases'),
     secretNames: async (ns) => {
       const names: string[] = [];
       for await (const o of rest.list<Meta>(`${nsPath(ns)}/secrets`, {}, { as: 'metadata', limit: 500 }))
