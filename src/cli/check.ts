@@ -100,9 +100,10 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
   const report: Report = { results: [], errors: [], skipped: 0, notJudged: [] };
   const objects = files.flatMap(readManifestFile);
   const ctx = checkCarrierContext(objects, valuesDir);
-  for (const { object, location } of objects) {
+  for (const { object, location, admission } of objects) {
     try {
-      const subjects = subjectsFromObject(object, { location }, config.limits.maxReleaseBytes, ctx);
+      const source = { location, ...(admission ? { admission } : {}) };
+      const subjects = subjectsFromObject(object, source, config.limits.maxReleaseBytes, ctx);
       for (const subject of subjects) report.results.push(evaluate(subject, config));
       if (subjects.length === 0) report.skipped += 1;
     } catch (err: unknown) {

@@ -36,6 +36,16 @@ export interface SecretRef {
 export interface SourceRef {
   /** e.g. `values.yaml`, `manifest.yaml#3`, `admission`, `cluster/prod` */
   location: string;
+  /** The admission request the subject arrived in (webhook, or `check` of an AdmissionReview file). */
+  admission?: AdmissionContext;
+}
+
+/** What rules see of an admission request, as a ValidatingAdmissionPolicy sees it. */
+export interface AdmissionContext {
+  /** `request` as ValidatingAdmissionPolicy defines it (kind, resource, name, userInfo, dryRun, ...). */
+  request: Record<string, unknown>;
+  /** The object before the change: set on UPDATE and DELETE, null on CREATE. */
+  oldObject: unknown;
 }
 
 /** A Helm release of a Gloo Mesh chart, normalised by a chart adapter. */
