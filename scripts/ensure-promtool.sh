@@ -12,24 +12,13 @@
 # refuses service starts is put in place for the install, and any daemon the install started anyway
 # is stopped.
 set -euo pipefail
+TOOL=promtool
+# shellcheck source=lib/ensure-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/ensure-tool.sh"
 
-log() { printf '[promtool] %s\n' "$*" >&2; }
-
-if [[ -n "${PROMTOOL_PATH:-}" ]]; then
-  [[ -x "$PROMTOOL_PATH" ]] || { log "PROMTOOL_PATH=$PROMTOOL_PATH is not executable"; exit 1; }
-  echo "$PROMTOOL_PATH"
-  exit 0
-fi
-if p="$(command -v promtool)"; then echo "$p"; exit 0; fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  log "no promtool on PATH and no apt-get to install it; install Prometheus's promtool or set PROMTOOL_PATH"
-  exit 1
-fi
-SUDO=()
-[[ "$(id -u)" == 0 ]] || SUDO=(sudo -n)
-exec 9>/tmp/gloo-guard-promtool-install.lock
-flock 9
-if command -v promtool >/dev/null 2>&1; then command -v promtool; exit 0; fi
+print_if_found PROMTOOL_PATH promtool
+install_lock PROMTOOL_PATH
+print_if_found PROMTOOL_PATH promtool
 
 POLICY=/usr/sbin/policy-rc.d
 own_policy=
@@ -40,10 +29,8 @@ if [[ ! -e "$POLICY" ]]; then
   "${SUDO[@]}" chmod 755 "$POLICY"
   trap '"${SUDO[@]}" rm -f "$POLICY"' EXIT
 fi
-log "installing Debian's prometheus package for promtool (apt-get update && apt-get install prometheus)…"
-"${SUDO[@]}" apt-get update -qq >&2
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends prometheus >&2
-[[ -n "$own_policy" ]] && { "${SUDO[@]}" rm -f "$POLICY"; trap - EXIT; }
+apt_install prometheus
+if [[ -n "$own_policy" ]]; then "${SUDO[@]}" rm -f "$POLICY"; trap - EXIT; fi
 
 # The init script's pid file: a daemon started by the install despite the policy is stopped.
 PIDFILE=/run/prometheus/prometheus.pid

@@ -11,6 +11,7 @@ import type { KubeRest } from '../../src/k8s/rest.js';
 import {
   attempt,
   CHARTS,
+  deploymentNames,
   ensure,
   helm,
   kube,
@@ -131,6 +132,19 @@ beforeAll(async () => {
 afterAll(async () => {
   helm('v3', info, ['uninstall', RELEASE, '-n', 'gloo-guard']);
   await rest.call('DELETE', `${VWC_PATH}/${VWC}`);
+  // Later suites share this API server and judge what is in it (istiod Deployments, releases): leave
+  // nothing of ours behind (the namespace stays: no controller here would finish deleting it).
+  for (const name of await deploymentNames(rest, NS))
+    await rest.call('DELETE', `/apis/apps/v1/namespaces/${NS}/deployments/${name}`);
+  const releases = helm('v3', info, ['list', '-n', NS, '-q']).stdout.split('\n').filter(Boolean);
+  for (const name of releases) helm('v3', info, ['uninstall', name, '-n', NS]);
+  await attempt(
+    rest,
+    'PATCH',
+    '/api/v1/namespaces/gloo-mesh-addons',
+    { metadata: { labels: { 'first-install-probe': null } } },
+    'application/merge-patch+json',
+  );
 });
 
 describe('a first install with no webhook pod', () => {
