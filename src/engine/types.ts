@@ -185,7 +185,17 @@ export interface GlooModel {
   /** The catalog entry the release was read with (`gloo-platform 2.6`), for messages. */
   catalog: string;
   /** The relay setup option the management server's CA switches select, with the vendor's environment. */
-  relayOption?: { title: string; environment: string; source: string };
+  relayOption?: {
+    title: string;
+    environment: string;
+    source: string;
+    /** The server's certificate comes from a CA it generated itself. */
+    selfSigned: boolean;
+    /** Simple TLS: agents are not authenticated by client certificate. */
+    simpleTls: boolean;
+    /** What gloo-guard assumes where the vendor's environment column could not be read. */
+    assumed?: string;
+  };
   /** Which roles this release plays. */
   roles: { management: boolean; agent: boolean; addons: boolean };
 }

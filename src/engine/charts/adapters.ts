@@ -1,5 +1,5 @@
 /** Chart adapters: turn each chart family's Helm values into the one GlooModel policies read. */
-import { readFlag, templateTruthy } from '../helm-values.js';
+import { parseGoBool, readFlag, templateTruthy } from '../helm-values.js';
 import type {
   AgentModel,
   ChartFamily,
@@ -13,7 +13,8 @@ import type {
   UiModel,
 } from '../types.js';
 import { getPath, isObject } from '../values.js';
-import { catalogFor, familiesKnowing, type ChartCatalog } from './catalog.js';
+import { catalogFor, familiesKnowing, type ChartCatalog, type RelayOption } from './catalog.js';
+import { envEntries } from './env.js';
 
 interface Read {
   <T = unknown>(path: string): Setting<T>;
@@ -146,6 +147,27 @@ function inlineCredentials(
   );
 }
 
+/** The management server's env switch that turns relay mTLS into simple TLS (token only). */
+export const SIMPLE_TLS_SWITCH = 'RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION';
+
+/**
+ * The relay option the server's switches select. Versions without simple TLS rows (before 2.5) fall back
+ * to the mTLS row of the same CA switches: the CA behaves the same, and no-insecure-relay judges the switch.
+ */
+function relayOptionOf(cat: ChartCatalog, mgmt: MgmtServerModel | undefined): RelayOption | undefined {
+  if (!mgmt) return undefined;
+  const simple = envEntries(mgmt.extraEnvs.value, mgmt.extraEnvs.path).some(
+    (e) => e.name === SIMPLE_TLS_SWITCH && parseGoBool(e.value) === true,
+  );
+  const same = (o: RelayOption): boolean =>
+    o.disableCa === mgmt.relay.disableCa.value &&
+    o.disableCaCertGeneration === mgmt.relay.disableCaCertGeneration.value;
+  return (
+    cat.relayOptions.find((o) => same(o) && o.clientCertificates !== simple) ??
+    cat.relayOptions.find((o) => same(o) && o.clientCertificates)
+  );
+}
+
 type Parts = Omit<
   GlooModel,
   'roles' | 'demoSettings' | 'credentials' | 'unknownKeys' | 'catalog' | 'relayOption'
@@ -159,17 +181,21 @@ function withCatalog(
 ): GlooModel {
   const management = model.mgmtServer?.enabled.value ?? false;
   const registers = model.mgmtServer?.registersItself.some((s) => s.value) ?? false;
-  const relay = model.mgmtServer?.relay;
-  const option = cat.relayOptions.find(
-    (o) =>
-      o.disableCa === relay?.disableCa.value &&
-      o.disableCaCertGeneration === relay.disableCaCertGeneration.value,
-  );
+  const option = relayOptionOf(cat, model.mgmtServer);
   return {
     ...model,
     catalog: `${cat.family} ${cat.minor}`,
     ...(option
-      ? { relayOption: { title: option.title, environment: option.environment, source: option.source } }
+      ? {
+          relayOption: {
+            title: option.title,
+            environment: option.environment,
+            source: option.source,
+            selfSigned: option.selfSigned,
+            simpleTls: !option.clientCertificates,
+            ...(option.assumed ? { assumed: option.assumed } : {}),
+          },
+        }
       : {}),
     demoSettings: cat.demoKeys.flatMap((d) =>
       setLeaves(read(d.path).value, d.path).map((setting) => ({ setting, quote: d.quote })),

@@ -29,47 +29,96 @@ export const SOURCES: Readonly<Record<string, string>> = {
 /** The vendor's "Suggested environment" column of the relay setup options. */
 export type RelayEnvironment = 'Demo or testing' | 'Testing or POCs' | 'Production';
 
-/** One relay setup option of the management server, selected by its two CA switches. */
+/**
+ * One relay setup option of the management server, selected by its two CA switches and, from 2.5, by
+ * whether the server authenticates agents by client certificate (mTLS) or only by relay token (simple TLS:
+ * `RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION` in the management server's env).
+ */
 export interface RelayOption {
   title: string;
   disableCa: boolean;
   disableCaCertGeneration: boolean;
+  /** false for simple TLS: "The identity of the Gloo agent is not verified" (relay setup options, 2.5+). */
+  clientCertificates: boolean;
+  /** The management server generates the CA behind its server certificate itself (self-signed). */
+  selfSigned: boolean;
   environment: RelayEnvironment;
+  /** Set when the vendor's column could not be read: what gloo-guard assumes, and why. */
+  assumed?: string;
   source: string;
 }
 
-function relayOptions(source: string): readonly RelayOption[] {
+// The 2.5+ setup-options page lists simple TLS, but its "suggested environment" column could not be read
+// (test/corpus/SOURCES.md, question 4); the page says "The identity of the Gloo agent is not verified".
+const SIMPLE_TLS_ASSUMED = 'gloo-guard takes it as not for production, since the agent is not verified';
+
+function mtlsOptions(source: string): RelayOption[] {
+  const mtls = { clientCertificates: true, source };
   return [
     {
+      ...mtls,
       title: 'Gloo self-signed CAs with automatic client certificate rotation',
       disableCa: false,
       disableCaCertGeneration: false,
+      selfSigned: true,
       environment: 'Testing or POCs',
-      source,
     },
     {
+      ...mtls,
       title: 'custom CAs with automatic client certificate rotation',
       disableCa: false,
       disableCaCertGeneration: true,
+      selfSigned: false,
       environment: 'Production',
-      source,
     },
     {
+      ...mtls,
       title: 'your own server and agent certificates',
       disableCa: true,
       disableCaCertGeneration: true,
+      selfSigned: false,
       environment: 'Production',
-      source,
     },
     // Not a documented option: the CA is off yet the server still generates self-signed certificates.
     {
+      ...mtls,
       title: 'CA disabled but self-signed certificates still generated',
       disableCa: true,
       disableCaCertGeneration: false,
+      selfSigned: true,
       environment: 'Testing or POCs',
-      source,
     },
   ];
+}
+
+/** The 2.5+ simple TLS rows: a self-signed server certificate, or your own (tlsSecret, generation off). */
+function simpleTlsOptions(source: string): RelayOption[] {
+  const simple = {
+    clientCertificates: false,
+    environment: 'Testing or POCs' as const,
+    assumed: SIMPLE_TLS_ASSUMED,
+    source,
+  };
+  return [false, true].flatMap((disableCa) => [
+    {
+      ...simple,
+      title: 'simple TLS with a self-signed server TLS certificate',
+      disableCa,
+      disableCaCertGeneration: false,
+      selfSigned: true,
+    },
+    {
+      ...simple,
+      title: 'simple TLS with your own server TLS certificate',
+      disableCa,
+      disableCaCertGeneration: true,
+      selfSigned: false,
+    },
+  ]);
+}
+
+function relayOptions(source: string, simpleTls = false): readonly RelayOption[] {
+  return [...mtlsOptions(source), ...(simpleTls ? simpleTlsOptions(source) : [])];
 }
 
 /** A key that holds a credential when written inline into values. */
@@ -473,7 +522,7 @@ const platform = (minor: number): ChartCatalog =>
     credentialKeys: PLATFORM_CREDENTIALS,
     redisStores: minor >= 5 ? STORES : [],
     uiPrometheusUrl: true,
-    relayOptions: relayOptions(minor >= 5 ? 'relay-options-2.5' : 'relay-options-2.3'),
+    relayOptions: minor >= 5 ? relayOptions('relay-options-2.5', true) : relayOptions('relay-options-2.3'),
     sources: [
       'helm-ref-platform',
       'day-2-workshop',
