@@ -409,6 +409,43 @@ describe('values read as Helm reads them, judged as the chart consumes them: CLI
     expect(addons.body.response.allowed).toBe(true);
   });
 
+  it('12.5 when a rendered agent Deployment sets RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION, then check and the webhook refuse it', async () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'gloo-mesh-agent', namespace: 'gloo-mesh' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'gloo-mesh-agent',
+                image: 'gcr.io/gloo-mesh/gloo-mesh-agent:2.6.5',
+                env: [{ name: 'RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION', value: 'true' }],
+              },
+            ],
+          },
+        },
+      },
+    };
+    const f = join(dir, 'agent-deployment.yaml');
+    writeFileSync(f, JSON.stringify(deployment));
+    const r = cli(['check', f, '-o', 'json']);
+    const out = JSON.parse(r.stdout) as { violations: Array<{ policy: string; path: string }> };
+    expect(out.violations.filter((v) => v.policy === 'no-insecure-relay').map((v) => v.path)).toEqual([
+      'spec.template.spec.containers[0].env[0].value',
+    ]);
+    expect(r.code).toBe(1);
+    const config = defaultConfig();
+    const res = await request(createApp({ config: () => config }))
+      .post('/validate')
+      .send(objectReview(deployment));
+    expect(res.body.response.allowed).toBe(false);
+    expect(res.body.response.status.message).toContain(
+      "[no-insecure-relay] RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION is on: the agent does not validate the server's certificate",
+    );
+  });
+
   it("15.4 when a release's chart declares no redis.deployment.enabled, then no bundled Redis is assumed", async () => {
     const config = defaultConfig();
     const body = releaseReview({
