@@ -9,7 +9,7 @@ import type { Policy, ReleaseSubject, Subject, SubjectKind } from '../engine/typ
 import { POLICIES } from '../policies/index.js';
 import { isSet } from '../engine/values.js';
 import { clusterView, type ClusterFacts } from './cluster-view.js';
-import type { ClusterSource, ObjectRef } from './source.js';
+import { NotReadable, type ClusterSource, type ObjectRef } from './source.js';
 
 /** A Kubernetes object a result is about, for PolicyReports. */
 export interface ResourceRef {
@@ -44,6 +44,8 @@ export interface ClusterAudit {
   role: ClusterRole;
   objects: AuditedObject[];
   errors: Array<{ source: string; message: string }>;
+  /** Lists the audit could not read (an API not served, or not allowed): said, never skipped silently. */
+  unread: Array<{ source: string; message: string; forbidden: boolean; crd: string; namespace: string }>;
   releases: ReleaseSummary[];
   /** Addresses at which this cluster's management server can be reached (Service names, LB addresses). */
   mgmtAddresses: string[];
@@ -139,10 +141,16 @@ class Auditor {
       role: 'none',
       objects: [],
       errors: [],
+      unread: [],
       releases: [],
       mgmtAddresses: [],
       counts: { namespaces: facts.namespaces.size, deployments: 0, releases: 0 },
     };
+  }
+
+  /** Where Gloo Mesh's management plane runs, by the config. */
+  get managementNamespace(): string {
+    return this.config.namespaces.management;
   }
 
   /** True when a policy judges this object, so it is worth reading and judging. */
@@ -193,6 +201,23 @@ async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<Carrie
   return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
 }
 
+/** Runs one list of the audit; a list the source could not read is recorded by name and reason. */
+async function readable(a: Auditor, cluster: string, read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (err: unknown) {
+    if (!(err instanceof NotReadable)) throw err;
+    // Reported in the management namespace: where the Gloo Mesh it could not see would run.
+    a.audit.unread.push({
+      source: `${cluster}: ${err.what}`,
+      message: err.message,
+      forbidden: err.forbidden,
+      crd: err.crd,
+      namespace: a.managementNamespace,
+    });
+  }
+}
+
 /** Judges what GitOps tools and Helm's ConfigMap driver hold: Applications, HelmReleases, release ConfigMaps. */
 async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSummary[]> {
   const releases: ReleaseSummary[] = [];
@@ -206,10 +231,14 @@ async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSum
         keep(a.judge(cm, 'ConfigMap', `${src.name}/configmap ${ref.namespace}/${ref.name}`));
     }
   }
-  for await (const app of src.applications?.() ?? [])
-    keep(a.judge(app, 'Application', `${src.name}/application`));
-  for await (const hr of src.helmReleases?.() ?? [])
-    keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  await readable(a, src.name, async () => {
+    for await (const app of src.applications?.() ?? [])
+      keep(a.judge(app, 'Application', `${src.name}/application`));
+  });
+  await readable(a, src.name, async () => {
+    for await (const hr of src.helmReleases?.() ?? [])
+      keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  });
   return releases;
 }
 

@@ -57,6 +57,8 @@ async function auditOnce(d: AuditDeps): Promise<void> {
         ...audit.counts,
         findings,
         errors: audit.errors.length,
+        // Lists the audit could not read (an API not served, or not allowed): named, never skipped silently.
+        unread: audit.unread.map((u) => `${u.source}: ${u.message}`),
         role: audit.role,
         policyReports: reports,
         durationMs: Date.now() - started,
