@@ -13,6 +13,8 @@ export class InputFileError extends Error {
 export interface LocatedObject {
   object: unknown;
   location: string;
+  /** The file it came from, as shown to the user (`<stdin>` for `-`); absent for objects not from a file. */
+  input?: string;
 }
 
 function readBytes(file: string): Buffer {
@@ -198,7 +200,7 @@ function reviewedObject(review: Record<string, unknown>, where: string): Located
   const object = isObject(request) ? request.object : undefined;
   if (!isObject(object))
     throw new InputFileError(`${where}: an AdmissionReview without request.object; nothing to judge`);
-  return { object, location: `${where} request.object` };
+  return { object, location: `${where} request.object`, input: where.replace(/:\d+$/, '') };
 }
 
 /** Reads every object of a manifest file; `List`s are flattened, AdmissionReviews give their object. */
@@ -215,9 +217,11 @@ export function readManifestFile(file: string): LocatedObject[] {
     if (value.kind === 'AdmissionReview') out.push(reviewedObject(value, `${name}:${line}`));
     else if (value.kind === 'List' || (value.kind.endsWith('List') && Array.isArray(value.items))) {
       const items = Array.isArray(value.items) ? (value.items as unknown[]) : [];
-      items.forEach((item, i) => out.push({ object: item, location: `${name}:${line} items[${i}]` }));
+      items.forEach((item, i) =>
+        out.push({ object: item, location: `${name}:${line} items[${i}]`, input: name }),
+      );
     } else {
-      out.push({ object: value, location: `${name}:${line}` });
+      out.push({ object: value, location: `${name}:${line}`, input: name });
     }
   }
   return out;
