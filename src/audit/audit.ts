@@ -2,12 +2,18 @@
 import type { Config } from '../config/types.js';
 import { evaluate, type EvaluateOptions, type EvaluationResult } from '../engine/evaluate.js';
 import { valuesFromRefs } from '../engine/carriers/flux.js';
-import { carrierRef, type CarrierContext } from '../engine/carriers/context.js';
+import {
+  carrierRef,
+  objectData,
+  prefetch,
+  type CarrierContext,
+  type DataReader,
+} from '../engine/carriers/context.js';
 import { anyPolicyMatches, type MatchTarget } from '../engine/match.js';
 import { InputError, NotJudged, subjectsFromObject } from '../engine/subjects.js';
 import type { Policy, ReleaseSubject, Subject, SubjectKind } from '../engine/types.js';
 import { POLICIES } from '../policies/index.js';
-import { isSet } from '../engine/values.js';
+import { isObject, isSet } from '../engine/values.js';
 import { clusterView, type ClusterFacts } from './cluster-view.js';
 import { NotReadable, type ClusterSource, type ObjectRef } from './source.js';
 
@@ -182,23 +188,14 @@ class Auditor {
 
 /** The data of the ConfigMaps and Secrets a HelmRelease takes values from, read before it is judged. */
 async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<CarrierContext> {
-  if (typeof hr !== 'object' || hr === null) return {};
-  const found = new Map<string, Record<string, string> | null>();
-  for (const r of valuesFromRefs(hr as Record<string, unknown>, carrierRef(hr as Record<string, unknown>))) {
-    // The audit may not be allowed to read a Secret outside the release namespaces: then it is unread.
-    const read = r.kind === 'Secret' ? src.secret(r.namespace, r.name) : src.configMap?.(r.namespace, r.name);
-    const obj = (await Promise.resolve(read).catch(() => undefined)) as
-      { data?: Record<string, string>; kind?: string } | undefined;
-    const data = obj?.data ?? null;
-    const decoded =
-      data && r.kind === 'Secret'
-        ? Object.fromEntries(
-            Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-          )
-        : data;
-    found.set(`${r.kind}/${r.namespace}/${r.name}`, decoded);
-  }
-  return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
+  if (!isObject(hr)) return {};
+  const read: DataReader = async (kind, namespace, name) => {
+    const obj = await (kind === 'Secret' ? src.secret(namespace, name) : src.configMap?.(namespace, name));
+    return isObject(obj) ? objectData(obj, kind) : null;
+  };
+  // The audit may not be allowed to read a Secret outside the release namespaces: then it is named as unread.
+  const why = (err: unknown): string => (err instanceof Error ? err.message : 'unknown error');
+  return { lookup: await prefetch(valuesFromRefs(hr, carrierRef(hr)), read, why) };
 }
 
 /** Runs one list of the audit; a list the source could not read is recorded by name and reason. */

@@ -1,6 +1,8 @@
 /** The audit's ClusterSource over the real API: metadata-only lists (or the watch caches), single reads. */
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { NotReadable, type ClusterSource, type ObjectRef } from '../audit/source.js';
+import { objectData, type DataReader } from '../engine/carriers/context.js';
+import { isObject } from '../engine/values.js';
 import type { LiveCluster } from './live-cluster.js';
 import { KubeApiError, type KubeRest } from './rest.js';
 
@@ -154,5 +156,15 @@ export function apiClusterSource(name: string, rest: KubeRest, opts: ApiSourceOp
         names.push(o.metadata?.name ?? '');
       return names;
     },
+  };
+}
+
+/** Reads one ConfigMap or Secret's data by a direct GET (Flux valuesFrom at admission); a 403 throws KubeApiError. */
+export function apiDataReader(rest: KubeRest): DataReader {
+  return async (kind, namespace, name) => {
+    const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`;
+    const r = await rest.call('GET', path);
+    return r.status === 404 || !isObject(r.body) ? null : objectData(r.body, kind);
   };
 }
