@@ -145,7 +145,10 @@ describe('gloo-guard check on Argo CD Applications', () => {
     const app = application({ valueFiles: ['values/prod.yaml'], valuesObject: withoutRedis });
     const appFile = file('git-app.yaml', app);
     const r = cli(['check', appFile]);
-    expect(r.stdout).toContain('value files values/prod.yaml could not be read here and were not judged');
+    expect(r.stdout).toContain(
+      'value files values/prod.yaml could not be read here and were not judged; in CI, check them from a checkout of ' +
+        'https://storage.googleapis.com/gloo-platform/helm-charts: gloo-guard check APPLICATION.yaml --values-dir CHECKOUT',
+    );
     // Without the file, Redis keeps the chart default (on).
     expect(r.stdout).toContain('[no-bundled-redis]');
     // valueFiles sit beneath valuesObject: a file that turns Prometheus on is overridden by valuesObject...

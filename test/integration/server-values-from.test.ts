@@ -1,5 +1,6 @@
-// Flux valuesFrom at admission, through createApp: the webhook reads the ConfigMaps and Secrets a
-// HelmRelease names before judging it, and names what it could not read.
+// What GitOps carriers keep outside the object, at admission through createApp: Flux valuesFrom (the
+// webhook reads the ConfigMaps and Secrets a HelmRelease names, and names what it could not read) and
+// Argo CD value files in git (named, with how to check them in CI).
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
@@ -94,6 +95,34 @@ describe('POST /validate: Flux HelmRelease valuesFrom', () => {
     expect(r.allowed).toBe(true);
     expect(r.warnings?.join('\n')).toContain(
       'valuesFrom Secret creds could not be read here (the webhook runs without --cluster-view) and were not judged',
+    );
+  });
+});
+
+describe('POST /validate: Argo CD value files kept in git', () => {
+  it('when an Application takes value files from a git source, then it is judged without them and a warning names them and the CI command', async () => {
+    const app = {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: 'gloo', namespace: 'argocd' },
+      spec: {
+        destination: { namespace: 'gloo-mesh' },
+        sources: [
+          {
+            repoURL: 'https://storage.googleapis.com/gloo-platform/helm-charts',
+            chart: 'gloo-platform',
+            targetRevision: '2.5.0',
+            helm: { valueFiles: ['$values/envs/prod.yaml'], valuesObject: PRODUCTION_VALUES },
+          },
+          { repoURL: 'https://git.example.com/platform/config.git', ref: 'values' },
+        ],
+      },
+    };
+    const r = await validate(app);
+    expect(r.allowed).toBe(true);
+    expect(r.warnings?.join('\n')).toContain(
+      'value files $values/envs/prod.yaml could not be read here and were not judged; in CI, check them from a ' +
+        'checkout of https://git.example.com/platform/config.git: gloo-guard check APPLICATION.yaml --values-dir CHECKOUT',
     );
   });
 });
