@@ -1,4 +1,5 @@
 /** `gloo-guard check`: judge values files, manifests or release Secrets, as CI would before a cluster does. */
+import { majorMinor } from '../engine/charts/adapters.js';
 import { evaluate } from '../engine/evaluate.js';
 import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
 import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '../engine/subjects.js';
@@ -87,8 +88,13 @@ function judgeValues(o: CheckOptions & { chart: string }, config: Config): Repor
   });
   if (!subject) {
     const v = o.chartVersion ? ` ${o.chartVersion}` : '';
+    const notVersion =
+      o.chartVersion !== undefined && majorMinor(o.chartVersion) === undefined
+        ? `; ${o.chartVersion} is not a chart version (write it as helm does, e.g. 2.6.5)`
+        : '';
     const hint =
-      umbrellaKeysIn(raw, o.files).length > 0 ? '; for an umbrella chart add --subchart CHART' : '';
+      notVersion ||
+      (umbrellaKeysIn(raw, o.files).length > 0 ? '; for an umbrella chart add --subchart CHART' : '');
     throw new UsageError(`--chart ${chart}${v} is not a chart gloo-guard judges (${SUPPORTED})${hint}`);
   }
   const withParent = sub
