@@ -17,6 +17,8 @@ export interface LocatedObject {
   location: string;
   /** For the object of an AdmissionReview: its request and oldObject, as the webhook gives them to rules. */
   admission?: AdmissionContext;
+  /** The file it came from, as shown to the user (`<stdin>` for `-`); absent for objects not from a file. */
+  input?: string;
 }
 
 function readBytes(file: string): Buffer {
@@ -205,6 +207,7 @@ function reviewedObject(review: Record<string, unknown>, where: string): Located
   return {
     object,
     location: `${where} request.object`,
+    input: where.replace(/:\d+$/, ''),
     admission: admissionContext(request as Record<string, unknown>),
   };
 }
@@ -223,9 +226,11 @@ export function readManifestFile(file: string): LocatedObject[] {
     if (value.kind === 'AdmissionReview') out.push(reviewedObject(value, `${name}:${line}`));
     else if (value.kind === 'List' || (value.kind.endsWith('List') && Array.isArray(value.items))) {
       const items = Array.isArray(value.items) ? (value.items as unknown[]) : [];
-      items.forEach((item, i) => out.push({ object: item, location: `${name}:${line} items[${i}]` }));
+      items.forEach((item, i) =>
+        out.push({ object: item, location: `${name}:${line} items[${i}]`, input: name }),
+      );
     } else {
-      out.push({ object: value, location: `${name}:${line}` });
+      out.push({ object: value, location: `${name}:${line}`, input: name });
     }
   }
   return out;

@@ -453,6 +453,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     readiness: () => readiness(state),
     evaluateOptions: () => state.cluster?.evaluateOptions() ?? {},
     offload,
+    readData: () => state.cluster?.readData,
   });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
   // A client that never finishes its TLS handshake (10 s), its headers (20 s) or its request (30 s)
