@@ -5,6 +5,7 @@
  * timestamps stay strings, and a `<<` merge overrides the keys written before it.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { GO_MAX_DEPTH } from '../helm/release-json.js';
 
 /** A values document Helm would refuse, with why (no value is quoted: it may be a secret). */
 export class HelmYamlError extends Error {
@@ -100,9 +101,6 @@ interface Walk {
   open: Set<unknown>;
 }
 
-/** Deeper than this (reachable only through aliases, the text itself is bounded) is refused. */
-const MAX_WALK_DEPTH = 2000;
-
 function scalarValue(
   node: Node & { type?: string; source?: string; value?: unknown; tag?: string },
 ): unknown {
@@ -149,7 +147,8 @@ function walk(node: unknown, w: Walk): unknown {
     return walk(target, w);
   }
   if (isScalar(node)) return scalarValue(node);
-  if (w.open.size >= MAX_WALK_DEPTH) throw new HelmYamlError('nested too deep through aliases');
+  // Go's JSON decoder, which sigs.k8s.io/yaml hands the document to, stops at 10,000 levels.
+  if (w.open.size >= GO_MAX_DEPTH) throw new HelmYamlError(`nested more than ${GO_MAX_DEPTH} levels deep`);
   w.open.add(node);
   try {
     return collection(node, w);
@@ -172,12 +171,16 @@ function collection(node: unknown, w: Walk): unknown {
   throw new HelmYamlError('a YAML node of an unknown kind');
 }
 
-function checkFinite(v: unknown): void {
-  if (typeof v === 'number' && !Number.isFinite(v)) {
-    throw new HelmYamlError('.inf and .nan cannot become JSON, and Helm refuses them');
+/** Refuses .inf and .nan anywhere in the value; iterative, as values may nest 10,000 levels. */
+function checkFinite(root: unknown): void {
+  const stack: unknown[] = [root];
+  for (let i = stack.length; i > 0; i = stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      throw new HelmYamlError('.inf and .nan cannot become JSON, and Helm refuses them');
+    }
+    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push(child);
   }
-  if (Array.isArray(v)) v.forEach(checkFinite);
-  else if (typeof v === 'object' && v !== null) Object.values(v).forEach(checkFinite);
 }
 
 /**

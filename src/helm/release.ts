@@ -125,14 +125,6 @@ export function releaseJsonBytes(helmBase64: string, maxBytes: number): Buffer {
   return gunzipBounded(raw, maxBytes);
 }
 
-/**
- * The deepest values judged. Helm reads values nested up to Go's 10,000 levels; the engine merges
- * values recursively and a worker hands them to the event loop by structured clone, which gives out
- * near 2,000 levels, so deeper values are refused as unreadable (onError) rather than crash a reader.
- * Real values stay below 30; `--set-json` users reach a few hundred.
- */
-export const MAX_VALUES_DEPTH = 1000;
-
 /** True when `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is safe. */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
@@ -152,11 +144,6 @@ export function toHelmRelease(fields: ReleaseFields): HelmRelease {
     throw new ReleaseDecodeError('release has no chart.metadata.name');
   const values = fields.chart.values ?? {};
   const config = fields.config ?? {};
-  if (nestedDeeperThan(values, MAX_VALUES_DEPTH) || nestedDeeperThan(config, MAX_VALUES_DEPTH)) {
-    throw new ReleaseDecodeError(
-      `release values are nested more than ${MAX_VALUES_DEPTH} levels deep (gloo-guard's limit; Helm's is 10,000)`,
-    );
-  }
   // A nil entry in the dependency list is skipped by Helm's dependency processing too.
   const dependencies = (md.dependencies ?? []).filter((d): d is GoDependency => d !== null);
   return {
