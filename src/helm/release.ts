@@ -203,7 +203,12 @@ export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): 
  * since ConfigMap data is not base64-encoded again by the API.
  */
 export function decodeReleaseConfigMapData(dataRelease: string, maxBytes: number): HelmRelease {
-  return toHelmRelease(readHelmText(Buffer.from(dataRelease, 'latin1'), maxBytes));
+  return toHelmRelease(readReleaseConfigMapFields(dataRelease, maxBytes));
+}
+
+/** Reads `data.release` of a release ConfigMap into the fields Helm's structs hold; throws where Helm cannot. */
+export function readReleaseConfigMapFields(dataRelease: string, maxBytes: number): ReleaseFields {
+  return readHelmText(Buffer.from(dataRelease, 'latin1'), maxBytes);
 }
 
 /** Encodes a release object the way Helm does: JSON, gzip (best compression), base64. */
