@@ -103,8 +103,8 @@ function helmTextDeclaresTooMuch(helmBase64: Buffer, maxBytes: number): boolean 
 
 /**
  * Compressed prefixes inflated (and watched) before the whole release: each inflates to at most
- * about 1032 times its size. A bomb shows itself in the first; a 1 MiB release pays about a quarter
- * more inflating. Node's zlib has no synchronous step-by-step inflate (gunzipSync closes its stream),
+ * about 1032 times its size. A bomb shows itself in the first; a valid release inflates up to
+ * 273 KiB of its gzip twice. Node's zlib has no synchronous step-by-step inflate (gunzipSync closes its stream),
  * but a prefix inflates with Z_SYNC_FLUSH to a prefix of the output.
  */
 const PROBE_PREFIXES = [1024, 16 * 1024, 256 * 1024];
