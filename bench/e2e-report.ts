@@ -13,6 +13,8 @@ export interface E2eResults {
     clientMs: Record<string, LatencySummary>;
     apiServer: Record<string, WebhookLatency>;
   };
+  /** The cluster view at scale (test/e2e/scale/cache-20k.ts's figures), when run with --scale. */
+  scale?: Record<string, unknown>;
   releases: Array<{
     helm: string;
     size: string;
@@ -95,6 +97,16 @@ export function renderE2e(r: E2eResults): string {
     target('~1 MiB release p99 < 100 ms', largeCreates, 100),
     `| helm upgrade ≤ 5 % slower with the webhook | worst ${(worstSlowdown * 100).toFixed(1)}% | ${worstSlowdown <= 0.05 ? 'pass' : '**miss**'} |`,
     '',
+    ...(r.scale
+      ? [
+          '## The cluster view at scale (test/e2e/scale/cache-20k.ts)',
+          '',
+          '```json',
+          JSON.stringify(r.scale),
+          '```',
+          '',
+        ]
+      : []),
   ];
   return lines.join('\n');
 }

@@ -24,6 +24,7 @@ import {
   helm,
   kube,
   registerWebhook,
+  releaseSecrets,
   startWebhook,
   tempFile,
   unregisterWebhook,
@@ -201,8 +202,11 @@ function upgrade(ctx: Ctx, major: HelmMajor, name: string, chart: string, values
   return ms;
 }
 
+/** Size of the deployed revision's release (Helm prunes old revisions, so it is looked up by status). */
 async function secretBytes(ctx: Ctx, ns: string, name: string): Promise<number> {
-  const r = await ctx.rest.call('GET', `/api/v1/namespaces/${ns}/secrets/sh.helm.release.v1.${name}.v1`);
+  const deployed = (await releaseSecrets(ctx.rest, ns, name)).find((s) => s.status === 'deployed');
+  if (deployed === undefined) throw new Error(`release ${ns}/${name} has no deployed revision`);
+  const r = await ctx.rest.call('GET', `/api/v1/namespaces/${ns}/secrets/${deployed.name}`);
   const data = (r.body as { data?: { release?: string } }).data?.release ?? '';
   return Buffer.from(data, 'base64').length;
 }
@@ -258,9 +262,18 @@ function commit(): string {
   return `${git(['rev-parse', '--short', 'HEAD'])}${dirty > 0 ? ` with ${dirty} uncommitted files in src/` : ''}`;
 }
 
-function args(): { deployments: number; namespaces: number; upgrades: number; timed: number } {
+function args(): {
+  deployments: number;
+  namespaces: number;
+  upgrades: number;
+  timed: number;
+  scale?: number;
+  minutes: number;
+} {
   const { values } = parseArgs({
     options: {
+      scale: { type: 'string' },
+      minutes: { type: 'string', default: '3' },
       deployments: { type: 'string', default: '500' },
       namespaces: { type: 'string', default: '100' },
       upgrades: { type: 'string', default: '20' },
@@ -278,11 +291,12 @@ function args(): { deployments: number; namespaces: number; upgrades: number; ti
     namespaces: n('namespaces'),
     upgrades: n('upgrades'),
     timed: n('timed'),
+    ...(values.scale !== undefined ? { scale: n('scale') } : {}),
+    minutes: n('minutes'),
   };
 }
 
-async function main(): Promise<void> {
-  const opts = args();
+async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
   const started = new Date();
   // The webhook runs compiled, as the image runs it (the e2e suite's own build).
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -329,15 +343,41 @@ async function main(): Promise<void> {
       objects: a,
       releases,
     };
-    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench', 'results', 'e2e.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), renderE2e(results));
-    say(renderE2e(results));
-    say('wrote bench/results/e2e.{json,md}');
+    return results;
   } finally {
     await cluster.stop();
     for (const c of charts) rmSync(c, { recursive: true, force: true });
   }
+}
+
+/**
+ * The cluster view at scale (issue 15 item 9): test/e2e/scale/cache-20k.ts on a cluster of its own,
+ * with `deployments` Deployments and churn for `minutes`; its figures are its last stdout line.
+ */
+function scale(deployments: number, minutes: number): Record<string, unknown> {
+  say(`== scale: ${deployments} Deployments, churn for ${minutes} min (test/e2e/scale/cache-20k.ts)`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/e2e/scale/cache-20k.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, SCALE_DEPLOYMENTS: String(deployments), SCALE_MINUTES: String(minutes) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{'))
+    throw new Error(`the scale run failed (exit ${String(r.status)})`);
+  return JSON.parse(last) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const opts = args();
+  const results: E2eResults = await measure(opts);
+  if (opts.scale !== undefined) results.scale = scale(opts.scale, opts.minutes);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), renderE2e(results));
+  say(renderE2e(results));
+  say('wrote bench/results/e2e.{json,md}');
 }
 
 main().then(
