@@ -1,9 +1,8 @@
 /**
  * The chart's Grafana dashboard and PrometheusRule, checked against what the server really exports:
  * a real `gloo-guard serve` answers reviews, its /metrics is scraped, and every query of the dashboard
- * and every alert may only name metrics and labels found there. promtool (built from the Prometheus Go
- * module by scripts/promtool.sh) checks the syntax and runs the alert unit tests in
- * alerts.promtool.yaml on recorded series.
+ * and every alert may only name metrics and labels found there. alerts-promtool.test.ts checks their
+ * syntax with a real promtool and runs the alert unit tests on recorded series.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';

@@ -1,10 +1,14 @@
 // Policy reports against the CRDs their projects publish: the API server stores what gloo-guard writes,
 // field for field (nothing pruned), in both groups, from the CLI audit and from the webhook's own audit.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { pathToFileURL } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPORT_APIS, type ReportGroup } from '../../src/audit/policy-report.js';
 import type { KubeRest } from '../../src/k8s/rest.js';
+import { launch, open } from '../helpers/browser.js';
 import { installReportCrd } from './report-crds.js';
 import {
   CHARTS,
@@ -189,4 +193,82 @@ function scrape(url: string, ca: string): Promise<string> {
       .on('error', reject)
       .end();
   });
+}
+
+/** The e2e kubeconfig with a second context to the same API server: a fleet of two, as `--all-contexts` reads it. */
+function fleetKubeconfig(): string {
+  const kc = parse(readFileSync(info.kubeconfigPath, 'utf8')) as {
+    contexts: Array<{ name: string; context: Record<string, string> }>;
+    'current-context': string;
+  };
+  const first = kc.contexts[0]!;
+  kc.contexts = [
+    { name: 'east', context: first.context },
+    { name: 'west', context: first.context },
+  ];
+  kc['current-context'] = 'east';
+  return tempFile('fleet-kubeconfig', stringify(kc));
+}
+
+interface AuditJson {
+  violations: Array<{ policy: string; action: string; object: string }>;
+}
+
+describe('the fleet page of a real cluster (audit --all-contexts --output html)', () => {
+  const kubeconfig = fleetKubeconfig();
+  const audit = (args: string[]) =>
+    spawnSync(process.execPath, [GLOO_GUARD, 'audit', '--kubeconfig', kubeconfig, '--quiet', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+  /** What a JSON audit of one context finds: the truth the page must show for that cluster. */
+  const truthOf = (context: string): AuditJson =>
+    JSON.parse(audit(['--context', context, '--output', 'json']).stdout) as AuditJson;
+
+  it('when the fleet is audited, then one self-contained page lists each cluster and the violations the cluster has', async () => {
+    const html = audit(['--all-contexts', '--output', 'html']);
+    expect(html.stderr).toBe('');
+    // Exit code 1: the cluster holds a release that would be refused.
+    expect(html.status).toBe(1);
+    expect(html.stdout).toMatch(/^<!doctype html>/i);
+    expect(html.stdout).not.toMatch(/\b(?:src|href)="(?:https?:)?\/\//);
+    const file = tempFile('fleet.html', html.stdout);
+    const truth = { east: truthOf('east'), west: truthOf('west') };
+    expect(truth.east.violations.some((v) => v.object.startsWith(`release ${NS}/insecure `))).toBe(true);
+
+    const browser = await launch();
+    try {
+      const { page, log } = await open(browser, pathToFileURL(file).href);
+      expect(log.consoleErrors).toEqual([]);
+      expect(log.pageErrors).toEqual([]);
+      expect(log.requests).toEqual([pathToFileURL(file).href]);
+      const head = await page.$$eval('table.matrix thead th', (ths) =>
+        ths.map((t) => t.firstChild?.textContent),
+      );
+      expect(head).toEqual(['Policy', 'east', 'west']);
+      const rows = await page.$$eval('table.matrix tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.children, (c) => (c as HTMLElement).innerText.split('\n')[0] ?? '')),
+      );
+      // Each cell's denial count is what the JSON audit of that cluster finds for that policy.
+      const cells = rows.map((r) => [r[0], ...r.slice(1).map(denials)]);
+      const expected = rows.map((r) => [
+        r[0],
+        ...(['east', 'west'] as const).map(
+          (c) => truth[c].violations.filter((v) => v.policy === r[0] && v.action === 'deny').length,
+        ),
+      ]);
+      expect(cells).toEqual(expected);
+      const text = await page.$eval('body', (b) => b.textContent ?? '');
+      expect(text).toContain('2 clusters audited');
+      for (const v of [...truth.east.violations, ...truth.west.violations]) expect(text).toContain(v.object);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+/** The number of denials a matrix cell shows ("2 denied 1 warn", "✓", "not judged"). */
+function denials(cell: string): number {
+  return Number(/^(\d+) denied/.exec(cell)?.[1] ?? 0);
 }

@@ -72,6 +72,36 @@ describe('Dockerfile', () => {
     expect(runs).toContain('npm run build');
   });
 
+  it('when a stage installs, then it is npm ci on our lockfile with the npm the pinned Node image ships', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      lockfileVersion: number;
+    };
+    // lockfileVersion 3 is read by npm 7 and later; Node 26's images ship npm 11.
+    expect(lock.lockfileVersion).toBe(3);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { packageManager?: string };
+    expect(
+      pkg.packageManager,
+      'a packageManager field would make corepack fetch another npm',
+    ).toBeUndefined();
+    for (const stage of stages.filter((s) => ops(s, 'RUN').some((r) => /\bnpm\b/.test(r)))) {
+      expect(stage.from).toMatch(new RegExp(`^node:${NODE_MAJOR}-`));
+      const runs = ops(stage, 'RUN');
+      const installs = runs.filter((r) => /\bnpm (?:ci|install|i)\b/.test(r));
+      // npm ci only: it installs exactly the lock, and fails where lock and package.json disagree.
+      expect(
+        installs.every((r) => /^npm ci\b/.test(r)),
+        installs.join('; '),
+      ).toBe(true);
+      expect(runs.join('\n')).not.toMatch(/npm (?:install|i) (?:-g|--global)|corepack/);
+      // The lockfile is in the stage before npm ci runs.
+      const order = stage.instructions.map((i) => `${i.op} ${i.args}`);
+      const copy = order.findIndex((l) => /^COPY .*package-lock\.json/.test(l));
+      const ci = order.findIndex((l) => /^RUN npm ci\b/.test(l));
+      expect(copy).toBeGreaterThanOrEqual(0);
+      expect(copy).toBeLessThan(ci);
+    }
+  });
+
   it('when read, then every stage is pinned by digest, and the runtime is distroless Node of that major', () => {
     for (const s of stages) expect(s.from).toMatch(new RegExp(`${DIGEST}$`));
     expect(runtime.from).toMatch(
@@ -148,14 +178,9 @@ describe('the runtime stage, assembled without Docker', () => {
     dir = mkdtempSync(join(tmpdir(), 'gloo-guard-image-'));
     for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(dir, f));
     const flags = ['--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'];
+    // Exactly the deps stage's command: if npm ci refuses the lock here, the image build would too.
     const ci = spawnSync('npm', ['ci', ...flags], { cwd: dir, encoding: 'utf8' });
-    if (ci.status !== 0) {
-      // npm 11 refuses a lock that lacks an optional dependency missing from the registry (vite's
-      // napi-windows-process-start-time); npm 10 accepts it.
-      // `npm install` then installs the same locked versions.
-      if (!/in sync/.test(ci.stderr)) throw new Error(`npm ci failed:\n${ci.stderr}`);
-      execFileSync('npm', ['install', ...flags], { cwd: dir, stdio: 'pipe' });
-    }
+    if (ci.status !== 0) throw new Error(`npm ci failed:\n${ci.stderr}`);
     execFileSync(
       process.execPath,
       [
