@@ -6,7 +6,7 @@
 import type { Config } from '../config/types.js';
 import type { CarrierContext } from '../engine/carriers/context.js';
 import { MalformedReviewError, parseAdmissionReview, type AdmissionRequest } from './admission.js';
-import { isReleaseSecret } from '../engine/subjects.js';
+import { isReleaseConfigMap, isReleaseSecret } from '../engine/subjects.js';
 import { isObject } from '../engine/values.js';
 import { HttpProblem, parseJsonBody } from './body.js';
 import { prepareReview, type PreparedReview } from './review.js';
@@ -42,6 +42,8 @@ export function prepareBody(
     const request = parseAdmissionReview(parseJsonBody(body));
     if (deferReleases && decodesRelease(request)) return { type: 'deferred' };
     const prepared = prepareReview(request, config, ctx);
+    const o = request.object;
+    if (isObject(o) && (isReleaseSecret(o) || isReleaseConfigMap(o))) request.release = true;
     // The object goes no further: what follows needs only the request's identity and the subject.
     delete request.object;
     delete request.admission;
