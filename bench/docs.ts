@@ -1,25 +1,45 @@
 /**
  * `npm run docs:perf [-- --check]`: the generated parts of docs/performance.md, made from the results
- * the bench wrote (bench/results/e2e.json, with the commit it was measured on). Each generated part
+ * the bench wrote (bench/results/latest.json and the run before it in previous.json, e2e.json,
+ * rule-cost.json; each with the commit it was measured on). Each generated part
  * sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; `--check` fails when the
  * page drifted from the results (the drift test runs the same comparison).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderE2e, type E2eResults } from './e2e-report.js';
+import { renderComparison, renderLatest, renderRuleCost, type RuleCostResults } from './perf-tables.js';
+import type { Results } from './report.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const PAGE = join(ROOT, 'docs', 'performance.md');
 
-/** The generated parts, by name, from the recorded results. */
-export function generatedParts(): Record<string, string> {
-  const e2eFile = join(ROOT, 'bench', 'results', 'e2e.json');
-  if (!existsSync(e2eFile)) return {};
-  const e2e = JSON.parse(readFileSync(e2eFile, 'utf8')) as E2eResults;
+/** A results file, parsed, or undefined when that bench has not written it. */
+function results<T>(name: string): T | undefined {
+  const file = join(ROOT, 'bench', 'results', name);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+/** The API server and Helm section, from e2e.json. */
+function e2ePart(e2e: E2eResults): string {
   // The page has its own heading: the report's title becomes a sentence.
   const [, ...body] = renderE2e(e2e).split('\n');
   const stamp = `Measured ${e2e.generatedAt.slice(0, 16).replace('T', ' ')} UTC on commit ${e2e.commit} (bench/results/e2e.json).`;
-  return { e2e: [stamp, ...body.map((l) => l.replace(/^## /, '#### '))].join('\n').trim() };
+  return [stamp, ...body.map((l) => l.replace(/^## /, '#### '))].join('\n').trim();
+}
+
+/** The generated parts, by name, from the recorded results (a part whose results are absent is left as it is). */
+export function generatedParts(): Record<string, string> {
+  const parts: Record<string, string> = {};
+  const latest = results<Results>('latest.json');
+  const previous = results<Results>('previous.json');
+  const e2e = results<E2eResults>('e2e.json');
+  const ruleCost = results<RuleCostResults>('rule-cost.json');
+  if (latest) parts.latest = renderLatest(latest);
+  if (latest && previous) parts.compare = renderComparison(latest, previous);
+  if (e2e) parts.e2e = e2ePart(e2e);
+  if (ruleCost) parts['rule-cost'] = renderRuleCost(ruleCost);
+  return parts;
 }
 
 /** The page with every generated part replaced by what the results give. */

@@ -229,7 +229,8 @@ export function evaluateTargets(r: Pick<Results, 'summary' | 'servers' | 'memory
   ];
 }
 
-function fmt(n: number | null | undefined, digits = 2): string {
+/** A figure as the tables print it: 3 significant-ish digits, "–" when absent. */
+export function fmt(n: number | null | undefined, digits = 2): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '–';
   return n >= 100 ? String(Math.round(n)) : String(Number(n.toFixed(digits)));
 }

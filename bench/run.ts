@@ -4,7 +4,7 @@
  * bench/results/latest.{json,md,svg} (quick runs: quick.*; runs of some reviews only: only.*, without the
  * mixed and memory scenarios). Every process started is stopped at the end.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release as kernelRelease, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -165,9 +165,16 @@ function compareParity(ctx: Ctx): void {
   for (const m of ctx.results.parity.mismatches) say(`  differs: ${m.case}: ${JSON.stringify(m)}`);
 }
 
-function writeResults(results: Results, partial = false): void {
+/** A new full run keeps the one before it as previous.json, which docs/performance.md sets side by side. */
+function keepPrevious(): void {
+  const latest = join(RESULTS_DIR, 'latest.json');
+  if (existsSync(latest)) renameSync(latest, join(RESULTS_DIR, 'previous.json'));
+}
+
+function writeResults(results: Results, partial = false, newRun = true): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const base = partial ? 'only' : results.mode === 'full' ? 'latest' : 'quick';
+  if (base === 'latest' && newRun) keepPrevious();
   writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   const md = renderMarkdown(results).replace('(latest.svg)', `(${base}.svg)`);
   writeFileSync(join(RESULTS_DIR, `${base}.md`), md);
@@ -224,7 +231,7 @@ function reportOnly(plan: Plan): number {
   const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
   r.summary = summarizeRuns(r.servers, r.plan.saturationConnections);
   r.targets = evaluateTargets(r);
-  writeResults(r);
+  writeResults(r, false, false);
   return 0;
 }
 

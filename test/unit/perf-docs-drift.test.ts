@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedParts, regenerate } from '../../bench/docs.js';
+import { renderComparison } from '../../bench/perf-tables.js';
+import type { Results } from '../../bench/report.js';
+
+const results = (name: string): Results =>
+  JSON.parse(readFileSync(resolve(import.meta.dirname, '../../bench/results', name), 'utf8')) as Results;
 
 describe('generated performance docs', () => {
   it('when bench/results changes, then docs/performance.md must be regenerated (npm run docs:perf)', () => {
@@ -15,5 +20,25 @@ describe('generated performance docs', () => {
     expect(() => regenerate('# page\n', { e2e: 'x' })).toThrow(
       /no <!-- generated:e2e --> … <!-- \/generated:e2e --> block/,
     );
+  });
+
+  it('when the page is generated, then the current run, the one before it and the rule costs are all in it', () => {
+    expect(Object.keys(generatedParts()).sort()).toEqual(['compare', 'e2e', 'latest', 'rule-cost']);
+  });
+
+  it('when two runs are set side by side, then each row pairs the same review and server, and each target its own id', () => {
+    const now = results('latest.json');
+    const before = results('previous.json');
+    const table = renderComparison(now, before);
+    const nsLimitBefore = before.summary.find((x) => x.review === 'namespace' && x.server === 'limit');
+    const nsLimitNow = now.summary.find((x) => x.review === 'namespace' && x.server === 'limit');
+    expect(table).toContain(
+      `| namespace | limit | ${Math.round(nsLimitBefore?.rps ?? 0)} | ${Math.round(nsLimitNow?.rps ?? 0)} |`,
+    );
+    const bombBefore = before.targets.find((t) => t.id === now.targets[9]?.id);
+    expect(table).toContain(
+      `| ${now.targets[9]?.target} | ${bombBefore?.measured} | ${now.targets[9]?.measured} |`,
+    );
+    expect(table).toContain(`commit ${before.method.glooGuardSource?.replace('commit ', '')}`);
   });
 });
