@@ -11,6 +11,16 @@ import ts from 'typescript';
 
 /** The repository root (bench/ is one level below). */
 export const ROOT = join(import.meta.dirname, '..');
+
+/** Which gloo-guard was measured: the short commit, and how many files of src/ were uncommitted. */
+export function sourceCommit(): string {
+  const git = (args: string[]): string =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = git(['status', '--porcelain', '--', 'src'])
+    .split('\n')
+    .filter((l) => l !== '').length;
+  return `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${dirty > 0 ? ` with ${dirty} uncommitted files in src/` : ''}`;
+}
 export const CACHE = join(ROOT, '.cache');
 export const BIN_DIR = join(CACHE, 'bench-bin');
 const OPA_DIR = join(ROOT, 'bench', 'opa');

@@ -13,7 +13,7 @@ export interface E2eResults {
     clientMs: Record<string, LatencySummary>;
     apiServer: Record<string, WebhookLatency>;
   };
-  /** The cluster view at scale (test/e2e/scale/cache-20k.ts's figures), when run with --scale. */
+  /** The cluster view at scale (test/e2e/scale/cache-20k.ts's figures) by number of Deployments, from --scale N runs. */
   scale?: Record<string, unknown>;
   releases: Array<{
     helm: string;

@@ -7,9 +7,10 @@
  * the webhook and without it. Writes bench/results/e2e.{json,md}.
  *
  *   npm run bench:e2e [-- --deployments 500 --namespaces 100 --upgrades 20 --timed 10]
+ *   npm run bench:e2e -- --scale 20000 [--minutes 3]   # only the cluster view at scale, added to e2e.json
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,7 +34,7 @@ import {
 } from '../test/e2e/support.js';
 import { renderE2e, type E2eResults } from './e2e-report.js';
 import { latencyOf, scrape, subtract, webhookBuckets, type WebhookLatency } from './apiserver-metrics.js';
-import { ROOT } from './build.js';
+import { ROOT, sourceCommit } from './build.js';
 import { bytes, seeded } from './prng.js';
 import { summarize } from './stats.js';
 
@@ -255,13 +256,6 @@ async function release(
   return run;
 }
 
-function commit(): string {
-  const git = (args: string[]): string =>
-    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-  const dirty = git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length;
-  return `${git(['rev-parse', '--short', 'HEAD'])}${dirty > 0 ? ` with ${dirty} uncommitted files in src/` : ''}`;
-}
-
 function args(): {
   deployments: number;
   namespaces: number;
@@ -330,7 +324,7 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
       schema: 1,
       generatedAt: started.toISOString(),
       durationSec: Math.round((Date.now() - started.getTime()) / 1000),
-      commit: commit(),
+      commit: sourceCommit(),
       loadAverageAtStart: a.loadAverage,
       method: {
         cluster: 'kube-apiserver v1.36.3 + etcd v3.6.8 on loopback (test/e2e/cluster), no controllers',
@@ -369,12 +363,37 @@ function scale(deployments: number, minutes: number): Record<string, unknown> {
   return JSON.parse(last) as Record<string, unknown>;
 }
 
+const E2E_JSON = join(ROOT, 'bench', 'results', 'e2e.json');
+
+/**
+ * One command per study: `--scale N` runs only the cluster view at scale (its own cluster, minutes to
+ * fill) and adds it, with its commit and load, to the recorded run under N; a run without it measures (a) and
+ * (b) and keeps the recorded scale figures.
+ */
+async function run(opts: ReturnType<typeof args>): Promise<E2eResults> {
+  const recorded = existsSync(E2E_JSON)
+    ? (JSON.parse(readFileSync(E2E_JSON, 'utf8')) as E2eResults)
+    : undefined;
+  if (opts.scale === undefined) {
+    const results = await measure(opts);
+    return recorded?.scale ? { ...results, scale: recorded.scale } : results;
+  }
+  if (!recorded)
+    throw new Error('--scale adds to bench/results/e2e.json: run `npm run bench:e2e` once first');
+  const stamp = {
+    generatedAt: new Date().toISOString(),
+    commit: sourceCommit(),
+    loadAverageAtStart: loadavg(),
+  };
+  // Keyed by the number of Deployments, so runs at 1,000, 5,000 and 20,000 give the growth together.
+  const figures = { ...stamp, ...scale(opts.scale, opts.minutes) };
+  return { ...recorded, scale: { ...recorded.scale, [String(opts.scale)]: figures } };
+}
+
 async function main(): Promise<void> {
-  const opts = args();
-  const results: E2eResults = await measure(opts);
-  if (opts.scale !== undefined) results.scale = scale(opts.scale, opts.minutes);
+  const results = await run(args());
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(E2E_JSON, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), renderE2e(results));
   say(renderE2e(results));
   say('wrote bench/results/e2e.{json,md}');

@@ -15,7 +15,7 @@ import { DEFAULT_COST_BUDGET } from '../src/rules/cel.js';
 import type { RuleSpec } from '../src/rules/types.js';
 import { prepareBody } from '../src/server/prepare.js';
 import { finishReview } from '../src/server/review.js';
-import { ROOT } from './build.js';
+import { ROOT, sourceCommit } from './build.js';
 import { pinSelf, SERVER_CORE } from './processes.js';
 import { loadReviews } from './review-cache.js';
 import { round, summarize, type LatencySummary } from './stats.js';
@@ -121,6 +121,7 @@ function markdown(rows: RuleCostRow[], load: number[], budgetNote: string): stri
 function main(): void {
   pinSelf(SERVER_CORE);
   const load = loadavg();
+  const generatedAt = new Date().toISOString();
   const reviews = loadReviews();
   const base = parseConfig(readFileSync(join(ROOT, EXAMPLES), 'utf8'), EXAMPLES);
   const examples = base.rules;
@@ -146,7 +147,7 @@ function main(): void {
   writeFileSync(join(dir, 'rule-cost.md'), markdown(rows, load, budgetNote));
   writeFileSync(
     join(dir, 'rule-cost.json'),
-    `${JSON.stringify({ node: process.versions.node, loadavg: load, rows }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.versions.node, loadavg: load, commit: sourceCommit(), generatedAt, rows }, null, 2)}\n`,
   );
   process.stdout.write(markdown(rows, load, budgetNote));
 }

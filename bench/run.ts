@@ -9,7 +9,15 @@ import { cpus, release as kernelRelease, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { BIN_DIR, buildGlooGuard, buildLimitServer, buildOpa, opaVersion, ROOT } from './build.js';
+import {
+  BIN_DIR,
+  buildGlooGuard,
+  buildLimitServer,
+  buildOpa,
+  opaVersion,
+  ROOT,
+  sourceCommit,
+} from './build.js';
 import { machineBusy, readRss, waitForQuiet } from './memory.js';
 import { parityCases, sameVerdict, type VerdictKey } from './parity.js';
 import { FULL_PLAN, QUICK_PLAN, type Plan, type ServerName } from './plan.js';
@@ -40,16 +48,6 @@ const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** Which gloo-guard was measured: the commit, and whether src/ had uncommitted changes. */
-function sourceState(): string {
-  const git = (args: string[]): string =>
-    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-  const dirty = git(['status', '--porcelain', '--', 'src'])
-    .split('\n')
-    .filter((l) => l !== '').length;
-  return `commit ${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${dirty > 0 ? ` with ${dirty} uncommitted files in src/` : ''}`;
 }
 
 function machine(opa: string): Record<string, string | number> {
@@ -264,7 +262,7 @@ async function main(): Promise<number> {
       machine: machine(opaVer),
       method: {
         ...METHOD,
-        glooGuardSource: sourceState(),
+        glooGuardSource: `commit ${sourceCommit()}`,
         opaBuild: opaBuild
           ? `${opaBuild.cached ? 'cached' : `built in ${opaBuild.buildSeconds} s`}: ${relative(ROOT, opaBuild.path)}`
           : 'skipped',
