@@ -97,16 +97,37 @@ export function renderE2e(r: E2eResults): string {
     target('~1 MiB release p99 < 100 ms', largeCreates, 100),
     `| helm upgrade ≤ 5 % slower with the webhook | worst ${(worstSlowdown * 100).toFixed(1)}% | ${worstSlowdown <= 0.05 ? 'pass' : '**miss**'} |`,
     '',
-    ...(r.scale
-      ? [
-          '## The cluster view at scale (test/e2e/scale/cache-20k.ts)',
-          '',
-          '```json',
-          JSON.stringify(r.scale),
-          '```',
-          '',
-        ]
-      : []),
+    ...(r.scale ? renderScale(r.scale) : []),
   ];
   return lines.join('\n');
+}
+
+/** One --scale N run, as test/e2e/scale/cache-20k.ts prints it (plus the commit and load bench:e2e adds). */
+interface ScaleRun {
+  deployments: number;
+  minutes: number;
+  commit?: string;
+  loadAverageAtStart?: number[];
+  firstSyncMs: number;
+  rssAtReadyMb: number;
+  rssMb: { min: number; max: number };
+  deploymentLists: number;
+  reviewMs: { n: number; p50: number; p99: number };
+}
+
+/** The cluster view at scale: one row per number of Deployments, the growth read across the rows. */
+function renderScale(scale: Record<string, unknown>): string[] {
+  const runs = Object.values(scale as Record<string, ScaleRun>).sort((a, b) => a.deployments - b.deployments);
+  return [
+    '## The cluster view at scale (`npm run bench:e2e -- --scale N`, test/e2e/scale/cache-20k.ts)',
+    '',
+    '| Deployments | start to serving, synced ms | RSS at ready MiB | RSS under churn MiB | full lists | review p50 / p99 ms (n) | commit | load average at start |',
+    '|--:|--:|--:|--:|--:|--:|---|---|',
+    ...runs.map(
+      (x) =>
+        `| ${x.deployments} | ${x.firstSyncMs} | ${x.rssAtReadyMb} | ${x.rssMb.min}-${x.rssMb.max} | ${x.deploymentLists} | ` +
+        `${x.reviewMs.p50} / ${x.reviewMs.p99} (${x.reviewMs.n}) | ${x.commit ?? '–'} | ${x.loadAverageAtStart?.join(' ') ?? '–'} |`,
+    ),
+    '',
+  ];
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedParts, regenerate } from '../../bench/docs.js';
+import { renderE2e, type E2eResults } from '../../bench/e2e-report.js';
 import { renderComparison } from '../../bench/perf-tables.js';
 import type { Results } from '../../bench/report.js';
 
@@ -40,5 +41,33 @@ describe('generated performance docs', () => {
       `| ${now.targets[9]?.target} | ${bombBefore?.measured} | ${now.targets[9]?.measured} |`,
     );
     expect(table).toContain(`commit ${before.method.glooGuardSource?.replace('commit ', '')}`);
+  });
+
+  it('when --scale runs at several sizes are recorded, then each is one row, smallest first', () => {
+    const e2e = JSON.parse(
+      readFileSync(resolve(import.meta.dirname, '../../bench/results/e2e.json'), 'utf8'),
+    ) as E2eResults;
+    const run = (deployments: number, firstSyncMs: number) => ({
+      deployments,
+      minutes: 1,
+      firstSyncMs,
+      rssAtReadyMb: 100 + deployments / 100,
+      rssMb: { min: 1, max: 2 },
+      deploymentLists: 1,
+      reviewMs: { n: 10, p50: 1, p99: 2 },
+    });
+    const md = renderE2e({ ...e2e, scale: { '20000': run(20000, 5000), '1000': run(1000, 1500) } });
+    const rows = md.split('\n').filter((l) => /^\| (1000|20000) \|/.test(l));
+    expect(
+      rows.map((l) =>
+        l
+          .split('|')
+          .slice(1, 4)
+          .map((c) => c.trim()),
+      ),
+    ).toEqual([
+      ['1000', '1500', '110'],
+      ['20000', '5000', '300'],
+    ]);
   });
 });
