@@ -18,7 +18,10 @@ export const chartValuesKeys: Policy = {
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'release') return [];
     const here = `${subject.model.catalog}`;
-    return subject.model.unknownKeys.map(({ key, belongsTo }) => {
+    // An umbrella chart's condition (`mesh.enabled`) is passed down with the values; the subchart never reads it.
+    const condition = new Set(subject.conditionKeys ?? []);
+    const unknown = subject.model.unknownKeys.filter(({ key }) => !condition.has(key));
+    return unknown.map(({ key, belongsTo }) => {
       const others = belongsTo.filter((f) => f !== subject.family);
       if (others.length > 0) {
         return violation(
