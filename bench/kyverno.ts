@@ -13,6 +13,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ROOT } from './build.js';
 import { parityReleases, type KyvernoCase } from './kyverno/cases.js';
+import { profileGlooGuard } from './kyverno/profile.js';
 import type { JobResult } from './kyverno/gloo-guard-runner.js';
 import {
   renderKyvernoMarkdown,
@@ -139,6 +140,9 @@ async function parity(harness: string, cases: KyvernoCase[], dir: string): Promi
   });
 }
 
+/** Small-release runs under the profiler: enough samples for functions of a few µs. */
+const PROFILE_RUNS = 2000;
+
 /** Runs per engine and review: enough for a stable median, bounded for the slow ones. */
 const RUNS: Record<string, number> = { 'release-small': 400, 'release-large': 40, 'gzip-bomb': 1 };
 
@@ -197,6 +201,8 @@ async function main(): Promise<void> {
         speed.push(speedRow(engine, name, await alone(engine, build.path, name, file, RUNS[name] ?? 1)));
       }
     }
+    log(`profiling gloo-guard on release-small (load ${load()})`);
+    const profile = await profileGlooGuard(reviews['release-small'].body, PROFILE_RUNS);
     const results: KyvernoResults = {
       commit: gitCommit(),
       date: new Date().toISOString(),
@@ -207,6 +213,7 @@ async function main(): Promise<void> {
       sizes: Object.fromEntries(names.map((n) => [n, reviews[n].secretBytes ?? reviews[n].body.length])),
       parity: parityRows,
       speed,
+      profile,
     };
     const out = join(ROOT, 'bench', 'results');
     mkdirSync(out, { recursive: true });

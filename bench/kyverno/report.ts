@@ -1,4 +1,5 @@
 /** The results of `npm run bench:kyverno` and their Markdown (bench/results/kyverno.md). */
+import type { PerReview, ReviewProfile } from './profile.js';
 
 /** One engine's verdict on a parity case: allowed, and the policy ids its denial names. */
 export interface ParityVerdict {
@@ -40,6 +41,7 @@ export interface KyvernoResults {
   sizes: Record<string, number>;
   parity: ParityRow[];
   speed: SpeedRow[];
+  profile: ReviewProfile;
 }
 
 function verdictText(v: ParityVerdict): string {
@@ -60,6 +62,16 @@ function speedTable(r: KyvernoResults): string[] {
     );
   }
   return rows;
+}
+
+function profileTable(head: string, rows: PerReview[]): string[] {
+  return [
+    `| ${head} | µs per review | share of busy |`,
+    '|---|--:|--:|',
+    ...rows.map(
+      (r) => `| \`${r.name.replace(/\|/g, '/')}\` | ${r.usPerReview} | ${(r.share * 100).toFixed(1)}% |`,
+    ),
+  ];
 }
 
 /** Renders the results as Markdown. */
@@ -87,6 +99,14 @@ export function renderKyvernoMarkdown(r: KyvernoResults): string {
       (p) =>
         `| ${p.name} | ${verdictText(p.glooGuard)} | ${verdictText(p.kyverno)} | ${p.same ? 'yes' : '**no**'} |`,
     ),
+    '',
+    `## Where gloo-guard's small-release time goes (node --cpu-prof, ${r.profile.runs} runs, same path)`,
+    '',
+    'Shares are of the whole profiled process (start-up included); µs are per review.',
+    '',
+    ...profileTable('function (inclusive)', r.profile.inclusive),
+    '',
+    ...profileTable('function (self)', r.profile.selfTop),
     '',
   ];
   return lines.join('\n');
