@@ -14,6 +14,7 @@ import * as prettier from 'prettier';
 import { isMap, isScalar, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { POLICIES } from '../src/policies/index.js';
 import { reachTemplate } from './gen-reach.js';
+import { vapTemplate } from './gen-vap.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The chart folder. */
@@ -124,6 +125,8 @@ export function policiesTable(): string {
   ].join('\n');
 }
 
+const KEBAB = '^[a-z0-9]+(-[a-z0-9]+)*$';
+
 /** The schema of `policies:` and of the policy ids in `exceptions:`, from the catalog. */
 export function withCatalog(schema: JsonSchema): JsonSchema {
   const ids = POLICIES.map((p) => p.id);
@@ -146,11 +149,23 @@ export function withCatalog(schema: JsonSchema): JsonSchema {
   const out = structuredClone(schema);
   out.properties = {
     ...out.properties,
-    policies: { type: 'object', additionalProperties: false, properties: policyProps },
+    // Other keys are the ids of `rules`, which have an action and no options; the chart's
+    // configmap refuses an id that is neither a built-in nor a rule (a schema cannot see `rules`).
+    policies: {
+      type: 'object',
+      properties: policyProps,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { action: { type: 'string', enum: ['deny', 'warn', 'off'] } },
+      },
+    },
   };
   const policy = out.properties.exceptions?.items?.properties?.policy;
   if (!policy) throw new Error('values.schema.json: exceptions.items.properties.policy is missing');
-  policy.enum = ids;
+  delete policy.enum;
+  policy.pattern = KEBAB;
+  policy.description = `A built-in policy (${ids.join(', ')}) or the id of one of \`rules\`.`;
   return out;
 }
 
@@ -192,6 +207,8 @@ export async function generate(check: boolean): Promise<string[]> {
     [join(CHART_DIR, 'README.md'), await expectedReadme()],
     // The webhooks' matchConditions, from the policies' `match` (least reach).
     [join(CHART_DIR, 'templates', '_reach.tpl'), reachTemplate()],
+    // The built-in object checks as ValidatingAdmissionPolicies, from src/rules/builtin.ts.
+    [join(CHART_DIR, 'templates', 'validatingadmissionpolicies.yaml'), vapTemplate()],
   ];
   const drifted: string[] = [];
   for (const [file, want] of targets) {

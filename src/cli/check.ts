@@ -1,4 +1,5 @@
 /** `gloo-guard check`: judge values files, manifests or release Secrets, as CI would before a cluster does. */
+import { majorMinor } from '../engine/charts/adapters.js';
 import { evaluate } from '../engine/evaluate.js';
 import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
 import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '../engine/subjects.js';
@@ -85,8 +86,13 @@ function judgeValues(o: CheckOptions & { chart: string }, config: Config): Repor
   });
   if (!subject) {
     const v = o.chartVersion ? ` ${o.chartVersion}` : '';
+    const notVersion =
+      o.chartVersion !== undefined && majorMinor(o.chartVersion) === undefined
+        ? `; ${o.chartVersion} is not a chart version (write it as helm does, e.g. 2.6.5)`
+        : '';
     const hint =
-      umbrellaKeysIn(raw, o.files).length > 0 ? '; for an umbrella chart add --subchart CHART' : '';
+      notVersion ||
+      (umbrellaKeysIn(raw, o.files).length > 0 ? '; for an umbrella chart add --subchart CHART' : '');
     throw new UsageError(`--chart ${chart}${v} is not a chart gloo-guard judges (${SUPPORTED})${hint}`);
   }
   const withParent = sub
@@ -100,9 +106,10 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
   const report: Report = { results: [], errors: [], skipped: 0, notJudged: [] };
   const objects = files.flatMap(readManifestFile);
   const ctx = checkCarrierContext(objects, valuesDir);
-  for (const { object, location } of objects) {
+  for (const { object, location, admission } of objects) {
     try {
-      const subjects = subjectsFromObject(object, { location }, config.limits.maxReleaseBytes, ctx);
+      const source = { location, ...(admission ? { admission } : {}) };
+      const subjects = subjectsFromObject(object, source, config.limits.maxReleaseBytes, ctx);
       for (const subject of subjects) report.results.push(evaluate(subject, config));
       if (subjects.length === 0) report.skipped += 1;
     } catch (err: unknown) {

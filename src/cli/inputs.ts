@@ -1,4 +1,6 @@
 /** Reads the CLI's input files: values files, or multi-document manifests (with `List`s flattened). */
+import type { AdmissionContext } from '../engine/types.js';
+import { admissionContext } from '../rules/admission.js';
 import { readFileSync } from 'node:fs';
 import { CST, Lexer, LineCounter, parseAllDocuments } from 'yaml';
 import { helmYamlValue } from '../engine/helm-yaml.js';
@@ -13,6 +15,8 @@ export class InputFileError extends Error {
 export interface LocatedObject {
   object: unknown;
   location: string;
+  /** For the object of an AdmissionReview: its request and oldObject, as the webhook gives them to rules. */
+  admission?: AdmissionContext;
 }
 
 function readBytes(file: string): Buffer {
@@ -198,7 +202,11 @@ function reviewedObject(review: Record<string, unknown>, where: string): Located
   const object = isObject(request) ? request.object : undefined;
   if (!isObject(object))
     throw new InputFileError(`${where}: an AdmissionReview without request.object; nothing to judge`);
-  return { object, location: `${where} request.object` };
+  return {
+    object,
+    location: `${where} request.object`,
+    admission: admissionContext(request as Record<string, unknown>),
+  };
 }
 
 /** Reads every object of a manifest file; `List`s are flattened, AdmissionReviews give their object. */

@@ -136,9 +136,10 @@ function subjectsOf(c: TestCase, dir: string, where: string, config: Config): Su
         ? [{ object: m, location: where }]
         : [],
   );
-  return objects.flatMap(({ object, location }) => {
+  return objects.flatMap(({ object, location, admission }) => {
     try {
-      return subjectFromObject(object, { location }, config.limits.maxReleaseBytes) ?? [];
+      const source = { location, ...(admission ? { admission } : {}) };
+      return subjectFromObject(object, source, config.limits.maxReleaseBytes) ?? [];
     } catch (err: unknown) {
       if (err instanceof InputError) throw new TestFileError(`${where}: ${err.message}`);
       throw err;

@@ -36,6 +36,16 @@ export interface SecretRef {
 export interface SourceRef {
   /** e.g. `values.yaml`, `manifest.yaml#3`, `admission`, `cluster/prod` */
   location: string;
+  /** The admission request the subject arrived in (webhook, or `check` of an AdmissionReview file). */
+  admission?: AdmissionContext;
+}
+
+/** What rules see of an admission request, as a ValidatingAdmissionPolicy sees it. */
+export interface AdmissionContext {
+  /** `request` as ValidatingAdmissionPolicy defines it (kind, resource, name, userInfo, dryRun, ...). */
+  request: Record<string, unknown>;
+  /** The object before the change: set on UPDATE and DELETE, null on CREATE. */
+  oldObject: unknown;
 }
 
 /** A Helm release of a Gloo Mesh chart, normalised by a chart adapter. */
@@ -179,13 +189,23 @@ export interface GlooModel {
   /** Keys the vendor marks "do not use in production" that are set, with the vendor's words. */
   demoSettings: Array<{ setting: Setting<unknown>; quote: string }>;
   /** Credentials written inline, with the Secret reference to use instead (values never shown). */
-  credentials: Array<{ setting: Setting<unknown>; instead: string }>;
+  credentials: Array<{ setting: Setting<unknown>; instead: string; published?: boolean }>;
   /** Top-level keys the chart family and version do not know; `belongsTo` when another chart does. */
   unknownKeys: Array<{ key: string; belongsTo: ChartFamily[] }>;
   /** The catalog entry the release was read with (`gloo-platform 2.6`), for messages. */
   catalog: string;
   /** The relay setup option the management server's CA switches select, with the vendor's environment. */
-  relayOption?: { title: string; environment: string; source: string };
+  relayOption?: {
+    title: string;
+    environment: string;
+    source: string;
+    /** The server's certificate comes from a CA it generated itself. */
+    selfSigned: boolean;
+    /** Simple TLS: agents are not authenticated by client certificate. */
+    simpleTls: boolean;
+    /** What gloo-guard assumes where the vendor's environment column could not be read. */
+    assumed?: string;
+  };
   /** Which roles this release plays. */
   roles: { management: boolean; agent: boolean; addons: boolean };
 }
@@ -197,7 +217,8 @@ export interface RedisStoreModel {
   role: 'management' | 'addons';
   /** The bundled Redis of the store is deployed. */
   bundled: Flag;
-  address: Setting<unknown>;
+  /** Where the store is pointed at another Redis, when the chart documents it. */
+  address?: Setting<unknown>;
 }
 
 /** A read-only view of the cluster; absent when judging files. Filled by the audit issue. */

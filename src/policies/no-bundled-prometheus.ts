@@ -53,7 +53,8 @@ export const noBundledPrometheus: Policy = {
   description:
     'The bundled prometheus-server has no persistent storage. Disable it and point the management server at your own ' +
     'Prometheus by its full URL, port included (common.prometheusUrl, or prometheusUrl in 2.0-2.2); on gloo-platform ' +
-    'the UI reads glooUi.prometheusUrl first and falls back to common.prometheusUrl, so both are judged. ' +
+    'the UI reads glooUi.prometheusUrl first and falls back to common.prometheusUrl, so with the UI on, the URL it ' +
+    "uses is judged (the vendor's day-2 workshop sets only glooUi.prometheusUrl). " +
     'prometheus.enabled is the bundled subchart\'s condition: only a YAML false disables it ("false", 0 and null ' +
     'leave it deployed, as Helm does). Defaults assumed for values files: true for gloo-mesh-enterprise 2.0-2.2 (its ' +
     'Helm reference); gloo-platform documents none and every vendor example sets it, so gloo-guard assumes true. ' +
@@ -90,10 +91,10 @@ export const noBundledPrometheus: Policy = {
         ),
       ];
     }
-    const ui =
-      subject.model.ui?.enabled.value && uiUrl && isSet(uiUrl.value)
-        ? urlFindings(uiUrl, "the UI's Prometheus URL")
-        : [];
-    return [...urlFindings(url, 'the Prometheus URL'), ...ui];
+    // The UI reads glooUi.prometheusUrl and falls back to common.prometheusUrl: with its own URL set, the
+    // fallback is unused (solo-cop gloo-mesh-day-2 sets only glooUi.prometheusUrl, and the UI leaves its error state).
+    if (subject.model.ui?.enabled.value && uiUrl && isSet(uiUrl.value))
+      return urlFindings(uiUrl, "the UI's Prometheus URL");
+    return urlFindings(url, 'the Prometheus URL');
   },
 };

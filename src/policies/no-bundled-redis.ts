@@ -28,11 +28,12 @@ function findings(stores: RedisStoreModel[]): PolicyViolation[] {
     }
     const names = group.map((s) => s.store).join(', ');
     const store = group.length === 1 ? `store ${names}` : `stores ${names}`;
-    const address = group.map((s) => s.address.path).join(', ');
+    const address = group.flatMap((s) => (s.address ? [s.address.path] : [])).join(', ');
+    const pointing = address === '' ? `the ${store}` : address;
     return violation(
       `the bundled Redis serves the ${store}${readingOf(flag)}`,
       flag.path,
-      `set ${flag.path}: false and point ${address} at your own Redis`,
+      `set ${flag.path}: false and point ${pointing} at your own Redis`,
     );
   });
 }
@@ -49,7 +50,9 @@ export const noBundledRedis: Policy = {
     'runs: glooMeshRedis.enabled (2.0-2.2, default true); gloo-platform redis.deployment.enabled (the Helm reference ' +
     'shows true), and from 2.5 each store of redisStore.<store> (snapshot and insights with the management server, ' +
     'extAuthService and rateLimiter with the add-ons) with its own deployment.enabled, or the shared Redis when the ' +
-    'store sets none. Each finding names its store.',
+    'store sets none. Add-ons releases before per-store Redis (gloo-platform 2.3-2.4, gloo-mesh-agent 2.0-2.2 and ' +
+    "registerMgmtPlane of gloo-mesh-enterprise 2.1-2.2) run the rate limiter's own Redis (redis in gloo-mesh-addons, " +
+    'which ext-auth shares) unless rateLimiter.redis.enabled / rate-limiter.redis.enabled is false. Each finding names its store.',
   remediation:
     'disable the bundled Redis (glooMeshRedis.enabled: false, redis.deployment.enabled: false, or ' +
     'redisStore.<store>.deployment.enabled: false) and point each store at your own Redis',

@@ -1,6 +1,11 @@
 import type { Policy, PolicyViolation } from '../engine/types.js';
 import { ambiguousFlag, violation } from './util.js';
 
+/** The vendor's suggested environment of a relay option, or what gloo-guard assumes where it is unreadable. */
+export function suggested(option: { environment: string; assumed?: string }): string {
+  return option.assumed ?? `the vendor suggests it for ${option.environment}`;
+}
+
 /** Refuses a management plane whose relay option the vendor suggests only for testing or POCs. */
 export const noDefaultRelayCa: Policy = {
   id: 'no-default-relay-ca',
@@ -14,7 +19,9 @@ export const noDefaultRelayCa: Policy = {
     'CA ("Testing or POCs"), and so does disableCa: true with generation still on. Production options pass: ' +
     '"custom CAs with automatic client certificate rotation" (disableCa: false, disableCaCertGeneration: true, ' +
     'your intermediate CA in the signing Secret) and your own server and agent certificates (both true). ' +
-    'Insecure relay is judged by no-insecure-relay.',
+    'From 2.5 the vendor also documents simple TLS (RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION on the ' +
+    'management server: relay tokens, no client certificates) with a self-signed or your own server certificate; ' +
+    'the self-signed variant is refused here too. Insecure relay and simple TLS are judged by no-insecure-relay.',
   remediation:
     'set relay.disableCaCertGeneration: true and bring your CA: your intermediate CA in the signing Secret ' +
     '(disableCa: false), or your own server and agent certificates (disableCa: true)',
@@ -27,10 +34,10 @@ export const noDefaultRelayCa: Policy = {
     const unclear = [disableCa, gen].filter((f) => f.ambiguous);
     if (unclear.length > 0) return unclear.map(ambiguousFlag);
     const option = subject.model.relayOption;
-    if (!option || option.environment === 'Production') return [];
+    if (!option || option.environment === 'Production' || !option.selfSigned) return [];
     return [
       violation(
-        `management server generates a self-signed relay CA ("${option.title}": the vendor suggests it for ${option.environment})`,
+        `management server generates a self-signed relay CA ("${option.title}": ${suggested(option)})`,
         gen.path,
         `set ${gen.path}: true with your intermediate CA in the signing Secret, or also ${disableCa.path}: true with your own certificates`,
       ),

@@ -32,18 +32,29 @@ export const noInlineCredentials: Policy = {
     'Helm stores every value of a release in the release Secret, in every revision, readable by anyone who can read ' +
     'Secrets in the namespace. Credentials beyond the OIDC client secret (no-inline-oidc-secret) are refused when ' +
     'written inline: a relay token or any *PASSWORD/*SECRET/*TOKEN variable in extraEnvs, and a license key on ' +
-    'gloo-platform, whose chart reads it from a Secret named in licensing.licenseSecretName. The value is never printed.',
+    'gloo-platform, whose chart reads it from a Secret named in licensing.licenseSecretName; exporter passwords ' +
+    '(telemetry*Customization.extraExporters.*.password; "${env:NAME}" read from a Secret through extraEnvs passes, as ' +
+    "in the vendor's portal values); the SPIRE PostgreSQL password (postgresql.global.postgresql.auth.password, use " +
+    'auth.existingSecret); and the API-key storage hash key (secretKey of extAuthService.extAuth.apiKeyStorage, ' +
+    'glooPortalServer.apiKeyStorage and redisStore.extAuthService.client), for which no Secret reference is documented: ' +
+    'only the example value the vendor publishes ("ThisIsSecret") is refused. The value is never printed.',
   remediation: 'move the credential into a Secret and reference the Secret from values',
   appliesTo: ['release'],
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'release') return [];
     return [
-      ...subject.model.credentials.map(({ setting, instead }) =>
-        violation(
-          `a credential is written inline into the Helm values`,
-          setting.path,
-          `remove ${setting.path}; put it in a Secret and use ${instead}`,
-        ),
+      ...subject.model.credentials.map(({ setting, instead, published }) =>
+        published
+          ? violation(
+              `${setting.path} holds the example secret the vendor publishes, known to anyone`,
+              setting.path,
+              `set ${setting.path} to ${instead}`,
+            )
+          : violation(
+              `a credential is written inline into the Helm values`,
+              setting.path,
+              `remove ${setting.path}; put it in a Secret and use ${instead}`,
+            ),
       ),
       ...envCredentials(subject),
     ];

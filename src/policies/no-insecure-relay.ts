@@ -1,5 +1,7 @@
 import { parseGoBool } from '../engine/helm-values.js';
 import type { Flag, Policy, PolicyViolation, ReleaseSubject, Setting } from '../engine/types.js';
+import { SIMPLE_TLS_SWITCH } from '../engine/charts/adapters.js';
+import { suggested } from './no-default-relay-ca.js';
 import { ambiguousFlag, envEntries, readingOf, violation, type EnvEntry } from './util.js';
 
 const RELAY_COMPONENTS = ['gloo-mesh-mgmt-server', 'gloo-mesh-agent'];
@@ -10,7 +12,7 @@ const INSECURE_ARG = /^--(?:relay-)?insecure(?:=(.*))?$/;
  * workshops and community values as `extraEnvs`): each weakens relay to less than mTLS.
  */
 export const RELAY_ENV_SWITCHES: Readonly<Record<string, string>> = {
-  RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION: 'the server accepts agents without a client certificate',
+  [SIMPLE_TLS_SWITCH]: 'the server accepts agents without a client certificate',
   RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION: "the agent does not validate the server's certificate",
 };
 
@@ -22,9 +24,17 @@ function insecureFlag(f: Flag): PolicyViolation[] {
 }
 
 /** Env switches that are on, and env switches whose value Go's ParseBool cannot read. */
-function envSwitches(entries: EnvEntry[], fix: (e: EnvEntry) => string): PolicyViolation[] {
+function envSwitches(
+  entries: EnvEntry[],
+  fix: (e: EnvEntry) => string,
+  option?: ReleaseSubject['model']['relayOption'],
+): PolicyViolation[] {
   return entries.flatMap((e) => {
-    const what = RELAY_ENV_SWITCHES[e.name];
+    const base = RELAY_ENV_SWITCHES[e.name];
+    const what =
+      base !== undefined && option?.simpleTls && e.name === SIMPLE_TLS_SWITCH
+        ? `${base} (relay option "${option.title}": ${suggested(option)})`
+        : base;
     if (what === undefined || e.value === undefined) return [];
     const on = parseGoBool(e.value);
     if (on === undefined)
@@ -42,7 +52,11 @@ function releaseEnv(subject: ReleaseSubject): PolicyViolation[] {
     ...(agent?.enabled.value ? [agent.extraEnvs] : []),
   ];
   return envs.flatMap((s) =>
-    envSwitches(envEntries(s.value, s.path), (e) => `remove ${e.name} from ${s.path}`),
+    envSwitches(
+      envEntries(s.value, s.path),
+      (e) => `remove ${e.name} from ${s.path}`,
+      subject.model.relayOption,
+    ),
   );
 }
 

@@ -112,28 +112,5 @@ export function ambiguousFlag(f: Flag): PolicyViolation {
   );
 }
 
-/** One environment variable of `extraEnvs` (a map of NAME: {value|valueFrom}) or a container `env` list. */
-export interface EnvEntry {
-  name: string;
-  value: unknown;
-  /** The value is inline (`value`), not a reference (`valueFrom`). */
-  inline: boolean;
-  path: string;
-}
-
-/** The environment variables a values `extraEnvs` (map or list) or a container's `env` sets. */
-export function envEntries(env: unknown, path: string): EnvEntry[] {
-  if (Array.isArray(env)) {
-    return env.flatMap((e: unknown, i) =>
-      isObject(e) && typeof e.name === 'string'
-        ? [{ name: e.name, value: e.value, inline: 'value' in e, path: `${path}[${i}].value` }]
-        : [],
-    );
-  }
-  if (!isObject(env)) return [];
-  return Object.entries(env).map(([name, e]) =>
-    isObject(e)
-      ? { name, value: e.value, inline: 'value' in e, path: `${path}.${name}.value` }
-      : { name, value: e, inline: true, path: `${path}.${name}` },
-  );
-}
+/** Re-exported for policies: the engine reads relay switches from the same env lists. */
+export { envEntries, type EnvEntry } from '../engine/charts/env.js';

@@ -36,12 +36,16 @@ const bindingCache = new WeakMap<Subject, Record<string, CelInput>>();
 export function ruleVariables(s: Subject, cluster?: ClusterView): Record<string, CelInput> {
   const cached = bindingCache.get(s);
   if (cached && !cluster) return cached;
+  const admission = s.source.admission;
   const vars: Record<string, CelInput> =
     s.kind === 'release'
       ? {
           object: null,
+          // The webhook has only the new release record; the previous revision is another Secret.
           oldObject: null,
-          request: toCel({ name: s.release.name, namespace: s.release.namespace ?? '' }),
+          request: toCel(
+            admission?.request ?? { name: s.release.name, namespace: s.release.namespace ?? '' },
+          ),
           namespaceObject: namespaceObject(s.release.namespace, cluster),
           values: toCel(s.values),
           userValues: toCel(s.userValues),
@@ -54,12 +58,15 @@ export function ruleVariables(s: Subject, cluster?: ClusterView): Record<string,
         }
       : {
           object: toCel(s.object),
-          oldObject: null,
-          request: toCel({
-            kind: KINDS[s.kind],
-            name: s.name,
-            namespace: s.kind === 'namespace' ? '' : (s.namespace ?? ''),
-          }),
+          oldObject: toCel(admission?.oldObject ?? null),
+          // Outside admission (files, the audit) only what the object itself says.
+          request: toCel(
+            admission?.request ?? {
+              kind: KINDS[s.kind],
+              name: s.name,
+              namespace: s.kind === 'namespace' ? '' : (s.namespace ?? ''),
+            },
+          ),
           namespaceObject: namespaceObject(s.kind === 'namespace' ? undefined : s.namespace, cluster),
           values: null,
           userValues: null,

@@ -34,11 +34,6 @@ export interface VapRender {
   skipped: NotRendered[];
 }
 
-/** A CEL string literal. */
-export function celString(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
-}
-
 function childExprs(e: Expr): Expr[] {
   const k = e.exprKind;
   if (k.case === 'selectExpr') return k.value.operand ? [k.value.operand] : [];
@@ -68,11 +63,28 @@ function identifiers(e: Expr, out = new Set<string>()): Set<string> {
 }
 
 function actions(action: Action, config: Config): string[] {
-  if (config.mode === 'audit') return ['Warn', 'Audit'];
-  return action === 'deny' ? ['Deny'] : ['Warn', 'Audit'];
+  return config.mode === 'enforce' && action === 'deny' ? ['Deny'] : ['Warn', 'Audit'];
 }
 
-/** Live exceptions as match conditions (expired ones no longer apply; expiry cannot be rendered). */
+/** As `onError` says for the webhook; audit mode refuses nothing, so it never fails closed. */
+function failurePolicy(config: Config): string {
+  return config.mode === 'enforce' && config.onError === 'deny' ? 'Fail' : 'Ignore';
+}
+
+/**
+ * A CEL string literal in JSON's syntax (a subset of CEL's), escaped as Go's json.Marshal escapes
+ * it (the chart's `toJson`), so the chart and `gloo-guard vap` render the same text.
+ */
+const lit = (s: string): string =>
+  JSON.stringify(s).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/**
+ * Live exceptions as match conditions, named by their place in the config (expired ones no longer
+ * apply; expiry cannot be rendered). A Namespace's namespace is its own name.
+ */
 function exceptionConditions(
   id: string,
   kind: ObjectKind,
@@ -80,23 +92,28 @@ function exceptionConditions(
   now: Date,
 ): Array<Record<string, string>> {
   const today = now.toISOString().slice(0, 10);
-  const live = config.exceptions.filter(
-    (ex) => ex.policy === id && (ex.expires === undefined || ex.expires >= today),
-  );
-  return live.map((ex: PolicyException, i) => {
-    const ns = kind === 'namespace' ? 'request.name' : 'request.namespace';
+  const ns = kind === 'namespace' ? 'request.name' : 'request.namespace';
+  return config.exceptions.flatMap((ex: PolicyException, i) => {
+    if (ex.policy !== id || (ex.expires !== undefined && ex.expires < today)) return [];
     const terms = [
-      ...(ex.namespace !== undefined ? [`${ns} == ${celString(ex.namespace)}`] : []),
-      ...(ex.name !== undefined ? [`request.name == ${celString(ex.name)}`] : []),
+      ...(ex.namespace !== undefined ? [`${ns} == ${lit(ex.namespace)}`] : []),
+      ...(ex.name !== undefined ? [`request.name == ${lit(ex.name)}`] : []),
     ];
-    return { name: `exception-${i}`, expression: terms.length ? `!(${terms.join(' && ')})` : 'false' };
+    return [{ name: `exception-${i}`, expression: terms.length ? `!(${terms.join(' && ')})` : 'false' }];
   });
 }
+
+/** Never stand in the way of a deletion (finalizer removal is an UPDATE), as the webhooks do. */
+const NOT_BEING_DELETED = {
+  name: 'not-being-deleted',
+  expression: '!has(object.metadata.deletionTimestamp)',
+};
 
 function pair(
   name: string,
   kind: ObjectKind,
   spec: Record<string, unknown>,
+  config: Config,
   validationActions: string[],
   matchConditions: Array<Record<string, string>>,
 ): Array<Record<string, unknown>> {
@@ -107,9 +124,9 @@ function pair(
       kind: 'ValidatingAdmissionPolicy',
       metadata,
       spec: {
-        failurePolicy: 'Fail',
+        failurePolicy: failurePolicy(config),
         matchConstraints: { resourceRules: [{ ...RESOURCES[kind], operations: ['CREATE', 'UPDATE'] }] },
-        ...(matchConditions.length ? { matchConditions } : {}),
+        matchConditions: [NOT_BEING_DELETED, ...matchConditions],
         ...spec,
       },
     },
@@ -122,11 +139,26 @@ function pair(
   ];
 }
 
-function namespacesVariable(config: Config): { name: string; expression: string } {
-  const { management, addons } = config.namespaces;
+/** The `namespaces` variable every built-in check reads first. */
+export function namespacesExpression(management: string, addons: string): string {
+  return `{'management': ${lit(management)}, 'addons': ${lit(addons)}}`;
+}
+
+/** A built-in check group's variables (after `namespaces`) and validations, as the policy spec holds them. */
+export function builtinSpec(g: CelCheckGroup): {
+  variables: Array<{ name: string; expression: string }>;
+  validations: Array<Record<string, string>>;
+} {
+  const title = POLICIES.find((p) => p.id === g.policy)?.title ?? g.policy;
   return {
-    name: 'namespaces',
-    expression: `{'management': ${celString(management)}, 'addons': ${celString(addons)}}`,
+    variables: g.variables.map(([name, expression]) => ({ name, expression })),
+    validations: g.validations.map((v) => ({
+      expression: v.expression,
+      messageExpression: `'[${g.policy}] ' + (${v.message}) + ${lit(` (${v.path}) -> `)} + (${v.fix})`,
+      message: `[${g.policy}] ${title} (${v.path})`,
+      // 403, as the webhook answers, rather than the default 422 Invalid.
+      reason: 'Forbidden',
+    })),
   };
 }
 
@@ -134,23 +166,17 @@ function builtinPair(g: CelCheckGroup, config: Config, now: Date): Array<Record<
   const policy = POLICIES.find((p) => p.id === g.policy);
   const action = config.policies[g.policy]?.action ?? policy?.defaultAction ?? 'deny';
   if (action === 'off') return [];
+  const { variables, validations } = builtinSpec(g);
+  const { management, addons } = config.namespaces;
   const spec = {
-    variables: [
-      namespacesVariable(config),
-      ...g.variables.map(([name, expression]) => ({ name, expression })),
-    ],
-    validations: g.validations.map((v) => ({
-      expression: v.expression,
-      messageExpression: `'[${g.policy}] ' + (${v.message}) + ${celString(` (${v.path}) -> `)} + (${v.fix})`,
-      message: `[${g.policy}] ${policy?.title ?? g.policy} (${v.path})`,
-      // 403, as the webhook answers, rather than the default 422 Invalid.
-      reason: 'Forbidden',
-    })),
+    variables: [{ name: 'namespaces', expression: namespacesExpression(management, addons) }, ...variables],
+    validations,
   };
   return pair(
     `gloo-guard-${g.policy}-${g.kind}`,
     g.kind,
     spec,
+    config,
     actions(action, config),
     exceptionConditions(g.policy, g.kind, config, now),
   );
@@ -159,7 +185,7 @@ function builtinPair(g: CelCheckGroup, config: Config, now: Date): Array<Record<
 function ruleMatchConditions(rule: RuleSpec, kind: ObjectKind): Array<Record<string, string>> {
   const m = rule.match;
   const out: Array<Record<string, string>> = [];
-  const list = (xs: string[]): string => `[${xs.map(celString).join(', ')}]`;
+  const list = (xs: string[]): string => JSON.stringify(xs);
   if (m?.namespaces) {
     const ns = kind === 'namespace' ? 'request.name' : 'request.namespace';
     out.push({ name: 'match-namespaces', expression: `${ns} in ${list(m.namespaces)}` });
@@ -185,20 +211,20 @@ function rulePairs(rule: RuleSpec, config: Config, now: Date): Array<Record<stri
   const action = config.policies[rule.id]?.action ?? rule.action;
   if (action === 'off') return [];
   const message =
-    rule.messageExpression ?? celString(rule.message ?? `failed expression: ${rule.expression.trim()}`);
+    rule.messageExpression ?? lit(rule.message ?? `failed expression: ${rule.expression.trim()}`);
   const path = rule.path ?? 'object';
   const spec = {
     validations: [
       {
         expression: rule.expression,
-        messageExpression: `'[${rule.id}] ' + (${message}) + ${celString(` (${path}) -> ${rule.remediation}`)}`,
+        messageExpression: `'[${rule.id}] ' + (${message}) + ${lit(` (${path}) -> ${rule.remediation}`)}`,
         message: `[${rule.id}] ${rule.message ?? rule.title} (${path}) -> ${rule.remediation}`,
         reason: 'Forbidden',
       },
     ],
   };
   return (rule.appliesTo as ObjectKind[]).flatMap((kind) =>
-    pair(`gloo-guard-${rule.id}-${kind}`, kind, spec, actions(action, config), [
+    pair(`gloo-guard-${rule.id}-${kind}`, kind, spec, config, actions(action, config), [
       ...ruleMatchConditions(rule, kind),
       ...exceptionConditions(rule.id, kind, config, now),
     ]),

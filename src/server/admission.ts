@@ -2,6 +2,8 @@
  * AdmissionReview v1 on the wire: check what the API server sent before any policy code runs, and
  * build what it expects back. Pure: no express, no engine.
  */
+import { admissionContext } from '../rules/admission.js';
+import type { AdmissionContext } from '../engine/types.js';
 import { isObject } from '../engine/values.js';
 
 /** The only AdmissionReview version gloo-guard serves (`admissionReviewVersions: ["v1"]`). */
@@ -27,6 +29,8 @@ export interface AdmissionRequest {
   username?: string;
   /** The object as it would be stored; absent for DELETE. */
   object?: unknown;
+  /** `request` and `oldObject` for rules; never logged (userInfo.groups and extra stay here). */
+  admission?: AdmissionContext;
   dryRun: boolean;
 }
 
@@ -129,6 +133,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     operation,
     ...defined,
     ...(r.object !== undefined && r.object !== null ? { object: r.object } : {}),
+    admission: admissionContext(r),
     dryRun: r.dryRun === true,
   };
 }

@@ -38,6 +38,7 @@ export function prepareBody(body: Buffer, config: Config, deferReleases = false)
     const prepared = prepareReview(request, config);
     // The object goes no further: what follows needs only the request's identity and the subject.
     delete request.object;
+    delete request.admission;
     return { type: 'prepared', request, prepared };
   } catch (err: unknown) {
     if (err instanceof HttpProblem)

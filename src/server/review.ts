@@ -93,7 +93,8 @@ function readSubjects(
   config: Config,
 ): Subject[] | { problem: string } | { notJudged: string } {
   try {
-    return subjectsFromObject(req.object, { location: 'admission' }, config.limits.maxReleaseBytes);
+    const source = { location: 'admission', ...(req.admission ? { admission: req.admission } : {}) };
+    return subjectsFromObject(req.object, source, config.limits.maxReleaseBytes);
   } catch (err: unknown) {
     if (err instanceof NotJudged) return { notJudged: err.message };
     if (err instanceof InputError) return { problem: err.message };

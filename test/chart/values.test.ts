@@ -20,22 +20,12 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
       ['a misspelt nested key', { set: ['certificates.mdoe=provided'] }, /mdoe/],
       ['a misspelt webhook', { set: ['webhooks.release.enabled=false'] }, /release\b/],
       ['an unknown mode', { set: ['mode=dry-run'] }, /mode/],
-      [
-        'an unknown policy id',
-        { setJson: ['policies={"no-bundled-rediss":{"action":"deny"}}'] },
-        /no-bundled-rediss/,
-      ],
       ['an unknown policy action', { set: ['policies.no-bundled-redis.action=dney'] }, /action/],
       ['an unknown policy option', { set: ['policies.fips-images.options.sufix=-f'] }, /sufix/],
       [
         'an exception without a reason',
         { setJson: ['exceptions=[{"policy":"no-bundled-redis"}]'] },
         /reason/,
-      ],
-      [
-        'an exception for an unknown policy',
-        { setJson: ['exceptions=[{"policy":"nope","reason":"r"}]'] },
-        /policy/,
       ],
       ['a timeout above 30 s', { set: ['timeoutSeconds=31'] }, /timeoutSeconds/],
       ['a failurePolicy typo', { set: ['failurePolicy=fail'] }, /failurePolicy/],
@@ -46,6 +36,37 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
       const err = renderError(major, opts);
       expect(err).toMatch(/values don't meet the specifications of the schema/);
       expect(err).toMatch(pattern);
+    });
+  });
+
+  describe('ids that name no built-in policy and no rule are refused, naming them', () => {
+    const cases: Array<[string, RenderOptions, RegExp]> = [
+      [
+        'an unknown policy id',
+        { setJson: ['policies={"no-bundled-rediss":{"action":"deny"}}'] },
+        /policies\.no-bundled-rediss: no built-in policy or rule has this id/,
+      ],
+      [
+        'an exception for an unknown policy',
+        { setJson: ['exceptions=[{"policy":"nope","reason":"r"}]'] },
+        /exceptions\[0\]\.policy: nope is neither a built-in policy nor a rule id/,
+      ],
+    ];
+    it.each(cases)('when given %s, then helm template fails', (_what, opts, pattern) => {
+      expect(renderError(major, opts)).toMatch(pattern);
+    });
+
+    it('when a rule is given, then policies and exceptions may name it', () => {
+      const cfg = configOf(major, {
+        values: ['../../examples/rules/config.yaml'],
+        setJson: [
+          'policies={"gloo-mesh-container-limits":{"action":"warn"}}',
+          'exceptions=[{"policy":"gloo-mesh-container-limits","name":"legacy","reason":"r"}]',
+        ],
+      });
+      expect(cfg.rules.map((r) => r.id)).toContain('gloo-mesh-container-limits');
+      expect(cfg.policies['gloo-mesh-container-limits']).toEqual({ action: 'warn' });
+      expect(cfg.exceptions[0]?.policy).toBe('gloo-mesh-container-limits');
     });
   });
 

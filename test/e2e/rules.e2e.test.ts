@@ -235,3 +235,80 @@ describe('ValidatingAdmissionPolicies from gloo-guard vap, with no webhook', () 
     await rest.call('DELETE', `${path}/with-limits`);
   });
 });
+
+describe('ValidatingAdmissionPolicies installed by the chart (validatingAdmissionPolicies.enabled), with no webhook', () => {
+  beforeAll(async () => {
+    // Only the chart's policies may answer here: the ones `gloo-guard vap` created above go first.
+    for (const r of rendered.splice(0)) await rest.call('DELETE', `${r.path}/${r.name}`);
+  });
+
+  it.each(MAJORS)(
+    'when helm %s installs the chart and the API serves VAPs, then the API server alone refuses a labelled gloo-mesh Namespace',
+    async (major) => {
+      const release = `gg-vap-${major}`;
+      const ns = `gloo-guard-vap-${major}`;
+      const install = helm(major, info, [
+        'install',
+        release,
+        `${ROOT}/charts/webhook`,
+        '-n',
+        ns,
+        '--create-namespace',
+        '-f',
+        `${ROOT}/examples/rules/config.yaml`,
+        '--set',
+        'validatingAdmissionPolicies.enabled=true',
+        // No webhook answers for Namespaces: the refusal can only be the policy's.
+        '--set',
+        'webhooks.namespaces.enabled=false',
+      ]);
+      expect(install.out).toContain('STATUS: deployed');
+      try {
+        // The webhook at zero: no pod could answer even if one were scheduled.
+        await rest.call('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/${release}-gloo-guard/scale`, {
+          body: { spec: { replicas: 0 } },
+          contentType: 'application/merge-patch+json',
+        });
+        const hooks = (
+          (await rest.call('GET', VWC_PATH)).body as { items: Array<{ webhooks?: Array<{ name: string }> }> }
+        ).items
+          .flatMap((c) => c.webhooks ?? [])
+          .map((w) => w.name);
+        expect(hooks).not.toContain('namespaces.gloo-guard.io');
+        // Rendered because the real API server's discovery lists the API (.Capabilities.APIVersions).
+        const policies = (await rest.call('GET', VAP)).body as {
+          items: Array<{ metadata: { name: string } }>;
+        };
+        expect(policies.items.map((p) => p.metadata.name)).toContain(
+          `${release}-gloo-guard-no-injection-in-gloo-mesh-namespace`,
+        );
+        await ensure(rest, '/api/v1/namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: 'gloo-mesh' },
+        });
+        const policy = `${release}-gloo-guard-no-injection-in-gloo-mesh-namespace`;
+        // Until this release's policy answers (the API server's informer may still hold another's).
+        const denied = await refused(async () => {
+          const r = await attempt(
+            rest,
+            'PATCH',
+            '/api/v1/namespaces/gloo-mesh?dryRun=All',
+            { metadata: { labels: { 'istio-injection': 'enabled' } } },
+            'application/merge-patch+json',
+          );
+          return r.message.includes(policy) ? r : { status: 0, message: r.message };
+        });
+        expect(denied.status).toBe(403);
+        expect(denied.message).toContain(
+          `ValidatingAdmissionPolicy '${release}-gloo-guard-no-injection-in-gloo-mesh-namespace'`,
+        );
+        expect(denied.message).toContain(
+          '[no-injection-in-gloo-mesh] namespace gloo-mesh is labelled for Istio injection (metadata.labels["istio-injection"]) -> remove the istio-injection label from namespace gloo-mesh',
+        );
+      } finally {
+        expect(helm(major, info, ['uninstall', release, '-n', ns]).code).toBe(0);
+      }
+    },
+  );
+});

@@ -28,6 +28,8 @@ interface Case {
   policy: string;
   /** `action path` of every finding of that policy. */
   want: string[];
+  /** Words both the CLI's JSON and the webhook's response must contain. */
+  says?: string;
 }
 
 const CASES: Case[] = [
@@ -217,6 +219,91 @@ const CASES: Case[] = [
     policy: 'no-inline-credentials',
     want: ['deny licensing.glooTrialLicenseKey', 'deny glooMgmtServer.extraEnvs.RELAY_TOKEN.value'],
   },
+  {
+    name: '12.10 an inline exporter password is refused; "${env:NAME}" from a Secret passes',
+    chart: 'gloo-platform',
+    version: '2.6.5',
+    yaml:
+      'telemetryCollectorCustomization:\n  extraExporters:\n    redisstream/basic: {password: planted-token}\n' +
+      "telemetryGatewayCustomization:\n  extraExporters:\n    clickhouse: {password: '${env:CLICKHOUSE_PASSWORD}'}\n",
+    stored: {
+      telemetryCollectorCustomization: {
+        extraExporters: { 'redisstream/basic': { password: 'planted-token' } },
+      },
+      telemetryGatewayCustomization: {
+        extraExporters: { clickhouse: { password: '${env:CLICKHOUSE_PASSWORD}' } },
+      },
+    },
+    policy: 'no-inline-credentials',
+    want: ['deny telemetryCollectorCustomization.extraExporters.redisstream/basic.password'],
+  },
+  {
+    name: "12.10 the API-key hash key at the vendor's published example",
+    chart: 'gloo-platform',
+    version: '2.4.6',
+    yaml: 'extAuthService:\n  enabled: true\n  extAuth: {apiKeyStorage: {secretKey: ThisIsSecret}}\nrateLimiter: {enabled: true, redis: {enabled: false}}\n',
+    stored: {
+      extAuthService: { enabled: true, extAuth: { apiKeyStorage: { secretKey: 'ThisIsSecret' } } },
+      rateLimiter: { enabled: true, redis: { enabled: false } },
+    },
+    policy: 'no-inline-credentials',
+    want: ['deny extAuthService.extAuth.apiKeyStorage.secretKey'],
+    says: 'holds the example secret the vendor publishes',
+  },
+  {
+    name: "12.4 gloo-mesh-agent 2.0 add-ons: the rate limiter's own Redis, named with both stores",
+    chart: 'gloo-mesh-agent',
+    version: '2.0.11',
+    yaml: 'glooMeshAgent: {enabled: false}\nrate-limiter: {enabled: true}\next-auth-service: {enabled: true}\n',
+    stored: {
+      glooMeshAgent: { enabled: false },
+      'rate-limiter': { enabled: true },
+      'ext-auth-service': { enabled: true },
+    },
+    policy: 'no-bundled-redis',
+    want: ['deny rate-limiter.redis.enabled'],
+    says: 'the bundled Redis serves the stores rateLimiter, extAuthService',
+  },
+  {
+    name: '12.4 gloo-platform 2.4 add-ons with the rate limiter Redis off pass',
+    chart: 'gloo-platform',
+    version: '2.4.6',
+    yaml: 'rateLimiter: {enabled: true, redis: {enabled: false}}\nextAuthService: {enabled: true}\n',
+    stored: { rateLimiter: { enabled: true, redis: { enabled: false } }, extAuthService: { enabled: true } },
+    policy: 'no-bundled-redis',
+    want: [],
+  },
+  {
+    name: '12.1 (2.5+) simple TLS with your own server certificate is refused, naming the relay option',
+    chart: 'gloo-platform',
+    version: '2.6.5',
+    yaml:
+      'glooMgmtServer:\n  enabled: true\n  relay: {disableCa: true, disableCaCertGeneration: true, tlsSecret: {name: relay-server-tls}}\n' +
+      "  extraEnvs:\n    RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION: {value: 'true'}\n",
+    stored: {
+      glooMgmtServer: {
+        enabled: true,
+        relay: { disableCa: true, disableCaCertGeneration: true, tlsSecret: { name: 'relay-server-tls' } },
+        extraEnvs: { RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION: { value: 'true' } },
+      },
+    },
+    policy: 'no-insecure-relay',
+    want: ['deny glooMgmtServer.extraEnvs.RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION.value'],
+    says: 'relay option \\"simple TLS with your own server TLS certificate\\"',
+  },
+  {
+    name: '12.3 the day-2 workshop after its upgrade: only glooUi.prometheusUrl set passes',
+    chart: 'gloo-platform',
+    version: '2.3.0',
+    yaml: 'glooMgmtServer: {enabled: true}\nglooUi: {enabled: true, prometheusUrl: "http://prom.monitoring:9090"}\nprometheus: {enabled: false}\n',
+    stored: {
+      glooMgmtServer: { enabled: true },
+      glooUi: { enabled: true, prometheusUrl: 'http://prom.monitoring:9090' },
+      prometheus: { enabled: false },
+    },
+    policy: 'no-bundled-prometheus',
+    want: [],
+  },
 ];
 
 interface Shown {
@@ -275,6 +362,10 @@ describe('values read as Helm reads them, judged as the chart consumes them: CLI
       expect(fromCli.code).toBe(denied ? 1 : 0);
       expect(hook.allowed).toBe(!denied);
       expect(fromCli.text + hook.text).not.toMatch(/planted-(license|token)[^"]*"?\s*(is|\))/);
+      if (c.says !== undefined) {
+        expect(fromCli.text).toContain(c.says);
+        expect(hook.text).toContain(c.says);
+      }
     });
   });
 
@@ -316,6 +407,43 @@ describe('values read as Helm reads them, judged as the chart consumes them: CLI
       .post('/validate')
       .send(objectReview(namespaceObject('gloo-mesh-addons', ambient)));
     expect(addons.body.response.allowed).toBe(true);
+  });
+
+  it('12.5 when a rendered agent Deployment sets RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION, then check and the webhook refuse it', async () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'gloo-mesh-agent', namespace: 'gloo-mesh' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'gloo-mesh-agent',
+                image: 'gcr.io/gloo-mesh/gloo-mesh-agent:2.6.5',
+                env: [{ name: 'RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION', value: 'true' }],
+              },
+            ],
+          },
+        },
+      },
+    };
+    const f = join(dir, 'agent-deployment.yaml');
+    writeFileSync(f, JSON.stringify(deployment));
+    const r = cli(['check', f, '-o', 'json']);
+    const out = JSON.parse(r.stdout) as { violations: Array<{ policy: string; path: string }> };
+    expect(out.violations.filter((v) => v.policy === 'no-insecure-relay').map((v) => v.path)).toEqual([
+      'spec.template.spec.containers[0].env[0].value',
+    ]);
+    expect(r.code).toBe(1);
+    const config = defaultConfig();
+    const res = await request(createApp({ config: () => config }))
+      .post('/validate')
+      .send(objectReview(deployment));
+    expect(res.body.response.allowed).toBe(false);
+    expect(res.body.response.status.message).toContain(
+      "[no-insecure-relay] RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION is on: the agent does not validate the server's certificate",
+    );
   });
 
   it("15.4 when a release's chart declares no redis.deployment.enabled, then no bundled Redis is assumed", async () => {

@@ -178,6 +178,14 @@ describe('load: the real serve process over HTTPS keep-alive', { timeout: 600_00
     const warm = await runLoad({ target, count: 500, concurrency: CONCURRENCY, make: make('warm') });
     expectAllAnswered(warm.outcomes, 500);
     const baseline = await settledRss(server);
+    const held = async (): Promise<{ heap: number; external: number }> => {
+      const text = (await send(target, 'GET', '/metrics')).text;
+      return {
+        heap: mib(counterSum(text, 'nodejs_heap_size_used_bytes')),
+        external: mib(counterSum(text, 'nodejs_external_memory_bytes')),
+      };
+    };
+    const before = await held();
 
     const rounds: Array<Record<string, number>> = [];
     for (const round of ['one', 'two']) {
@@ -199,16 +207,22 @@ describe('load: the real serve process over HTTPS keep-alive', { timeout: 600_00
         rssPeakMiB: mib(peak),
         rssAfterMiB: mib(after),
       });
-      const heap = counterSum((await send(target, 'GET', '/metrics')).text, 'nodejs_heap_size_used_bytes');
-      rounds.at(-1)!.heapUsedAfterMiB = mib(heap);
+      const kept = await held();
+      rounds.at(-1)!.heapUsedAfterMiB = kept.heap;
+      rounds.at(-1)!.externalAfterMiB = kept.external;
       figure('load', rounds.at(-1)!);
     }
-    // Near the baseline once the load is gone and collected: what stays is the heap V8 keeps
-    // committed, not reviews (a leak of 2 KiB per review would add 10 MiB a round).
-    expect(rounds[0]!.rssAfterMiB! - rounds[0]!.rssBaselineMiB!).toBeLessThan(64);
-    // The second round ends where the first did: nothing accumulates per request.
-    expect(rounds[1]!.rssAfterMiB! - rounds[0]!.rssAfterMiB!).toBeLessThan(16);
+    // Near the baseline once the load is gone and collected (a leak of 2 KiB per review would add
+    // 10 MiB a round), and never near the chart's 512Mi limit at the peak.
+    expect(rounds[0]!.heapUsedAfterMiB! - before.heap).toBeLessThan(16);
+    expect(rounds[0]!.externalAfterMiB! - before.external).toBeLessThan(16);
+    for (const r of rounds) expect(r.rssPeakMiB!).toBeLessThan(384);
+    // The second round ends where the first did: nothing accumulates per request. Judged on what the
+    // process holds after collection (V8 heap and Buffers outside it), not on RSS between rounds: the
+    // allocator keeps pages a round's peak committed, and that peak grows with the machine's load (a
+    // loaded run saw round two peak 50 MiB higher and keep 41 MiB more RSS with the same heap).
     expect(rounds[1]!.heapUsedAfterMiB! - rounds[0]!.heapUsedAfterMiB!).toBeLessThan(8);
+    expect(rounds[1]!.externalAfterMiB! - rounds[0]!.externalAfterMiB!).toBeLessThan(8);
     const metrics = (await send(target, 'GET', '/metrics')).text;
     expect(counterSum(metrics, 'gloo_guard_admission_requests_total')).toBe(500 + 2 * COUNT);
     expect(counterSum(metrics, 'gloo_guard_invalid_reviews_total')).toBe(0);

@@ -1,5 +1,5 @@
 /** Chart adapters: turn each chart family's Helm values into the one GlooModel policies read. */
-import { readFlag, templateTruthy } from '../helm-values.js';
+import { parseGoBool, readFlag, templateTruthy } from '../helm-values.js';
 import type {
   AgentModel,
   ChartFamily,
@@ -13,7 +13,8 @@ import type {
   UiModel,
 } from '../types.js';
 import { getPath, isObject } from '../values.js';
-import { catalogFor, familiesKnowing, type ChartCatalog } from './catalog.js';
+import { catalogFor, familiesKnowing, type ChartCatalog, type RelayOption } from './catalog.js';
+import { envEntries } from './env.js';
 
 interface Read {
   <T = unknown>(path: string): Setting<T>;
@@ -115,6 +116,58 @@ function setLeaves(value: unknown, path: string): Setting<unknown>[] {
   return templateTruthy(value) ? [{ value, path }] : [];
 }
 
+/** The concrete paths of a catalog path whose `*` segments stand for any one key. */
+function expand(values: Record<string, unknown>, path: string): string[] {
+  const star = path.indexOf('.*');
+  if (star < 0) return [path];
+  const parent = getPath(values, path.slice(0, star));
+  if (!isObject(parent)) return [];
+  const rest = path.slice(star + 2);
+  return Object.keys(parent).flatMap((k) => expand(values, `${path.slice(0, star)}.${k}${rest}`));
+}
+
+const COLLECTOR_ENV = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+
+/** Credentials written inline: a non-empty string, minus references the consumer resolves itself. */
+function inlineCredentials(
+  read: Read,
+  cat: ChartCatalog,
+  values: Record<string, unknown>,
+): GlooModel['credentials'] {
+  return cat.credentialKeys.flatMap((c) =>
+    expand(values, c.path).flatMap((path) => {
+      const setting = read(path);
+      const v = setting.value;
+      if (typeof v !== 'string' || v.trim() === '') return [];
+      if (c.collectorEnv && COLLECTOR_ENV.test(v.trim())) return [];
+      if (c.publishedValues)
+        return c.publishedValues.includes(v) ? [{ setting, instead: c.instead, published: true }] : [];
+      return [{ setting, instead: c.instead }];
+    }),
+  );
+}
+
+/** The management server's env switch that turns relay mTLS into simple TLS (token only). */
+export const SIMPLE_TLS_SWITCH = 'RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION';
+
+/**
+ * The relay option the server's switches select. Versions without simple TLS rows (before 2.5) fall back
+ * to the mTLS row of the same CA switches: the CA behaves the same, and no-insecure-relay judges the switch.
+ */
+function relayOptionOf(cat: ChartCatalog, mgmt: MgmtServerModel | undefined): RelayOption | undefined {
+  if (!mgmt) return undefined;
+  const simple = envEntries(mgmt.extraEnvs.value, mgmt.extraEnvs.path).some(
+    (e) => e.name === SIMPLE_TLS_SWITCH && parseGoBool(e.value) === true,
+  );
+  const same = (o: RelayOption): boolean =>
+    o.disableCa === mgmt.relay.disableCa.value &&
+    o.disableCaCertGeneration === mgmt.relay.disableCaCertGeneration.value;
+  return (
+    cat.relayOptions.find((o) => same(o) && o.clientCertificates !== simple) ??
+    cat.relayOptions.find((o) => same(o) && o.clientCertificates)
+  );
+}
+
 type Parts = Omit<
   GlooModel,
   'roles' | 'demoSettings' | 'credentials' | 'unknownKeys' | 'catalog' | 'relayOption'
@@ -128,24 +181,26 @@ function withCatalog(
 ): GlooModel {
   const management = model.mgmtServer?.enabled.value ?? false;
   const registers = model.mgmtServer?.registersItself.some((s) => s.value) ?? false;
-  const relay = model.mgmtServer?.relay;
-  const option = cat.relayOptions.find(
-    (o) =>
-      o.disableCa === relay?.disableCa.value &&
-      o.disableCaCertGeneration === relay.disableCaCertGeneration.value,
-  );
+  const option = relayOptionOf(cat, model.mgmtServer);
   return {
     ...model,
     catalog: `${cat.family} ${cat.minor}`,
     ...(option
-      ? { relayOption: { title: option.title, environment: option.environment, source: option.source } }
+      ? {
+          relayOption: {
+            title: option.title,
+            environment: option.environment,
+            source: option.source,
+            selfSigned: option.selfSigned,
+            simpleTls: !option.clientCertificates,
+            ...(option.assumed ? { assumed: option.assumed } : {}),
+          },
+        }
       : {}),
     demoSettings: cat.demoKeys.flatMap((d) =>
       setLeaves(read(d.path).value, d.path).map((setting) => ({ setting, quote: d.quote })),
     ),
-    credentials: cat.credentialKeys
-      .map((c) => ({ setting: read(c.path), instead: c.instead }))
-      .filter((c) => typeof c.setting.value === 'string' && c.setting.value.trim() !== ''),
+    credentials: inlineCredentials(read, cat, userValues),
     unknownKeys: Object.keys(userValues)
       .filter((k) => !cat.topLevelKeys.includes(k))
       .map((key) => ({ key, belongsTo: familiesKnowing(key) })),
@@ -155,6 +210,21 @@ function withCatalog(
       addons: model.addons.some((s) => s.value),
     },
   };
+}
+
+/**
+ * The add-ons Redis before per-store Redis: the rate limiter subchart deploys `redis` in the add-ons
+ * namespace (its `redis.enabled`), and ext-auth keeps its API keys there too, so it serves both stores.
+ */
+function addonsRedis(read: Read, rateLimiter: string, extAuth: string, parent?: Flag): RedisStoreModel[] {
+  const on = (f: Flag): Flag => (parent ? under(parent, f) : f);
+  const limiter = on(read.flag(`${rateLimiter}.enabled`));
+  const bundled = under(limiter, read.flag(`${rateLimiter}.redis.enabled`));
+  const ext = on(read.flag(`${extAuth}.enabled`));
+  return [
+    { store: 'rateLimiter', role: 'addons', bundled },
+    ...(ext.value ? [{ store: 'extAuthService', role: 'addons' as const, bundled }] : []),
+  ];
 }
 
 function enterprise(read: Read, version: string): Parts {
@@ -169,6 +239,12 @@ function enterprise(read: Read, version: string): Parts {
       deploymentOverrides: read('glooMeshRedis.deploymentOverrides'),
       stores: [
         { store: 'gloo-mesh-redis', role: 'management', bundled: redis, address: read('glooMeshRedis.addr') },
+        ...addonsRedis(
+          read,
+          'registerMgmtPlane.rate-limiter',
+          'registerMgmtPlane.ext-auth-service',
+          register,
+        ),
       ],
     },
     prometheus: { enabled: read.flag('prometheus.enabled'), url: read('prometheusUrl') },
@@ -180,9 +256,15 @@ function enterprise(read: Read, version: string): Parts {
 }
 
 function agentChart(read: Read, version: string): Parts {
+  const stores = addonsRedis(read, 'rate-limiter', 'ext-auth-service');
   return {
     insecure: [read.flag('insecure')],
     agent: agent(read, 'glooMeshAgent', 'relay', version),
+    redis: {
+      enabled: stores[0]!.bundled,
+      deploymentOverrides: read('rate-limiter.redis.deploymentOverrides'),
+      stores,
+    },
     addons: [read.flag('rate-limiter.enabled'), read.flag('ext-auth-service.enabled')],
   };
 }
@@ -191,6 +273,7 @@ function platformStores(read: Read, cat: ChartCatalog, shared: Flag): RedisStore
   if (cat.redisStores.length === 0) {
     return [
       { store: 'gloo-mesh-redis', role: 'management', bundled: shared, address: read('redis.address') },
+      ...addonsRedis(read, 'rateLimiter', 'extAuthService'),
     ];
   }
   return cat.redisStores.map(({ store, role }) => {

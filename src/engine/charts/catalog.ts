@@ -29,47 +29,111 @@ export const SOURCES: Readonly<Record<string, string>> = {
 /** The vendor's "Suggested environment" column of the relay setup options. */
 export type RelayEnvironment = 'Demo or testing' | 'Testing or POCs' | 'Production';
 
-/** One relay setup option of the management server, selected by its two CA switches. */
+/**
+ * One relay setup option of the management server, selected by its two CA switches and, from 2.5, by
+ * whether the server authenticates agents by client certificate (mTLS) or only by relay token (simple TLS:
+ * `RELAY_DISABLE_CLIENT_CERTIFICATE_AUTHENTICATION` in the management server's env).
+ */
 export interface RelayOption {
   title: string;
   disableCa: boolean;
   disableCaCertGeneration: boolean;
+  /** false for simple TLS: "The identity of the Gloo agent is not verified" (relay setup options, 2.5+). */
+  clientCertificates: boolean;
+  /** The management server generates the CA behind its server certificate itself (self-signed). */
+  selfSigned: boolean;
   environment: RelayEnvironment;
+  /** Set when the vendor's column could not be read: what gloo-guard assumes, and why. */
+  assumed?: string;
   source: string;
 }
 
-function relayOptions(source: string): readonly RelayOption[] {
+// The 2.5+ setup-options page lists simple TLS, but its "suggested environment" column could not be read
+// (test/corpus/SOURCES.md, question 4); the page says "The identity of the Gloo agent is not verified".
+const SIMPLE_TLS_ASSUMED = 'gloo-guard takes it as not for production, since the agent is not verified';
+
+function mtlsOptions(source: string): RelayOption[] {
+  const mtls = { clientCertificates: true, source };
   return [
     {
+      ...mtls,
       title: 'Gloo self-signed CAs with automatic client certificate rotation',
       disableCa: false,
       disableCaCertGeneration: false,
+      selfSigned: true,
       environment: 'Testing or POCs',
-      source,
     },
     {
+      ...mtls,
       title: 'custom CAs with automatic client certificate rotation',
       disableCa: false,
       disableCaCertGeneration: true,
+      selfSigned: false,
       environment: 'Production',
-      source,
     },
     {
+      ...mtls,
       title: 'your own server and agent certificates',
       disableCa: true,
       disableCaCertGeneration: true,
+      selfSigned: false,
       environment: 'Production',
-      source,
     },
     // Not a documented option: the CA is off yet the server still generates self-signed certificates.
     {
+      ...mtls,
       title: 'CA disabled but self-signed certificates still generated',
       disableCa: true,
       disableCaCertGeneration: false,
+      selfSigned: true,
       environment: 'Testing or POCs',
-      source,
     },
   ];
+}
+
+/** The 2.5+ simple TLS rows: a self-signed server certificate, or your own (tlsSecret, generation off). */
+function simpleTlsOptions(source: string): RelayOption[] {
+  const simple = {
+    clientCertificates: false,
+    environment: 'Testing or POCs' as const,
+    assumed: SIMPLE_TLS_ASSUMED,
+    source,
+  };
+  return [false, true].flatMap((disableCa) => [
+    {
+      ...simple,
+      title: 'simple TLS with a self-signed server TLS certificate',
+      disableCa,
+      disableCaCertGeneration: false,
+      selfSigned: true,
+    },
+    {
+      ...simple,
+      title: 'simple TLS with your own server TLS certificate',
+      disableCa,
+      disableCaCertGeneration: true,
+      selfSigned: false,
+    },
+  ]);
+}
+
+function relayOptions(source: string, simpleTls = false): readonly RelayOption[] {
+  return [...mtlsOptions(source), ...(simpleTls ? simpleTlsOptions(source) : [])];
+}
+
+/** A key that holds a credential when written inline into values. */
+export interface CredentialKey {
+  /** Dotted path; `*` stands for any one key (exporters are named by the user). */
+  path: string;
+  /** What to use instead: the Secret reference the chart offers. */
+  instead: string;
+  /**
+   * The chart offers no Secret reference: only the value the vendor published in its examples counts,
+   * since that one is known to everyone (a random value of your own is the documented use).
+   */
+  publishedValues?: readonly string[];
+  /** The OpenTelemetry collector expands `${env:NAME}` itself: a reference to an env var, not a credential. */
+  collectorEnv?: boolean;
 }
 
 /** How the chart consumes each switch a policy reads; a path not listed is `unknown`. */
@@ -88,7 +152,7 @@ export interface ChartCatalog {
   /** Keys the vendor marks "do not use in production", with the vendor's words. */
   demoKeys: ReadonlyArray<{ path: string; quote: string; source: string }>;
   /** Keys that hold a credential inline, and the Secret reference to use instead. */
-  credentialKeys: ReadonlyArray<{ path: string; instead: string }>;
+  credentialKeys: readonly CredentialKey[];
   /** Per-store Redis (gloo-platform 2.5+): the stores and the role that runs each. */
   redisStores: ReadonlyArray<{ store: string; role: 'management' | 'addons' }>;
   /** Whether the UI reads its own Prometheus URL (`glooUi.prometheusUrl`). */
@@ -148,7 +212,9 @@ const AGENT_DEFAULTS = {
     ports: { grpc: 9977, http: 9988, stats: 9091 },
   },
   'ext-auth-service': { enabled: false },
-  'rate-limiter': { enabled: false },
+  // The add-ons Redis (`redis` in gloo-mesh-addons) is the rate limiter subchart's own (`rate-limiter.redis.image.*`
+  // in the reference); solo-io/workshops 2-6 byo-redis turns it off with `rateLimiter.redis.enabled: false`.
+  'rate-limiter': { enabled: false, redis: { enabled: true } },
 };
 
 const ENTERPRISE_20 = {
@@ -206,7 +272,7 @@ const PLATFORM_23 = {
   },
   glooAgent: { enabled: false, insecure: false, image: image('gloo-mesh-agent'), relay: agentRelay },
   glooUi: { enabled: false, serviceType: 'ClusterIP', auth: uiAuth },
-  rateLimiter: { enabled: false },
+  rateLimiter: { enabled: false, redis: { enabled: true } },
   extAuthService: { enabled: false },
 };
 
@@ -258,6 +324,21 @@ const AGENT_TOP = [
   'legacyMetricsPipeline',
   'telemetryCollector',
   'telemetryCollectorCustomization',
+  // Written in the vendor's 2.0-2.3 agent values (solo-io/gloo-mesh-use-cases helm-install/*/values-data-plane.yaml).
+  'accessLogsBufferSize',
+  'maxGrpcMessageSize',
+  'metricsBufferSize',
+];
+/** Agent keys from 2.1 (solo-io/gloo-mesh-use-cases 2.1-2.3 values-data-plane.yaml). */
+const AGENT_21_TOP = ['gloo-network-agent', 'sidecar-accel'];
+/** Enterprise licence keys from 2.1 (solo-io/gloo-mesh-use-cases 2.1-2.3 values-mgmt-plane.yaml). */
+const ENTERPRISE_21_TOP = [
+  'registerMgmtPlane',
+  'glooMeshLicenseKey',
+  'glooGatewayLicenseKey',
+  'glooNetworkLicenseKey',
+  'glooTrialLicenseKey',
+  'licenseSecretName',
 ];
 const PLATFORM_TOP = [
   'common',
@@ -345,12 +426,36 @@ const PLATFORM_DEMO = [
   { path: 'experimental', quote: 'Do not use in production', source: 'helm-ref-platform' },
 ];
 
-const PLATFORM_CREDENTIALS = [
+// Exporter passwords: the vendor's portal values (solo-io/gloo-mesh-use-cases portal 2.4-2.6) write
+// `password: "${env:CLICKHOUSE_PASSWORD}"` and set that variable from a Secret in telemetryGateway.extraEnvs.
+const EXPORTER_INSTEAD =
+  '"${env:NAME}" with NAME set from a Secret (valueFrom.secretKeyRef) in the same component\'s extraEnvs';
+// API-key storage hashes keys with `secretKey`; the vendor's values write "Replace with a random string"
+// next to the example "ThisIsSecret", and no Secret reference for it is documented.
+const HASH_KEY_INSTEAD = 'a random value of your own (the example value is published by the vendor)';
+const PUBLISHED_HASH_KEYS = ['ThisIsSecret'];
+
+const PLATFORM_CREDENTIALS: readonly CredentialKey[] = [
   { path: 'licensing.glooMeshLicenseKey', instead: 'licensing.licenseSecretName' },
   { path: 'licensing.glooGatewayLicenseKey', instead: 'licensing.licenseSecretName' },
   { path: 'licensing.glooNetworkLicenseKey', instead: 'licensing.licenseSecretName' },
   { path: 'licensing.glooTrialLicenseKey', instead: 'licensing.licenseSecretName' },
   { path: 'licensing.licenseKey', instead: 'licensing.licenseSecretName' },
+  ...['telemetryCollectorCustomization', 'telemetryGatewayCustomization'].map((c) => ({
+    path: `${c}.extraExporters.*.password`,
+    instead: EXPORTER_INSTEAD,
+    collectorEnv: true,
+  })),
+  // The SPIRE server's PostgreSQL (2.9 workshops) takes Bitnami's keys: auth.password or auth.existingSecret.
+  {
+    path: 'postgresql.global.postgresql.auth.password',
+    instead: 'postgresql.global.postgresql.auth.existingSecret',
+  },
+  ...[
+    'extAuthService.extAuth.apiKeyStorage.secretKey',
+    'glooPortalServer.apiKeyStorage.secretKey',
+    'redisStore.extAuthService.client.secretKey',
+  ].map((path) => ({ path, instead: HASH_KEY_INSTEAD, publishedValues: PUBLISHED_HASH_KEYS })),
 ];
 
 const STORES = [
@@ -402,7 +507,7 @@ const enterprise = (
 const agentChart = (minor: string): ChartCatalog =>
   entry('gloo-mesh-agent', minor, {
     defaults: AGENT_DEFAULTS,
-    topLevelKeys: AGENT_TOP,
+    topLevelKeys: minor === '2.0' ? AGENT_TOP : [...AGENT_TOP, ...AGENT_21_TOP],
     flags: AGENT_FLAGS,
     demoKeys: minor === '2.0' ? [ENTERPRISE_DEMO[0]!] : AGENT_21_DEMO(''),
     sources: ['helm-ref-2.0', 'use-cases-2.0'],
@@ -417,7 +522,7 @@ const platform = (minor: number): ChartCatalog =>
     credentialKeys: PLATFORM_CREDENTIALS,
     redisStores: minor >= 5 ? STORES : [],
     uiPrometheusUrl: true,
-    relayOptions: relayOptions(minor >= 5 ? 'relay-options-2.5' : 'relay-options-2.3'),
+    relayOptions: minor >= 5 ? relayOptions('relay-options-2.5', true) : relayOptions('relay-options-2.3'),
     sources: [
       'helm-ref-platform',
       'day-2-workshop',
@@ -430,8 +535,8 @@ const platform = (minor: number): ChartCatalog =>
 /** Every catalog entry, oldest first within a family. */
 export const CATALOG: readonly ChartCatalog[] = [
   enterprise('2.0', ENTERPRISE_20),
-  enterprise('2.1', ENTERPRISE_21, ['registerMgmtPlane']),
-  enterprise('2.2', ENTERPRISE_22, ['registerMgmtPlane', 'managedInstallations', 'telemetryCollector']),
+  enterprise('2.1', ENTERPRISE_21, ENTERPRISE_21_TOP),
+  enterprise('2.2', ENTERPRISE_22, [...ENTERPRISE_21_TOP, 'managedInstallations', 'telemetryCollector']),
   agentChart('2.0'),
   agentChart('2.1'),
   agentChart('2.2'),

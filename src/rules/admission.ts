@@ -1,0 +1,55 @@
+/**
+ * The `request` and `oldObject` of an admission request as a ValidatingAdmissionPolicy defines them
+ * (k8s.io/apiserver's CEL admission library): every field present, absent strings as "", so a rule
+ * reads `request.namespace` or `request.userInfo.groups` the same in the webhook, the CLI and the
+ * API server.
+ */
+import type { AdmissionContext } from '../engine/types.js';
+
+type Json = Record<string, unknown>;
+
+const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function gvk(v: unknown, last: 'kind' | 'resource'): Json {
+  const o = isJson(v) ? v : {};
+  return { group: text(o.group), version: text(o.version), [last]: text(o[last]) };
+}
+
+function userInfo(v: unknown): Json {
+  const u = isJson(v) ? v : {};
+  return {
+    username: text(u.username),
+    uid: text(u.uid),
+    groups: Array.isArray(u.groups) ? u.groups.filter((g) => typeof g === 'string') : [],
+    extra: isJson(u.extra) ? u.extra : {},
+  };
+}
+
+/** The VAP `request` of a raw AdmissionRequest. */
+export function celRequest(r: Json): Json {
+  return {
+    uid: text(r.uid),
+    kind: gvk(r.kind, 'kind'),
+    resource: gvk(r.resource, 'resource'),
+    subResource: text(r.subResource),
+    requestKind: gvk(r.requestKind ?? r.kind, 'kind'),
+    requestResource: gvk(r.requestResource ?? r.resource, 'resource'),
+    requestSubResource: text(r.requestSubResource ?? r.subResource),
+    name: text(r.name),
+    namespace: text(r.namespace),
+    operation: text(r.operation),
+    userInfo: userInfo(r.userInfo),
+    dryRun: r.dryRun === true,
+    options: isJson(r.options) ? r.options : null,
+  };
+}
+
+/** `request` and `oldObject` of a raw AdmissionRequest (oldObject is null on CREATE, as the API server sends it). */
+export function admissionContext(r: Json): AdmissionContext {
+  const old = r.operation === 'CREATE' ? null : r.oldObject;
+  return { request: celRequest(r), oldObject: old === undefined ? null : old };
+}
