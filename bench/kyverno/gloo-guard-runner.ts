@@ -30,6 +30,12 @@ function judge(body: Buffer): JobResult['verdict'] {
   };
 }
 
+/** VmHWM: resourceUsage().maxRSS would count the forking driver's memory too (Linux keeps it across exec). */
+function peakRssKiB(): number {
+  const m = /^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
 function runJob(line: string): JobResult {
   const [name = line, path = '', runsText = ''] = line.trim().split(/\s+/);
   const out: JobResult = {
@@ -49,7 +55,7 @@ function runJob(line: string): JobResult {
   } catch (err) {
     out.error = err instanceof Error ? err.message.slice(0, 300) : String(err);
   }
-  out.maxRssKiB = process.resourceUsage().maxRSS;
+  out.maxRssKiB = peakRssKiB();
   return out;
 }
 
