@@ -33,6 +33,11 @@ export interface LoadResult {
   non2xx: number;
   /** CPU the server used, as a share of one core (1 = saturated). */
   serverCpu: number;
+  /**
+   * The server's CPU time per answered review, in microseconds: what a review costs, and the figure
+   * least moved by other work on a shared machine (throughput and latency are moved much more).
+   */
+  cpuUsPerReview: number;
   /** CPU the load generator used, as a share of one core. */
   driverCpu: number;
   /** How busy the server's core was (its process plus the kernel's network work there), 0..1. */
@@ -99,6 +104,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     serverCpu: round(serverCpu / wallSec, 2),
+    cpuUsPerReview: ok > 0 ? round((serverCpu / ok) * 1e6, 1) : Number.NaN,
     driverCpu: round(driverSec / wallSec, 2),
     serverCoreBusy: round(serverCoreBusy, 2),
     driverCoreBusy: round(driverCoreBusy, 2),

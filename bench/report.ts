@@ -33,6 +33,8 @@ export interface SummaryRow {
   singleP50: number | null;
   singleP99: number | null;
   peakRssMiB: number;
+  /** The server's CPU µs per review at the headline point (absent in runs before it was recorded). */
+  cpuUsPerReview?: number;
   serverCoreBusy: number;
   driverCoreBusy: number;
   rpsVsLimit: number | null;
@@ -115,6 +117,7 @@ export function summarizeRuns(servers: Results['servers'], saturation: number): 
         singleP50: single?.latency.p50 ?? null,
         singleP99: single?.latency.p99 ?? null,
         peakRssMiB: Math.max(...(curve ?? []).map((p) => p.peakRssMiB)),
+        ...(Number.isFinite(sat.cpuUsPerReview) ? { cpuUsPerReview: sat.cpuUsPerReview } : {}),
         serverCoreBusy: sat.serverCoreBusy,
         driverCoreBusy: sat.driverCoreBusy,
         rpsVsLimit: name === 'limit' ? null : ratio(rps, limitRps),
@@ -246,13 +249,13 @@ export function renderMarkdown(r: Results): string {
       `RPS: median over the points where the server's core was saturated; latency at ${r.plan.saturationConnections} connections; ` +
       `"1 conn": one request at a time.`,
     '',
-    '| review | server | RPS | p50 ms | p99 ms | max ms | p50 / p99 ms at 1 conn | peak RSS MiB | vs limit | vs OPA |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| review | server | RPS | p50 ms | p99 ms | max ms | p50 / p99 ms at 1 conn | peak RSS MiB | CPU µs / review | vs limit | vs OPA |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const x of r.summary) {
     lines.push(
       `| ${x.review} | ${x.server} | ${fmt(x.rps)} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.max)} | ` +
-        `${fmt(x.singleP50)} / ${fmt(x.singleP99)} | ${fmt(x.peakRssMiB, 0)} | ${fmt(x.rpsVsLimit)} | ${fmt(x.rpsVsOpa)} |`,
+        `${fmt(x.singleP50)} / ${fmt(x.singleP99)} | ${fmt(x.peakRssMiB, 0)} | ${fmt(x.cpuUsPerReview ?? null, 0)} | ${fmt(x.rpsVsLimit)} | ${fmt(x.rpsVsOpa)} |`,
     );
   }
   lines.push('', 'OPA cannot gunzip (no gzip built-in in Rego), so it has no release case.', '');

@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --quick]`: gloo-guard against the limit (a bare Node server) and OPA, each pinned
+ * `npm run bench [-- --quick] [-- --only deployment,namespace]`: gloo-guard against the limit (a bare Node server) and OPA, each pinned
  * to core 1 in turn while autocannon drives it from core 0 over HTTPS keep-alive. Writes
- * bench/results/latest.{json,md,svg} (quick runs: quick.*). Every process started is stopped at the end.
+ * bench/results/latest.{json,md,svg} (quick runs: quick.*; runs of some reviews only: only.*, without the
+ * mixed and memory scenarios). Every process started is stopped at the end.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release as kernelRelease, tmpdir } from 'node:os';
+import { cpus, release as kernelRelease, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
@@ -22,9 +23,10 @@ import {
   type ServerRun,
 } from './report.js';
 import { loadReviews } from './review-cache.js';
-import { GZIP_BOMB_EXPANDS_TO, type ReviewSet } from './reviews.js';
+import { GZIP_BOMB_EXPANDS_TO, type ReviewName, type ReviewSet } from './reviews.js';
 import { gzipBombs, inFlight, mixed, OTHER_CPU_LIMIT, parity, preflight, sweep } from './scenarios.js';
 import {
+  ALL_REVIEWS,
   glooGuardDef,
   limitDef,
   opaDef,
@@ -59,6 +61,10 @@ function machine(opa: string): Record<string, string | number> {
     node: process.versions.node,
     go,
     opa,
+    // Six helpers share this machine at times: every figure carries the load it was measured under.
+    loadAverageAtStart: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -80,6 +86,8 @@ interface Ctx {
   tls: TlsFiles;
   logDir: string;
   results: Results;
+  /** The reviews measured (all unless --only); with a subset, the mixed and memory scenarios are skipped. */
+  only?: ReviewName[];
   parityVerdicts: Partial<Record<ServerName, VerdictKey[]>>;
 }
 
@@ -114,8 +122,10 @@ async function measureServer(ctx: Ctx, def: ServerDef): Promise<void> {
   try {
     run.preflight = await preflight(s, ctx.reviews);
     if (def.name !== 'limit') ctx.parityVerdicts[def.name] = await parity(s, parityCases());
-    for (const review of def.reviews) run.curves[review] = await sweep(s, ctx.reviews, review, ctx.plan);
-    if (ctx.plan.mixed.servers.includes(def.name)) run.mixed = await mixed(s, ctx.reviews, ctx.plan);
+    const reviews = def.reviews.filter((r) => ctx.only?.includes(r) ?? true);
+    for (const review of reviews) run.curves[review] = await sweep(s, ctx.reviews, review, ctx.plan);
+    if (ctx.only === undefined && ctx.plan.mixed.servers.includes(def.name))
+      run.mixed = await mixed(s, ctx.reviews, ctx.plan);
     run.lifetimePeakRssMiB = Math.round((readRss(s.process.pid)?.hwmMiB ?? Number.NaN) * 10) / 10;
   } finally {
     await stop(s.process);
@@ -155,9 +165,9 @@ function compareParity(ctx: Ctx): void {
   for (const m of ctx.results.parity.mismatches) say(`  differs: ${m.case}: ${JSON.stringify(m)}`);
 }
 
-function writeResults(results: Results): void {
+function writeResults(results: Results, partial = false): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const base = results.mode === 'full' ? 'latest' : 'quick';
+  const base = partial ? 'only' : results.mode === 'full' ? 'latest' : 'quick';
   writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   const md = renderMarkdown(results).replace('(latest.svg)', `(${base}.svg)`);
   writeFileSync(join(RESULTS_DIR, `${base}.md`), md);
@@ -169,18 +179,42 @@ function writeResults(results: Results): void {
   }
 }
 
-function parse(): { plan: Plan; skipOpa: boolean; reportOnly: boolean } {
+function mapValues<K extends string>(r: Record<K, number>, v: number): Record<K, number> {
+  return Object.fromEntries(Object.keys(r).map((k) => [k, v])) as Record<K, number>;
+}
+
+/** The reviews `--only a,b` names, or undefined for all; an unknown name is a one-line error. */
+function parseOnly(text: string | undefined): ReviewName[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !ALL_REVIEWS.some((r) => r === n));
+  if (unknown.length > 0 || names.length === 0)
+    throw new Error(`--only takes reviews among ${ALL_REVIEWS.join(', ')}; not ${unknown.join(', ')}`);
+  return ALL_REVIEWS.filter((r) => names.includes(r));
+}
+
+function parse(): { plan: Plan; skipOpa: boolean; reportOnly: boolean; only?: ReviewName[] } {
   const { values } = parseArgs({
     options: {
+      only: { type: 'string' },
+      'point-sec': { type: 'string' },
       quick: { type: 'boolean', default: false },
       'skip-opa': { type: 'boolean', default: false },
       'report-only': { type: 'boolean', default: false },
     },
   });
+  const base = values.quick ? QUICK_PLAN : FULL_PLAN;
+  const sec = values['point-sec'] === undefined ? undefined : Number(values['point-sec']);
+  if (sec !== undefined && !(sec > 0)) throw new Error(`--point-sec must be a positive number of seconds`);
   return {
-    plan: values.quick ? QUICK_PLAN : FULL_PLAN,
+    // --point-sec lengthens every point (and the warm-up) of the plan: a longer look on a busy machine.
+    plan:
+      sec === undefined
+        ? base
+        : { ...base, warmupSec: Math.max(base.warmupSec, sec), pointSec: mapValues(base.pointSec, sec) },
     skipOpa: values['skip-opa'] === true,
     reportOnly: values['report-only'] === true,
+    only: parseOnly(values.only),
   };
 }
 
@@ -196,7 +230,7 @@ function reportOnly(plan: Plan): number {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const { plan, skipOpa, reportOnly: onlyReport } = parse();
+  const { plan, skipOpa, reportOnly: onlyReport, only } = parse();
   if (onlyReport) return reportOnly(plan);
   installCleanup();
   if (cpus().length < 2) throw new Error('the benchmark needs 2 cores: one for the server, one for the load');
@@ -213,6 +247,7 @@ async function main(): Promise<number> {
     reviews,
     tls: writeTls(work),
     logDir: work,
+    only,
     parityVerdicts: {},
     results: {
       schema: 1,
@@ -249,7 +284,8 @@ async function main(): Promise<number> {
       ...(opaBuild ? [opaDef(opaBuild.path, join(ROOT, 'bench', 'opa', 'policy'))] : []),
     ];
     for (const def of defs) await measureServer(ctx, def);
-    for (const def of defs.filter((d) => plan.memory.servers.includes(d.name))) await measureMemory(ctx, def);
+    const memory = only === undefined ? defs.filter((d) => plan.memory.servers.includes(d.name)) : [];
+    for (const def of memory) await measureMemory(ctx, def);
     compareParity(ctx);
   } catch (err: unknown) {
     say(`server logs kept in ${work}`);
@@ -281,7 +317,7 @@ async function main(): Promise<number> {
       `Other processes took more than ${OTHER_CPU_LIMIT} of a core during ${noisy.length} points even after retries (${noisy.slice(0, 8).join(', ')}${noisy.length > 8 ? ', …' : ''}): those points are pessimistic.`,
     );
   }
-  writeResults(r);
+  writeResults(r, only !== undefined);
   rmSync(work, { recursive: true, force: true });
   say(
     `done in ${r.durationSec} s; ${runningCount()} processes left running; logs and binaries in ${relative(ROOT, BIN_DIR)}`,

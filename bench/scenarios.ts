@@ -122,7 +122,7 @@ export async function sweep(
     say(
       `  ${s.def.name.padEnd(10)} ${review.padEnd(13)} c=${String(c).padStart(2)}  ${String(p.rps).padStart(8)} rps  ` +
         `p50 ${p.latency.p50} ms  p99 ${p.latency.p99} ms  max ${p.latency.max} ms  ` +
-        `cores: server ${p.serverCoreBusy} driver ${p.driverCoreBusy} other ${p.otherCpu}  rss ${p.peakRssMiB} MiB` +
+        `cpu ${p.cpuUsPerReview} µs/review  cores: server ${p.serverCoreBusy} driver ${p.driverCoreBusy} other ${p.otherCpu}  rss ${p.peakRssMiB} MiB` +
         (p.errors + p.non2xx + p.timeouts > 0
           ? `  errors ${p.errors} non2xx ${p.non2xx} timeouts ${p.timeouts}`
           : ''),

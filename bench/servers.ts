@@ -40,7 +40,8 @@ export interface ServerDef {
   display: string;
 }
 
-const ALL_REVIEWS: ReviewName[] = ['deployment', 'namespace', 'release-small', 'release-large'];
+/** Every review the benchmark sends, in the order it measures them. */
+export const ALL_REVIEWS: ReviewName[] = ['deployment', 'namespace', 'release-small', 'release-large'];
 
 /** gloo-guard as built by tsc and run with node, as in its container image. */
 export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = []): ServerDef {

@@ -2,14 +2,20 @@
 import type { Config } from '../config/types.js';
 import { evaluate, type EvaluateOptions, type EvaluationResult } from '../engine/evaluate.js';
 import { valuesFromRefs } from '../engine/carriers/flux.js';
-import { carrierRef, type CarrierContext } from '../engine/carriers/context.js';
+import {
+  carrierRef,
+  objectData,
+  prefetch,
+  type CarrierContext,
+  type DataReader,
+} from '../engine/carriers/context.js';
 import { anyPolicyMatches, type MatchTarget } from '../engine/match.js';
 import { InputError, NotJudged, subjectsFromObject } from '../engine/subjects.js';
 import type { Policy, ReleaseSubject, Subject, SubjectKind } from '../engine/types.js';
 import { POLICIES } from '../policies/index.js';
-import { isSet } from '../engine/values.js';
+import { isObject, isSet } from '../engine/values.js';
 import { clusterView, type ClusterFacts } from './cluster-view.js';
-import type { ClusterSource, ObjectRef } from './source.js';
+import { NotReadable, type ClusterSource, type ObjectRef } from './source.js';
 
 /** A Kubernetes object a result is about, for PolicyReports. */
 export interface ResourceRef {
@@ -44,6 +50,8 @@ export interface ClusterAudit {
   role: ClusterRole;
   objects: AuditedObject[];
   errors: Array<{ source: string; message: string }>;
+  /** Lists the audit could not read (an API not served, or not allowed): said, never skipped silently. */
+  unread: Array<{ source: string; message: string; forbidden: boolean; crd: string; namespace: string }>;
   releases: ReleaseSummary[];
   /** Addresses at which this cluster's management server can be reached (Service names, LB addresses). */
   mgmtAddresses: string[];
@@ -139,10 +147,16 @@ class Auditor {
       role: 'none',
       objects: [],
       errors: [],
+      unread: [],
       releases: [],
       mgmtAddresses: [],
       counts: { namespaces: facts.namespaces.size, deployments: 0, releases: 0 },
     };
+  }
+
+  /** Where Gloo Mesh's management plane runs, by the config. */
+  get managementNamespace(): string {
+    return this.config.namespaces.management;
   }
 
   /** True when a policy judges this object, so it is worth reading and judging. */
@@ -174,23 +188,31 @@ class Auditor {
 
 /** The data of the ConfigMaps and Secrets a HelmRelease takes values from, read before it is judged. */
 async function valuesFromLookup(src: ClusterSource, hr: unknown): Promise<CarrierContext> {
-  if (typeof hr !== 'object' || hr === null) return {};
-  const found = new Map<string, Record<string, string> | null>();
-  for (const r of valuesFromRefs(hr as Record<string, unknown>, carrierRef(hr as Record<string, unknown>))) {
-    // The audit may not be allowed to read a Secret outside the release namespaces: then it is unread.
-    const read = r.kind === 'Secret' ? src.secret(r.namespace, r.name) : src.configMap?.(r.namespace, r.name);
-    const obj = (await Promise.resolve(read).catch(() => undefined)) as
-      { data?: Record<string, string>; kind?: string } | undefined;
-    const data = obj?.data ?? null;
-    const decoded =
-      data && r.kind === 'Secret'
-        ? Object.fromEntries(
-            Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-          )
-        : data;
-    found.set(`${r.kind}/${r.namespace}/${r.name}`, decoded);
+  if (!isObject(hr)) return {};
+  const read: DataReader = async (kind, namespace, name) => {
+    const obj = await (kind === 'Secret' ? src.secret(namespace, name) : src.configMap?.(namespace, name));
+    return isObject(obj) ? objectData(obj, kind) : null;
+  };
+  // The audit may not be allowed to read a Secret outside the release namespaces: then it is named as unread.
+  const why = (err: unknown): string => (err instanceof Error ? err.message : 'unknown error');
+  return { lookup: await prefetch(valuesFromRefs(hr, carrierRef(hr)), read, why) };
+}
+
+/** Runs one list of the audit; a list the source could not read is recorded by name and reason. */
+async function readable(a: Auditor, cluster: string, read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (err: unknown) {
+    if (!(err instanceof NotReadable)) throw err;
+    // Reported in the management namespace: where the Gloo Mesh it could not see would run.
+    a.audit.unread.push({
+      source: `${cluster}: ${err.what}`,
+      message: err.message,
+      forbidden: err.forbidden,
+      crd: err.crd,
+      namespace: a.managementNamespace,
+    });
   }
-  return { lookup: (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null };
 }
 
 /** Judges what GitOps tools and Helm's ConfigMap driver hold: Applications, HelmReleases, release ConfigMaps. */
@@ -206,10 +228,14 @@ async function auditCarriers(src: ClusterSource, a: Auditor): Promise<ReleaseSum
         keep(a.judge(cm, 'ConfigMap', `${src.name}/configmap ${ref.namespace}/${ref.name}`));
     }
   }
-  for await (const app of src.applications?.() ?? [])
-    keep(a.judge(app, 'Application', `${src.name}/application`));
-  for await (const hr of src.helmReleases?.() ?? [])
-    keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  await readable(a, src.name, async () => {
+    for await (const app of src.applications?.() ?? [])
+      keep(a.judge(app, 'Application', `${src.name}/application`));
+  });
+  await readable(a, src.name, async () => {
+    for await (const hr of src.helmReleases?.() ?? [])
+      keep(a.judge(hr, 'HelmRelease', `${src.name}/helmrelease`, await valuesFromLookup(src, hr)));
+  });
   return releases;
 }
 

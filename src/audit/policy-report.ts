@@ -137,5 +137,19 @@ export function buildPolicyReports(
       if (rep.results.length < MAX_RESULTS_PER_REPORT) rep.results.push(r);
     }
   }
+  // A list the audit may not read leaves Gloo Mesh installs unseen: said in the management namespace's report.
+  for (const u of audit.unread.filter((x) => x.forbidden)) {
+    const rep = reports.get(u.namespace) ?? emptyReport(u.namespace, group);
+    reports.set(u.namespace, rep);
+    rep.summary.error += 1;
+    const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: u.crd };
+    rep.results.push({
+      ...{ source: SOURCE, category: CATEGORY, timestamp, policy: SOURCE, rule: SOURCE },
+      result: 'error',
+      message: `${u.source}: ${u.message}`,
+      properties: {},
+      resources: [crd],
+    });
+  }
   return [...reports.values()];
 }

@@ -1,6 +1,25 @@
 /** What the audit reads from one cluster. src/k8s implements it against the API; tests use static data. */
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 
+/**
+ * A list the source could not read: an API that is not served, or one it may not list. Thrown by
+ * `applications()` and `helmReleases()` so the audit says what it did not read, never skips silently.
+ */
+export class NotReadable extends Error {
+  override name = 'NotReadable';
+  constructor(
+    /** What was not read, as a person names it (`Argo CD Applications (argoproj.io/v1alpha1)`). */
+    readonly what: string,
+    message: string,
+    /** True when the objects may exist but the audit may not list them (403). */
+    readonly forbidden: boolean,
+    /** The CRD that serves them (`applications.argoproj.io`). */
+    readonly crd: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Name, namespace and labels: all the audit keeps of an object it only needs to know exists. */
 export interface ObjectRef {
   name: string;
@@ -33,8 +52,8 @@ export interface ClusterSource {
   releaseConfigMapRefs?(): AsyncIterable<ObjectRef>;
   /** One ConfigMap with its data, or undefined when it does not exist. */
   configMap?(namespace: string, name: string): Promise<unknown>;
-  /** Argo CD Applications; nothing where the API is not served. */
+  /** Argo CD Applications; throws NotReadable where the API is not served or may not be listed. */
   applications?(): AsyncIterable<unknown>;
-  /** Flux HelmReleases; nothing where the API is not served. */
+  /** Flux HelmReleases at the newest served version; throws NotReadable as applications() does. */
   helmReleases?(): AsyncIterable<unknown>;
 }

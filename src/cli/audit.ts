@@ -135,11 +135,19 @@ function reportsApi(v: { 'write-reports'?: boolean; 'reports-api'?: string }): R
   return text;
 }
 
+/** A list that could not be read: an error when it was forbidden (the audit is incomplete), else a note. */
+function unreadOf(a: ClusterAudit, forbidden: boolean): Report['errors'] {
+  return a.unread
+    .filter((u) => u.forbidden === forbidden)
+    .map(({ source, message }) => ({ source, message }));
+}
+
 function toReport(run: AuditRun): Report {
   return {
     results: run.audits.flatMap((a) => a.objects.map((o) => o.result)),
-    errors: [...run.failures, ...run.audits.flatMap((a) => a.errors)],
+    errors: [...run.failures, ...run.audits.flatMap((a) => [...a.errors, ...unreadOf(a, true)])],
     skipped: 0,
+    notJudged: run.audits.flatMap((a) => unreadOf(a, false)),
   };
 }
 
@@ -156,7 +164,12 @@ export function fleetPage(run: Omit<AuditRun, 'reports'>, now: Date): HtmlPage {
     ...run.audits.map((a) => ({
       name: a.cluster,
       note: `${a.role === 'none' ? 'no Gloo Mesh' : a.role} · ${a.counts.releases} ${a.counts.releases === 1 ? 'release' : 'releases'}`,
-      report: { results: a.objects.map((o) => o.result), errors: a.errors, skipped: 0 },
+      report: {
+        results: a.objects.map((o) => o.result),
+        errors: [...a.errors, ...unreadOf(a, true)],
+        skipped: 0,
+        notJudged: unreadOf(a, false),
+      },
     })),
     ...run.failures.map((f) => ({
       name: f.source,

@@ -5,20 +5,14 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import type { CarrierContext, GitChart, ValueFileRef } from '../engine/carriers/context.js';
+import {
+  objectData,
+  type CarrierContext,
+  type GitChart,
+  type ValueFileRef,
+} from '../engine/carriers/context.js';
 import { isObject } from '../engine/values.js';
 import { InputFileError, readValuesFile, type LocatedObject } from './inputs.js';
-
-function data(obj: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const decode = obj.kind === 'Secret';
-  for (const [k, v] of Object.entries(isObject(obj.data) ? obj.data : {}))
-    if (typeof v === 'string') out[k] = decode ? Buffer.from(v, 'base64').toString('utf8') : v;
-  // stringData is what people commit for Secrets; the API server folds it into data.
-  for (const [k, v] of Object.entries(isObject(obj.stringData) ? obj.stringData : {}))
-    if (typeof v === 'string') out[k] = v;
-  return out;
-}
 
 /** A lookup over the ConfigMaps and Secrets given to `check`; one without a namespace matches any. */
 function lookupFrom(objects: LocatedObject[]): CarrierContext['lookup'] {
@@ -28,7 +22,7 @@ function lookupFrom(objects: LocatedObject[]): CarrierContext['lookup'] {
     const md = isObject(object.metadata) ? object.metadata : {};
     if (typeof md.name !== 'string') continue;
     const ns = typeof md.namespace === 'string' ? md.namespace : '*';
-    found.set(`${object.kind}/${ns}/${md.name}`, data(object));
+    found.set(`${object.kind}/${ns}/${md.name}`, objectData(object));
   }
   return (kind, namespace, name) =>
     found.get(`${kind}/${namespace}/${name}`) ?? found.get(`${kind}/*/${name}`) ?? null;

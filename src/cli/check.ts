@@ -4,6 +4,8 @@ import { evaluate } from '../engine/evaluate.js';
 import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
 import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '../engine/subjects.js';
 import { subchartValues } from '../engine/carriers/umbrella.js';
+import { renderedGap } from '../engine/carriers/rendered.js';
+import type { Subject } from '../engine/types.js';
 import type { Config } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
@@ -106,11 +108,14 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
   const report: Report = { results: [], errors: [], skipped: 0, notJudged: [] };
   const objects = files.flatMap(readManifestFile);
   const ctx = checkCarrierContext(objects, valuesDir);
-  for (const { object, location, admission } of objects) {
+  const byInput = new Map<string, Subject[]>();
+  for (const { object, location, admission, input } of objects) {
     try {
       const source = { location, ...(admission ? { admission } : {}) };
       const subjects = subjectsFromObject(object, source, config.limits.maxReleaseBytes, ctx);
       for (const subject of subjects) report.results.push(evaluate(subject, config));
+      const key = input ?? location;
+      byInput.set(key, [...(byInput.get(key) ?? []), ...subjects]);
       if (subjects.length === 0) report.skipped += 1;
     } catch (err: unknown) {
       if (err instanceof NotJudged) {
@@ -119,6 +124,10 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
       } else if (err instanceof InputError) report.errors.push({ source: location, message: err.message });
       else throw err;
     }
+  }
+  for (const [input, subjects] of byInput) {
+    const gap = renderedGap(subjects, catalogOf(config), config);
+    if (gap !== undefined) report.notJudged?.push({ source: input, message: gap });
   }
   // Objects a carrier names but cannot judge are reported by the carriers' own lines instead.
   if (report.results.length === 0 && report.errors.length === 0 && (report.notJudged ?? []).length === 0)

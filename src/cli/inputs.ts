@@ -2,13 +2,22 @@
 import type { AdmissionContext } from '../engine/types.js';
 import { admissionContext } from '../rules/admission.js';
 import { readFileSync } from 'node:fs';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CST, Lexer, LineCounter, parseAllDocuments } from 'yaml';
 import { helmYamlValue } from '../engine/helm-yaml.js';
 import { isObject } from '../engine/values.js';
+import { nestedDeeperThan } from '../helm/release.js';
+import { GO_MAX_DEPTH } from '../helm/release-json.js';
 
 /** An input file that cannot be used; exit 2 with this one line. */
 export class InputFileError extends Error {
   override name = 'InputFileError';
+}
+
+/** One YAML document's value and the line it starts on. */
+interface ParsedDoc {
+  value: unknown;
+  line: number;
 }
 
 /** One Kubernetes object read from a file, with where it came from. */
@@ -17,6 +26,8 @@ export interface LocatedObject {
   location: string;
   /** For the object of an AdmissionReview: its request and oldObject, as the webhook gives them to rules. */
   admission?: AdmissionContext;
+  /** The file it came from, as shown to the user (`<stdin>` for `-`); absent for objects not from a file. */
+  input?: string;
 }
 
 function readBytes(file: string): Buffer {
@@ -51,9 +62,10 @@ export function displayName(file: string): string {
 }
 
 /**
- * The deepest nesting read. The yaml parser recurses once per level and exhausts the stack near 800
- * levels; a second such document in one process can then abort V8 itself (a fatal error, not an
- * exception), so deeper input is refused before it is parsed. Real manifests and values stay below 40.
+ * The deepest nesting read on the main thread. The yaml parser recurses once per level and exhausts
+ * the stack near 800 levels; a second such document in one process can then abort V8 itself (a fatal
+ * error, not an exception), so deeper manifests are refused before they are parsed, and deeper values
+ * files (Helm reads 10,000 levels) are parsed on a thread with a large stack. Real files stay below 40.
  */
 export const MAX_YAML_DEPTH = 256;
 
@@ -153,31 +165,77 @@ function helmValue(doc: ReturnType<typeof parseAllDocuments>[number], where: str
   }
 }
 
-/**
- * Values files are read as Helm reads them (sigs.k8s.io/yaml over go-yaml v2: YAML 1.1, `yes`/`on`
- * are booleans, `<<` merges, a repeated key keeps its last value); manifests as the yaml package does.
- */
-function parseDocs(file: string, helm = false): Array<{ value: unknown; line: number }> {
-  const text = readText(file);
-  if (yamlDepthBound(text, MAX_YAML_DEPTH) > MAX_YAML_DEPTH) {
-    throw new InputFileError(`${displayName(file)}: nested more than ${MAX_YAML_DEPTH} levels deep`);
-  }
+/** Parses YAML text into its documents: values as Helm reads them, manifests as the yaml package does. */
+export function parseYamlText(text: string, name: string, helm: boolean): ParsedDoc[] {
   const lc = new LineCounter();
   const options = helm ? { version: '1.1' as const, merge: false, uniqueKeys: false } : {};
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, ...options });
   if (!Array.isArray(docs)) return [];
-  const out: Array<{ value: unknown; line: number }> = [];
+  const out: ParsedDoc[] = [];
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
       const line = lc.linePos(err.pos[0]).line;
-      throw new InputFileError(`${displayName(file)}:${line}: not valid YAML: ${yamlProblem(err.message)}`);
+      throw new InputFileError(`${name}:${line}: not valid YAML: ${yamlProblem(err.message)}`);
     }
     const line = lc.linePos(doc.contents?.range[0] ?? 0).line;
-    const where = `${displayName(file)}:${line}`;
-    out.push({ value: helm ? helmValue(doc, where) : toJs(doc, where), line });
+    const where = `${name}:${line}`;
+    const value = helm ? helmValue(doc, where) : toJs(doc, where);
+    if (helm && nestedDeeperThan(value, GO_MAX_DEPTH))
+      throw new InputFileError(`${where}: nested more than ${GO_MAX_DEPTH} levels deep (Helm's limit)`);
+    out.push({ value, line });
   }
   return out;
+}
+
+/**
+ * The most a values file's depth bound may show before it is refused unparsed: the bound counts
+ * block indicators as levels, so a document within Helm's 10,000 levels can show more, never this much.
+ */
+const DEEP_BOUND_LIMIT = 4 * GO_MAX_DEPTH;
+/** The stack of the thread that parses deep values: about 1.2 KB per level, with room to spare. */
+const DEEP_STACK_MB = 96;
+const DEEP_WORKER = new URL(
+  import.meta.url.endsWith('.ts') ? './yaml-worker.ts' : './yaml-worker.js',
+  import.meta.url,
+);
+
+/**
+ * Parses a deeply nested values file on a worker thread with a large stack, and waits for it: the
+ * CLI reads its inputs synchronously, and the main thread's stack holds about 800 yaml levels.
+ */
+function readDeepValues(text: string, name: string): ParsedDoc[] {
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(DEEP_WORKER, {
+    workerData: { text, name, port: port2, done },
+    transferList: [port2],
+    resourceLimits: { stackSizeMb: DEEP_STACK_MB },
+  });
+  worker.unref();
+  Atomics.wait(done, 0, 0);
+  const answer = receiveMessageOnPort(port1)?.message as { json?: string; error?: string } | undefined;
+  port1.close();
+  void worker.terminate();
+  if (answer?.json === undefined)
+    throw new InputFileError(answer?.error ?? `${name}: not usable YAML: it cannot be converted`);
+  return JSON.parse(answer.json) as ParsedDoc[];
+}
+
+/**
+ * Values files are read as Helm reads them (sigs.k8s.io/yaml over go-yaml v2: YAML 1.1, `yes`/`on`
+ * are booleans, `<<` merges, a repeated key keeps its last value), up to Helm's 10,000 levels;
+ * manifests as the yaml package does, up to MAX_YAML_DEPTH.
+ */
+function parseDocs(file: string, helm = false): ParsedDoc[] {
+  const text = readText(file);
+  const name = displayName(file);
+  const bound = yamlDepthBound(text, helm ? DEEP_BOUND_LIMIT : MAX_YAML_DEPTH);
+  if (bound <= MAX_YAML_DEPTH) return parseYamlText(text, name, helm);
+  if (!helm) throw new InputFileError(`${name}: nested more than ${MAX_YAML_DEPTH} levels deep`);
+  if (bound > DEEP_BOUND_LIMIT)
+    throw new InputFileError(`${name}: nested more than ${GO_MAX_DEPTH} levels deep (Helm's limit)`);
+  return readDeepValues(text, name);
 }
 
 /** Reads one values file; it must be a mapping (an empty file is no values). */
@@ -205,6 +263,7 @@ function reviewedObject(review: Record<string, unknown>, where: string): Located
   return {
     object,
     location: `${where} request.object`,
+    input: where.replace(/:\d+$/, ''),
     admission: admissionContext(request as Record<string, unknown>),
   };
 }
@@ -223,9 +282,11 @@ export function readManifestFile(file: string): LocatedObject[] {
     if (value.kind === 'AdmissionReview') out.push(reviewedObject(value, `${name}:${line}`));
     else if (value.kind === 'List' || (value.kind.endsWith('List') && Array.isArray(value.items))) {
       const items = Array.isArray(value.items) ? (value.items as unknown[]) : [];
-      items.forEach((item, i) => out.push({ object: item, location: `${name}:${line} items[${i}]` }));
+      items.forEach((item, i) =>
+        out.push({ object: item, location: `${name}:${line} items[${i}]`, input: name }),
+      );
     } else {
-      out.push({ object: value, location: `${name}:${line}` });
+      out.push({ object: value, location: `${name}:${line}`, input: name });
     }
   }
   return out;

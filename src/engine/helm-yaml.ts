@@ -5,6 +5,7 @@
  * timestamps stay strings, and a `<<` merge overrides the keys written before it.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { GO_MAX_DEPTH } from '../helm/release-json.js';
 
 /** A values document Helm would refuse, with why (no value is quoted: it may be a secret). */
 export class HelmYamlError extends Error {
@@ -71,8 +72,15 @@ export function resolvePlain(text: string): unknown {
   return text;
 }
 
-/** A Go map key as sigs.k8s.io/yaml turns it into a JSON key. */
-function keyString(k: unknown): string {
+/**
+ * A key JSON cannot hold (null, a list, a map). go-yaml v2 decodes it into a Go map, and
+ * sigs.k8s.io/yaml refuses it only when converting the finished value to JSON: a map holding one is
+ * fine if a later repeated key replaces that map. So it is kept as a unique symbol until the end.
+ */
+const BAD_KEY = 'a map key that is null, a list or a map cannot become a JSON key';
+
+/** A Go map key as sigs.k8s.io/yaml turns it into a JSON key (a symbol: one it cannot). */
+function keyString(k: unknown): string | symbol {
   if (typeof k === 'string') return k;
   if (typeof k === 'boolean') return String(k);
   if (typeof k === 'number') {
@@ -80,7 +88,13 @@ function keyString(k: unknown): string {
     if (!Number.isFinite(k)) return Number.isNaN(k) ? '.nan' : k > 0 ? '.inf' : '-.inf';
     return String(Math.fround(k));
   }
-  throw new HelmYamlError('a map key that is null, a list or a map cannot become a JSON key');
+  return Symbol(BAD_KEY);
+}
+
+/** The members of a walked map, symbol keys included. */
+function members(map: unknown): Array<[string | symbol, unknown]> {
+  const o = map as Record<string | symbol, unknown>;
+  return Reflect.ownKeys(o).map((k) => [k, o[k]]);
 }
 
 function checkTagged(tag: string, value: unknown): unknown {
@@ -100,13 +114,12 @@ interface Walk {
   open: Set<unknown>;
 }
 
-/** Deeper than this (reachable only through aliases, the text itself is bounded) is refused. */
-const MAX_WALK_DEPTH = 2000;
-
 function scalarValue(
   node: Node & { type?: string; source?: string; value?: unknown; tag?: string },
 ): unknown {
-  const text = node.type === 'PLAIN' ? (node.source ?? '') : typeof node.value === 'string' ? node.value : '';
+  // `source` is the scalar's text before any tag resolved it (the yaml package turns `!!int "3"`
+  // into the number 3 itself; go-yaml v2 resolves the text "3" with the tag, and gets 3 too).
+  const text = node.source ?? (typeof node.value === 'string' ? node.value : '');
   const tag = node.tag?.startsWith(TAG) ? node.tag.slice(TAG.length) : node.tag;
   if (tag === undefined) return node.type === 'PLAIN' ? resolvePlain(text) : text;
   if (tag === 'str' || tag === 'timestamp') return text;
@@ -122,11 +135,11 @@ function isMergeKey(key: unknown): boolean {
   return (k.type === 'PLAIN' && k.tag === undefined && k.source === '<<') || k.tag === `${TAG}merge`;
 }
 
-function mergeInto(out: Map<string, unknown>, value: unknown, w: Walk): void {
+function mergeInto(out: Map<string | symbol, unknown>, value: unknown, w: Walk): void {
   const target = isAlias(value) ? value.resolve(w.doc) : value;
   const want = 'a << merge key needs a map or a list of maps';
   if (isMap(target)) {
-    for (const [k, v] of Object.entries(walk(value, w) as Record<string, unknown>)) out.set(k, v);
+    for (const [k, v] of members(walk(value, w))) out.set(k, v);
     return;
   }
   if (!isSeq(target)) throw new HelmYamlError(want);
@@ -134,7 +147,7 @@ function mergeInto(out: Map<string, unknown>, value: unknown, w: Walk): void {
   for (const item of [...target.items].reverse()) {
     const m = isAlias(item) ? item.resolve(w.doc) : item;
     if (!isMap(m)) throw new HelmYamlError(want);
-    for (const [k, v] of Object.entries(walk(item, w) as Record<string, unknown>)) out.set(k, v);
+    for (const [k, v] of members(walk(item, w))) out.set(k, v);
   }
 }
 
@@ -149,7 +162,8 @@ function walk(node: unknown, w: Walk): unknown {
     return walk(target, w);
   }
   if (isScalar(node)) return scalarValue(node);
-  if (w.open.size >= MAX_WALK_DEPTH) throw new HelmYamlError('nested too deep through aliases');
+  // Go's JSON decoder, which sigs.k8s.io/yaml hands the document to, stops at 10,000 levels.
+  if (w.open.size >= GO_MAX_DEPTH) throw new HelmYamlError(`nested more than ${GO_MAX_DEPTH} levels deep`);
   w.open.add(node);
   try {
     return collection(node, w);
@@ -162,7 +176,7 @@ function collection(node: unknown, w: Walk): unknown {
   if (isSeq(node)) return node.items.map((item) => walk(item, w));
   if (isMap(node)) {
     // Keys set in order, each overriding the last, as go-yaml v2 fills a Go map (a merge included).
-    const out = new Map<string, unknown>();
+    const out = new Map<string | symbol, unknown>();
     for (const pair of node.items) {
       if (isMergeKey(pair.key)) mergeInto(out, pair.value, w);
       else out.set(keyString(walk(pair.key, w)), walk(pair.value, w));
@@ -172,12 +186,18 @@ function collection(node: unknown, w: Walk): unknown {
   throw new HelmYamlError('a YAML node of an unknown kind');
 }
 
-function checkFinite(v: unknown): void {
-  if (typeof v === 'number' && !Number.isFinite(v)) {
-    throw new HelmYamlError('.inf and .nan cannot become JSON, and Helm refuses them');
+/** Refuses what the finished value cannot hold as JSON: .inf, .nan, a bad key; iterative. */
+function checkJsonable(root: unknown): void {
+  const stack: unknown[] = [root];
+  for (let i = stack.length; i > 0; i = stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      throw new HelmYamlError('.inf and .nan cannot become JSON, and Helm refuses them');
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (Object.getOwnPropertySymbols(v).length > 0) throw new HelmYamlError(BAD_KEY);
+    for (const child of Object.values(v)) stack.push(child);
   }
-  if (Array.isArray(v)) v.forEach(checkFinite);
-  else if (typeof v === 'object' && v !== null) Object.values(v).forEach(checkFinite);
 }
 
 /**
@@ -187,6 +207,6 @@ function checkFinite(v: unknown): void {
  */
 export function helmYamlValue(doc: Document, maxNodes = 1_000_000): unknown {
   const value = walk(doc.contents, { doc, budget: maxNodes, open: new Set() });
-  checkFinite(value);
+  checkJsonable(value);
   return value;
 }

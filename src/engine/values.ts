@@ -1,4 +1,5 @@
 /** Helm-values helpers: path lookup and Helm's coalescing merge. */
+import { setOwn } from '../helm/release-json.js';
 
 /** A plain object (not an array, not null). */
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -16,6 +17,36 @@ export function getPath(values: unknown, path: string): unknown {
 }
 
 /**
+ * Merges `over` onto a copy of `base`, map into map, without recursion: Helm accepts values nested
+ * 10,000 levels deep, past what the call stack holds. `onNull` says what an explicit null does.
+ */
+function mergeMaps(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+  onNull: 'delete' | 'keep',
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  const stack: Array<[Record<string, unknown>, Record<string, unknown>]> = [[out, over]];
+  for (let job = stack.pop(); job !== undefined; job = stack.pop()) {
+    const [target, source] = job;
+    for (const key of Object.keys(source)) {
+      const value = source[key];
+      const current = Object.hasOwn(target, key) ? target[key] : undefined;
+      if (value === null && onNull === 'delete') {
+        delete target[key];
+      } else if (isObject(value) && isObject(current)) {
+        const copy = { ...current };
+        setOwn(target, key, copy);
+        stack.push([copy, value]);
+      } else {
+        setOwn(target, key, value);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Deep-merges `over` onto `base` as Helm coalesces user values onto chart defaults: maps merge
  * recursively, anything else replaces, and an explicit null deletes the default.
  */
@@ -23,17 +54,7 @@ export function coalesce(
   base: Record<string, unknown>,
   over: Record<string, unknown>,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    if (value === null) {
-      delete out[key];
-    } else if (isObject(value) && isObject(out[key])) {
-      out[key] = coalesce(out[key], value);
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
+  return mergeMaps(base, over, 'delete');
 }
 
 /**
@@ -45,12 +66,7 @@ export function mergeValues(
   base: Record<string, unknown>,
   over: Record<string, unknown>,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    out[key] = isObject(value) && isObject(current) ? mergeValues(current, value) : value;
-  }
-  return out;
+  return mergeMaps(base, over, 'keep');
 }
 
 /** True only for a real boolean true or the string "true" (as `--set x=true` may give). */
@@ -61,4 +77,47 @@ export function isTrue(v: unknown): boolean {
 /** A non-empty string after trimming. */
 export function isSet(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '';
+}
+
+/** Text that toJsonText emits as it is (a bracket, a comma, a key and its colon). */
+class Raw {
+  constructor(readonly text: string) {}
+}
+
+/** The JSON text of one value that is not a container (undefined and non-finite numbers: null, as in JSON.stringify). */
+function leafText(v: unknown): string {
+  // JSON.stringify's type says string, but it gives undefined for undefined.
+  const text: string | undefined = JSON.stringify(v);
+  return text ?? 'null';
+}
+
+/** Pushes the members of a container in reverse, so that popping emits them in order. */
+function pushMembers(work: unknown[], v: object): void {
+  if (Array.isArray(v)) {
+    work.push(new Raw(']'));
+    for (let i = v.length - 1; i >= 0; i--)
+      work.push(v[i] === undefined ? null : v[i], new Raw(i > 0 ? ',' : '['));
+    if (v.length === 0) work.push(new Raw('['));
+    return;
+  }
+  const entries = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
+  work.push(new Raw('}'));
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const [key, x] = entries[i] as [string, unknown];
+    work.push(x, new Raw(`${i > 0 ? ',' : '{'}${JSON.stringify(key)}:`));
+  }
+  if (entries.length === 0) work.push(new Raw('{'));
+}
+
+/** JSON.stringify for plain data at any depth: an explicit stack instead of recursion. */
+export function toJsonText(root: unknown): string {
+  const out: string[] = [];
+  const work: unknown[] = [root];
+  for (let i = work.length; i > 0; i = work.length) {
+    const v = work.pop();
+    if (v instanceof Raw) out.push(v.text);
+    else if (typeof v === 'object' && v !== null) pushMembers(work, v);
+    else out.push(leafText(v));
+  }
+  return out.join('');
 }

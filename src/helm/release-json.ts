@@ -359,7 +359,7 @@ export function goFold(key: string): string {
 }
 
 /** Sets a property without ever touching the prototype (`__proto__` is just a key in Go). */
-function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
+export function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
 }
 

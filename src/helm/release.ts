@@ -1,6 +1,7 @@
 /** Decodes and encodes Helm release Secrets exactly as Helm's storage driver does. */
 import { gunzipSync, gzipSync, constants as zc } from 'node:zlib';
 import {
+  GO_MAX_DEPTH,
   readReleaseFields,
   ReleaseJsonError,
   ReleaseNotObjectError,
@@ -100,14 +101,103 @@ function helmTextDeclaresTooMuch(helmBase64: Buffer, maxBytes: number): boolean 
   return implausiblyLarge(tail.readUInt32LE(tail.length - 4), (n / 4) * 3 - padding, maxBytes);
 }
 
+/**
+ * Compressed prefixes inflated (and watched) before the whole release: each inflates to at most
+ * about 1032 times its size. A bomb shows itself in the first; a valid release inflates up to
+ * 273 KiB of its gzip twice. Node's zlib has no synchronous step-by-step inflate (gunzipSync closes its stream),
+ * but a prefix inflates with Z_SYNC_FLUSH to a prefix of the output.
+ */
+const PROBE_PREFIXES = [1024, 16 * 1024, 256 * 1024];
+
+/** Skips what needs no look outside a string, and inside one. */
+const OUTSIDE_RUN = /[^"{}[\]]*/y;
+const INSIDE_RUN = /[^"\\]*/y;
+
+/**
+ * What a release's JSON may not do, checked on each inflated piece as it comes, so that a bomb is
+ * refused before the rest is inflated: start with anything but an object, or nest past Go's 10,000
+ * levels. Exact on valid JSON (brackets inside strings do not count); the full check runs afterwards.
+ */
+class StructureWatch {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private started = false;
+  /** Bytes in the pieces before this one. */
+  private before = 0;
+
+  /** Throws ReleaseDecodeError as soon as the JSON so far cannot be a release Helm reads. */
+  inspect(piece: Buffer): void {
+    const text = piece.toString('latin1');
+    let i = this.started ? 0 : this.start(text);
+    while (i < text.length) {
+      if (this.escaped) {
+        this.escaped = false;
+        i++;
+        continue;
+      }
+      const run = this.inString ? INSIDE_RUN : OUTSIDE_RUN;
+      run.lastIndex = i;
+      run.test(text);
+      i = run.lastIndex;
+      if (i < text.length) this.structural(text.charCodeAt(i++));
+    }
+    this.before += piece.length;
+  }
+
+  /** The first byte that is not white space must open an object; returns where scanning goes on. */
+  private start(text: string): number {
+    const i = text.search(/[^ \t\r\n]/);
+    if (i < 0) return text.length;
+    this.started = true;
+    if (text[i] === '{') return i;
+    if (/[[\]"tfn0-9-]/.test(text[i] ?? '')) throw new ReleaseDecodeError('release JSON is not an object');
+    throw notJson(`an unexpected character at byte ${this.before + i}`);
+  }
+
+  private structural(c: number): void {
+    if (this.inString) {
+      if (c === 0x5c) this.escaped = true;
+      else this.inString = false;
+    } else if (c === 0x22) this.inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++this.depth > GO_MAX_DEPTH) throw notJson(`nested more than ${GO_MAX_DEPTH} levels deep`);
+    } else if (this.depth > 0) this.depth--;
+  }
+}
+
+function notJson(why: string): ReleaseDecodeError {
+  return new ReleaseDecodeError(`release is not valid JSON after gunzip (${why})`);
+}
+
+function gunzipError(err: unknown, maxBytes: number): ReleaseDecodeError {
+  if (err instanceof ReleaseDecodeError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) return tooLarge(maxBytes);
+  return new ReleaseDecodeError(`release is not valid gzip (${code ?? 'corrupt data'})`);
+}
+
+/**
+ * Inflates a release with a byte cap, watching the structure of growing prefixes first, so that a
+ * bomb is refused after inflating a little of it rather than all of it and then checking.
+ */
 function gunzipBounded(gz: Buffer, maxBytes: number): Buffer {
   if (declaresTooMuch(gz, maxBytes)) throw tooLarge(maxBytes);
+  const watch = new StructureWatch();
+  let watched = 0;
   try {
+    for (const size of PROBE_PREFIXES) {
+      if (size >= gz.length) break;
+      const prefix = gunzipSync(gz.subarray(0, size), {
+        finishFlush: zc.Z_SYNC_FLUSH,
+        maxOutputLength: maxBytes,
+      });
+      watch.inspect(prefix.subarray(watched));
+      watched = prefix.length;
+    }
     return gunzipSync(gz, { maxOutputLength: maxBytes });
   } catch (err: unknown) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw tooLarge(maxBytes);
-    throw new ReleaseDecodeError(`release is not valid gzip (${code ?? 'corrupt data'})`);
+    throw gunzipError(err, maxBytes);
   }
 }
 
@@ -124,14 +214,6 @@ export function releaseJsonBytes(helmBase64: string, maxBytes: number): Buffer {
   }
   return gunzipBounded(raw, maxBytes);
 }
-
-/**
- * The deepest values judged. Helm reads values nested up to Go's 10,000 levels; the engine merges
- * values recursively and a worker hands them to the event loop by structured clone, which gives out
- * near 2,000 levels, so deeper values are refused as unreadable (onError) rather than crash a reader.
- * Real values stay below 30; `--set-json` users reach a few hundred.
- */
-export const MAX_VALUES_DEPTH = 1000;
 
 /** True when `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is safe. */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
@@ -152,11 +234,6 @@ export function toHelmRelease(fields: ReleaseFields): HelmRelease {
     throw new ReleaseDecodeError('release has no chart.metadata.name');
   const values = fields.chart.values ?? {};
   const config = fields.config ?? {};
-  if (nestedDeeperThan(values, MAX_VALUES_DEPTH) || nestedDeeperThan(config, MAX_VALUES_DEPTH)) {
-    throw new ReleaseDecodeError(
-      `release values are nested more than ${MAX_VALUES_DEPTH} levels deep (gloo-guard's limit; Helm's is 10,000)`,
-    );
-  }
   // A nil entry in the dependency list is skipped by Helm's dependency processing too.
   const dependencies = (md.dependencies ?? []).filter((d): d is GoDependency => d !== null);
   return {
@@ -216,7 +293,12 @@ export function decodeReleaseSecretData(dataRelease: string, maxBytes: number): 
  * since ConfigMap data is not base64-encoded again by the API.
  */
 export function decodeReleaseConfigMapData(dataRelease: string, maxBytes: number): HelmRelease {
-  return toHelmRelease(readHelmText(Buffer.from(dataRelease, 'latin1'), maxBytes));
+  return toHelmRelease(readReleaseConfigMapFields(dataRelease, maxBytes));
+}
+
+/** Reads `data.release` of a release ConfigMap into the fields Helm's structs hold; throws where Helm cannot. */
+export function readReleaseConfigMapFields(dataRelease: string, maxBytes: number): ReleaseFields {
+  return readHelmText(Buffer.from(dataRelease, 'latin1'), maxBytes);
 }
 
 /** Encodes a release object the way Helm does: JSON, gzip (best compression), base64. */

@@ -29,6 +29,8 @@ export interface AdmissionRequest {
   username?: string;
   /** The object as it would be stored; absent for DELETE. */
   object?: unknown;
+  /** Set when the object is a Helm release record (kept for the log once the object is dropped). */
+  release?: true;
   /** `request` and `oldObject` for rules; never logged (userInfo.groups and extra stay here). */
   admission?: AdmissionContext;
   dryRun: boolean;

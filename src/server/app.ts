@@ -3,6 +3,8 @@
  * POST /validate, GET /healthz, GET /readyz, GET /metrics; anything else is 404 or 405, and every
  * error is a one-line metav1.Status, never a stack trace.
  */
+import type { DataReader } from '../engine/carriers/context.js';
+import { admissionCarrierContext } from './carrier-lookup.js';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.js';
@@ -32,6 +34,8 @@ export interface AppDeps {
   evaluateOptions?: () => EvaluateOptions;
   /** Where large bodies are read; one is made (and its worker started on first use) when absent. */
   offload?: Offload;
+  /** Reads the ConfigMaps and Secrets of a HelmRelease's valuesFrom; absent without cluster access. */
+  readData?: () => DataReader | undefined;
 }
 
 function sendStatus(res: express.Response, code: number, reason: string, message: string): void {
@@ -85,7 +89,9 @@ async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promi
   const length = declaredLength(req);
   if (length !== undefined && length <= OFFLOAD_MIN_BYTES) {
     const body = await readBody(req);
-    const inline = prepareBody(body, d.config(), d.offload.usesWorker);
+    // HelmReleases are small: their valuesFrom are read here, before the synchronous judging.
+    const ctx = await admissionCarrierContext(body, d.readData());
+    const inline = prepareBody(body, d.config(), d.offload.usesWorker, ctx);
     if (inline.type !== 'deferred') return inline;
     const done = await d.offload.admit();
     try {
@@ -197,6 +203,7 @@ export function createApp(deps: AppDeps): RequestListener {
     readiness: deps.readiness ?? (() => ({ ready: true, reasons: [] })),
     evaluateOptions: deps.evaluateOptions ?? (() => ({})),
     offload: deps.offload ?? new Offload(),
+    readData: deps.readData ?? (() => undefined),
   };
   const app = express();
   app.disable('x-powered-by');

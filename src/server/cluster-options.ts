@@ -2,6 +2,7 @@
  * What `serve` asks of the cluster, without loading any cluster code: the Kubernetes client is
  * imported only when a feature needs it, so a webhook without cluster features starts lighter.
  */
+import type { DataReader } from '../engine/carriers/context.js';
 import type { EvaluateOptions } from '../engine/evaluate.js';
 import type { SelfManagedCerts } from '../certs/self-managed.js';
 import type { ReportGroup } from '../audit/policy-report.js';
@@ -36,6 +37,8 @@ export interface ClusterFeatures {
   /** Reasons the webhook is not ready (caches not synced at start-up). */
   notReady(): string[];
   certs?: SelfManagedCerts;
+  /** Reads ConfigMaps and Secrets Flux HelmReleases take values from (with --cluster-view). */
+  readData?: DataReader;
   /** Stops every feature; resolves once the audit Lease, if held, is released. */
   stop(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { startSelfManagedCerts } from '../certs/self-managed.js';
 import { loadKubeConfig } from '../k8s/client.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
 import { LeaseElector } from '../k8s/lease.js';
+import { apiDataReader } from '../k8s/cluster-source.js';
 import { LiveCluster } from '../k8s/live-cluster.js';
 import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
@@ -57,6 +58,8 @@ async function auditOnce(d: AuditDeps): Promise<void> {
         ...audit.counts,
         findings,
         errors: audit.errors.length,
+        // Lists the audit could not read (an API not served, or not allowed): named, never skipped silently.
+        unread: audit.unread.map((u) => `${u.source}: ${u.message}`),
         role: audit.role,
         policyReports: reports,
         durationMs: Date.now() - started,
@@ -172,6 +175,8 @@ export async function startCluster(
     notReady: () =>
       live && !everSynced() ? [`cluster caches not synced: ${live.unsynced().join(', ')}`] : [],
     ...(certs ? { certs } : {}),
+    // Flux valuesFrom at admission: read by a direct GET, with the Roles the chart grants.
+    ...(o.clusterView ? { readData: apiDataReader(rest) } : {}),
     stop: async () => {
       for (const s of stops) await s();
     },

@@ -66,10 +66,32 @@ function policyIds(decision: Decision): string[] {
   return [...new Set(decision.findings.map((f) => f.policy))];
 }
 
-/** The levels `serve --log-level` accepts; decisions are logged at info. */
+/** The levels `serve --log-level` accepts; decisions that say something are logged at info. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
-/** Logs one decision: who asked what, what was decided and why, and how long it took. */
+/** True for a request about a Helm release record or a Gloo Mesh resource (an API group under solo.io). */
+function aboutGlooMesh(req: AdmissionRequest): boolean {
+  const group = req.kind.group;
+  return req.release === true || group === 'solo.io' || group.endsWith('.solo.io');
+}
+
+/**
+ * Info for a decision that says something (a denial, a warning, a finding, an error, anything about a
+ * release or a Gloo Mesh resource); debug for an allowed review that found nothing in an ordinary
+ * object. The webhook sees every Deployment and Namespace of the cluster: one info line for each was
+ * the largest single cost of a review, and said nothing (Gatekeeper logs only its denials the same way).
+ */
+export function decisionLevel(req: AdmissionRequest, decision: Decision): 'info' | 'debug' {
+  const quiet =
+    decision.allowed &&
+    decision.findings.length === 0 &&
+    decision.warnings.length === 0 &&
+    decision.policyErrors.length === 0 &&
+    decision.inputError === undefined;
+  return quiet && !aboutGlooMesh(req) ? 'debug' : 'info';
+}
+
+/** Logs one decision (at the level decisionLevel gives): who asked what, what was decided and why, and how long. */
 export function logDecision(
   logger: Logger,
   req: AdmissionRequest,
@@ -77,6 +99,8 @@ export function logDecision(
   durationMs: number,
 ): void {
   if (!logger.isLevelEnabled('info')) return;
+  const level = decisionLevel(req, decision);
+  if (!logger.isLevelEnabled(level)) return;
   const line = {
     uid: req.uid,
     kind: req.kind.kind,
@@ -95,7 +119,7 @@ export function logDecision(
     skipped: decision.skipped,
     durationMs: Math.round(durationMs * 1000) / 1000,
   };
-  logger.info(line, 'admission decision');
+  logger[level](line, 'admission decision');
 }
 
 /** The type and stack frames of an unexpected error, without its message (which might quote input). */

@@ -44,8 +44,10 @@ options:
   --host ADDR      address to listen on (default 0.0.0.0)
   --tls-cert FILE  serving certificate (PEM), reloaded when it changes; needs --tls-key
   --tls-key FILE   the certificate's private key (PEM)
-  --log-level LEVEL  debug, info (default), warn or error; every decision is one line at info, so
-                   warn keeps only problems (rejected bodies, ignored reloads, lost cluster caches)
+  --log-level LEVEL  debug, info (default), warn or error; every denial, warning, error and release
+                   decision is one line at info; an allowed review that found nothing in an ordinary
+                   object (a Deployment, a Namespace) only at debug; warn keeps only problems
+                   (rejected bodies, ignored reloads, lost cluster caches)
 
 cluster features (credentials: in-cluster service account, or KUBECONFIG):
   --cluster-view            watch namespaces, Deployments and the Gloo Mesh namespaces' Secret names, so
@@ -453,6 +455,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     readiness: () => readiness(state),
     evaluateOptions: () => state.cluster?.evaluateOptions() ?? {},
     offload,
+    readData: () => state.cluster?.readData,
   });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
   // A client that never finishes its TLS handshake (10 s), its headers (20 s) or its request (30 s)

@@ -7,6 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { OffloadJob } from './offload.js';
+import { detachDeep } from './offload-clone.js';
 import { prepareBody } from './prepare.js';
 
 /** The worker's niceness: when both want the CPU, the event loop gets about nine tenths of it. */
@@ -29,6 +30,9 @@ function yieldToEventLoop(): void {
 
 yieldToEventLoop();
 parentPort?.on('message', (job: OffloadJob) => {
-  parentPort?.postMessage({ id: job.id, outcome: prepareBody(Buffer.from(job.body), job.config) });
+  const outcome = prepareBody(Buffer.from(job.body), job.config);
+  // Values deeper than structured clone goes travel as JSON text (Helm reads 10,000 levels).
+  const detached = detachDeep(outcome);
+  parentPort?.postMessage({ id: job.id, outcome, detached });
 });
 parentPort?.postMessage('ready');

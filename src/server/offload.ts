@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
+import { attachDeep, type Detached } from './offload-clone.js';
 import { prepareBody, type BodyOutcome } from './prepare.js';
 
 /** Bodies larger than this go to the worker; Namespaces and Deployments stay far below it. */
@@ -79,8 +80,9 @@ class WorkerSlot {
     readonly worker: Worker,
     private readonly onStop: (slot: WorkerSlot) => void,
   ) {
-    worker.on('message', (m: { id: number; outcome: BodyOutcome } | 'ready') => {
+    worker.on('message', (m: { id: number; outcome: BodyOutcome; detached?: Detached[] } | 'ready') => {
       if (m === 'ready') return;
+      attachDeep(m.outcome, m.detached ?? []);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (p) clearTimeout(p.timer);

@@ -4,8 +4,9 @@
  * offload worker for large ones.
  */
 import type { Config } from '../config/types.js';
+import type { CarrierContext } from '../engine/carriers/context.js';
 import { MalformedReviewError, parseAdmissionReview, type AdmissionRequest } from './admission.js';
-import { isReleaseSecret } from '../engine/subjects.js';
+import { isReleaseConfigMap, isReleaseSecret } from '../engine/subjects.js';
 import { isObject } from '../engine/values.js';
 import { HttpProblem, parseJsonBody } from './body.js';
 import { prepareReview, type PreparedReview } from './review.js';
@@ -31,11 +32,18 @@ function decodesRelease(request: AdmissionRequest): boolean {
  * Parses, checks and prepares one review body; never throws. With `deferReleases`, a release
  * Secret CREATE is not decoded but answered `deferred`, for the caller to hand to the worker.
  */
-export function prepareBody(body: Buffer, config: Config, deferReleases = false): BodyOutcome {
+export function prepareBody(
+  body: Buffer,
+  config: Config,
+  deferReleases = false,
+  ctx: CarrierContext = {},
+): BodyOutcome {
   try {
     const request = parseAdmissionReview(parseJsonBody(body));
     if (deferReleases && decodesRelease(request)) return { type: 'deferred' };
-    const prepared = prepareReview(request, config);
+    const prepared = prepareReview(request, config, ctx);
+    const o = request.object;
+    if (isObject(o) && (isReleaseSecret(o) || isReleaseConfigMap(o))) request.release = true;
     // The object goes no further: what follows needs only the request's identity and the subject.
     delete request.object;
     delete request.admission;

@@ -3,6 +3,7 @@
  * and what onError and audit mode do with what it says. No HTTP here.
  */
 import type { Config } from '../config/types.js';
+import type { CarrierContext } from '../engine/carriers/context.js';
 import {
   evaluate,
   isDenied,
@@ -91,10 +92,11 @@ function onInputError(req: AdmissionRequest, config: Config, problem: string): D
 function readSubjects(
   req: AdmissionRequest,
   config: Config,
+  ctx: CarrierContext,
 ): Subject[] | { problem: string } | { notJudged: string } {
   try {
     const source = { location: 'admission', ...(req.admission ? { admission: req.admission } : {}) };
-    return subjectsFromObject(req.object, source, config.limits.maxReleaseBytes);
+    return subjectsFromObject(req.object, source, config.limits.maxReleaseBytes, ctx);
   } catch (err: unknown) {
     if (err instanceof NotJudged) return { notJudged: err.message };
     if (err instanceof InputError) return { problem: err.message };
@@ -143,10 +145,14 @@ export function decide(result: EvaluationResult, config: Config): Decision {
 export type PreparedReview = { decision: Decision } | { subjects: Subject[] };
 
 /** Decides what can be decided without the engine, and reads the subjects; the object is decoded at most once. */
-export function prepareReview(req: AdmissionRequest, config: Config): PreparedReview {
+export function prepareReview(
+  req: AdmissionRequest,
+  config: Config,
+  ctx: CarrierContext = {},
+): PreparedReview {
   const skip = notJudged(req);
   if (skip !== undefined) return { decision: allow(skip) };
-  const subjects = readSubjects(req, config);
+  const subjects = readSubjects(req, config, ctx);
   if ('problem' in subjects) return { decision: onInputError(req, config, subjects.problem) };
   if ('notJudged' in subjects) return { decision: allow(subjects.notJudged) };
   if (subjects.length === 0)

@@ -1,6 +1,6 @@
 // The webhooks for the GitOps carriers: rendered only where their API exists, each switched by a value.
 import { describe, expect, it } from 'vitest';
-import { FULLNAME, MAJORS, one, render, type Json, type K8sObject } from './helm.js';
+import { all, FULLNAME, MAJORS, one, render, type Json, type K8sObject } from './helm.js';
 
 const ARGO = 'argoproj.io/v1alpha1/Application';
 const FLUX = 'helm.toolkit.fluxcd.io/v2/HelmRelease';
@@ -64,5 +64,27 @@ describe.each(MAJORS)('carrier webhooks (helm %s)', (major) => {
     expect(w.rules[0].resources).toEqual(['configmaps']);
     expect(w.objectSelector).toEqual({ matchLabels: { owner: 'helm' } });
     expect(w.matchConditions[0].expression).toBe("has(object.data) && 'release' in object.data");
+  });
+});
+
+describe.each(MAJORS)('RBAC for Flux valuesFrom at admission (helm %s)', (major) => {
+  it('when valuesFromNamespaces are named with the cluster view, then each gets a Role to get ConfigMaps and Secrets, and no other namespace does', () => {
+    const objs = render(major, {
+      set: ['clusterView.enabled=true', 'webhooks.helmReleases.valuesFromNamespaces={flux-apps,team-a}'],
+    });
+    const roles = all(objs, 'Role').filter((r) => r.metadata.name === `${FULLNAME}-values-from`);
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(['flux-apps', 'team-a']);
+    expect(roles[0]?.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get'] },
+    ]);
+    const bindings = all(objs, 'RoleBinding').filter((r) => r.metadata.name === `${FULLNAME}-values-from`);
+    expect(bindings.map((b) => b.subjects[0].name)).toEqual([FULLNAME, FULLNAME]);
+  });
+
+  it('when the cluster view is off or none are named, then no Secret or ConfigMap access is rendered for it', () => {
+    const off = render(major, { set: ['webhooks.helmReleases.valuesFromNamespaces={flux-apps}'] });
+    const none = render(major, { set: ['clusterView.enabled=true'] });
+    for (const objs of [off, none])
+      expect(all(objs, 'Role').map((r) => r.metadata.name)).not.toContain(`${FULLNAME}-values-from`);
   });
 });

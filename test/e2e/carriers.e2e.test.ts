@@ -1,8 +1,10 @@
 // Every way Gloo Mesh gets installed, on the real API server: Argo CD Applications and Flux
 // HelmReleases (with the projects' published CRDs), umbrella charts and HELM_DRIVER=configmap through real Helm.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
@@ -12,6 +14,7 @@ import {
   attempt,
   CHARTS,
   ensure,
+  GLOO_GUARD,
   helm,
   kube,
   registerWebhook,
@@ -75,6 +78,74 @@ async function installCrd(rest: KubeRest, path: string): Promise<void> {
     if ((await attempt(rest, 'GET', list, undefined)).status === 200) return;
     await new Promise((res) => setTimeout(res, 200));
   }
+}
+
+/** A kubeconfig with the token of a ServiceAccount that may read what the audit reads, but no GitOps API. */
+async function limitedKubeconfig(sa: string): Promise<string> {
+  const read = (groups: string[], resources: string[]) => ({
+    apiGroups: groups,
+    resources,
+    verbs: ['get', 'list'],
+  });
+  await ensure(rest, '/api/v1/namespaces/argocd/serviceaccounts', {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: sa, namespace: 'argocd' },
+  });
+  await ensure(rest, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: sa },
+    rules: [read([''], ['namespaces', 'services', 'secrets', 'configmaps']), read(['apps'], ['deployments'])],
+  });
+  await ensure(rest, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: sa },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: 'argocd' }],
+  });
+  const tr = await rest.call('POST', `/api/v1/namespaces/argocd/serviceaccounts/${sa}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  const token = (tr.body as { status?: { token?: string } }).status?.token;
+  if (!token) throw new Error(`no token for ${sa}: HTTP ${tr.status}`);
+  const kc = parse(readFileSync(info.kubeconfigPath, 'utf8')) as { users: Array<{ user: unknown }> };
+  for (const u of kc.users) u.user = { token };
+  return tempFile('kubeconfig', kc);
+}
+
+/** POSTs an object as kubectl does and returns the status and the Warning headers the API server relayed. */
+async function postWithWarnings(path: string, body: unknown): Promise<{ status: number; warnings: string }> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(info.kubeconfigPath);
+  const url = new URL(kc.getCurrentCluster()!.server + path);
+  const options: RequestOptions = {
+    method: 'POST',
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    headers: { 'content-type': 'application/json' },
+  };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((res, rej) => {
+    const req = httpsRequest(options, (r) => {
+      r.resume();
+      const w = r.headers.warning;
+      r.on('end', () => res({ status: r.statusCode ?? 0, warnings: [w ?? []].flat().join('\n') }));
+    });
+    req.on('error', rej);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** Runs a node script (the built CLI) as a user would, with its exit code and output. */
+function run(script: string, args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 let rest: KubeRest;
@@ -147,7 +218,14 @@ beforeAll(async () => {
   for (const n of ['argocd', 'flux-apps', 'gloo-mesh']) await ensure(rest, '/api/v1/namespaces', ns(n));
   const certFile = tempFile('tls.crt', info.servingCertPem);
   const keyFile = tempFile('tls.key', info.servingKeyPem);
-  webhook = await startWebhook({ config: { mode: 'enforce' }, certFile, keyFile });
+  // With the cluster view, the webhook reads the ConfigMaps and Secrets a HelmRelease takes values from.
+  webhook = await startWebhook({
+    config: { mode: 'enforce' },
+    certFile,
+    keyFile,
+    extraArgs: ['--cluster-view'],
+    env: { KUBECONFIG: info.kubeconfigPath },
+  });
   const vwc = webhookConfiguration({
     url: webhook.url,
     caPem: info.caPem,
@@ -218,6 +296,59 @@ describe('Flux HelmReleases at kubectl apply', () => {
       '[no-insecure-relay] relay runs without mTLS because insecure is true (common.insecure)',
     );
     expect((await attempt(rest, 'POST', path, helmRelease('gloo-platform', PROD))).status).toBe(201);
+  });
+
+  it('when the insecure setting comes from a ConfigMap in valuesFrom, then the HelmRelease is refused; a missing one is named', async () => {
+    await ensure(rest, '/api/v1/namespaces/flux-apps/configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'relay-settings', namespace: 'flux-apps' },
+      // spec.values sets common.insecure: false and wins over valuesFrom, as in Flux: another switch.
+      data: { 'values.yaml': 'glooMgmtServer:\n  insecure: true\n' },
+    });
+    const fromConfigMap = (name: string, cm: string, optional = false) => {
+      const hr = helmRelease(name, PROD);
+      (hr.spec as Record<string, unknown>).valuesFrom = [{ kind: 'ConfigMap', name: cm, optional }];
+      return hr;
+    };
+    const refused = await attempt(rest, 'POST', path, fromConfigMap('from-cm', 'relay-settings'));
+    expect(refused.status).toBe(403);
+    expect(refused.message).toContain(
+      '[no-insecure-relay] relay runs without mTLS because insecure is true (glooMgmtServer.insecure)',
+    );
+    const missing = await postWithWarnings(path, fromConfigMap('from-missing', 'not-there'));
+    expect(missing.status).toBe(201);
+    expect(missing.warnings).toContain(
+      'valuesFrom ConfigMap flux-apps/not-there was not found: judged without it (Flux itself fails this release until it is there)',
+    );
+  });
+});
+
+describe('the audit of HelmReleases and of what it may not read', () => {
+  it('when a HelmRelease is created at v2beta2, then the audit (listing the newest served version) judges it once', async () => {
+    // Its one note (a valuesFrom ConfigMap that does not exist) tells how often it was judged.
+    const hr: Record<string, unknown> = {
+      ...helmRelease('beta-release', PROD),
+      apiVersion: 'helm.toolkit.fluxcd.io/v2beta2',
+    };
+    (hr.spec as Record<string, unknown>).valuesFrom = [{ kind: 'ConfigMap', name: 'beta-only' }];
+    await ensure(rest, '/apis/helm.toolkit.fluxcd.io/v2beta2/namespaces/flux-apps/helmreleases', hr);
+    const r = run(GLOO_GUARD, ['audit', '--kubeconfig', info.kubeconfigPath, '-o', 'json']);
+    const out = JSON.parse(r.stdout) as { notes: string[]; notJudged: Array<{ source: string }> };
+    expect(out.notes.filter((n) => n.includes('ConfigMap flux-apps/beta-only was not found'))).toHaveLength(
+      1,
+    );
+    expect(out.notJudged.map((n) => n.source).join()).not.toContain('HelmReleases');
+  });
+
+  it('when the audit may not list Applications and HelmReleases, then it says so and exits 2, never a silent pass', async () => {
+    const kubeconfig = await limitedKubeconfig('auditor-no-gitops');
+    const r = run(GLOO_GUARD, ['audit', '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(
+      'not read: the audit may not list applications.argoproj.io (403 Forbidden); Gloo Mesh installed through them is not audited',
+    );
+    expect(r.stdout).toContain('may not list helmreleases.helm.toolkit.fluxcd.io (403 Forbidden)');
   });
 });
 

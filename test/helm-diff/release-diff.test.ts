@@ -10,7 +10,11 @@ import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { defaultConfig } from '../../src/config/types.js';
 import { GO_FOLDS_TO_ASCII, GO_MAX_DEPTH, type ReleaseFields } from '../../src/helm/release-json.js';
-import { readReleaseSecretFields, RELEASE_SECRET_TYPE } from '../../src/helm/release.js';
+import {
+  readReleaseConfigMapFields,
+  readReleaseSecretFields,
+  RELEASE_SECRET_TYPE,
+} from '../../src/helm/release.js';
 import { createApp } from '../../src/server/app.js';
 import { objectReview } from '../fixtures/admission/reviews.js';
 import {
@@ -41,11 +45,22 @@ function secretOf(helmBase64: string, name = 'sh.helm.release.v1.r.v1'): Record<
   };
 }
 
-/** gloo-guard's reading, in Helm's shape, or its error. */
-function ours(secret: Record<string, unknown>): { ok?: ReleaseFields; error?: string } {
+/** The same release as Helm's ConfigMaps driver stores it: Helm's base64 text, not encoded again. */
+function configMapOf(helmBase64: string, name = 'sh.helm.release.v1.r.v1'): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'gloo-mesh', labels: { owner: 'helm', name: 'r', version: '1' } },
+    data: { release: helmBase64 },
+  };
+}
+
+/** gloo-guard's reading of a release Secret or ConfigMap, in Helm's shape, or its error. */
+function ours(object: Record<string, unknown>): { ok?: ReleaseFields; error?: string } {
   try {
-    const data = (secret.data as { release: string }).release;
-    return { ok: readReleaseSecretFields(data, MAX_BYTES) };
+    const data = (object.data as { release: string }).release;
+    const read = object.kind === 'ConfigMap' ? readReleaseConfigMapFields : readReleaseSecretFields;
+    return { ok: read(data, MAX_BYTES) };
   } catch (err: unknown) {
     return { error: (err as Error).message };
   }
@@ -187,6 +202,22 @@ describe('item 6: field names as Go matches them', () => {
     ],
   ];
 
+  it('when the same releases are stored by the ConfigMaps driver, then gloo-guard reads what Helm 3 and 4 read, or refuses', () => {
+    const objects = cases.flatMap(([, text]) => [
+      configMapOf(helmText(Buffer.from(text), true)),
+      configMapOf(helmText(Buffer.from(text), false)),
+      // Go's base64 skips newlines in a ConfigMap's text too; any other byte breaks it.
+      configMapOf(helmText(Buffer.from(text), true).replace(/.{60}/g, '$&\n')),
+      configMapOf(` ${helmText(Buffer.from(text), true)}`),
+    ]);
+    const results = helms(objects);
+    objects.forEach((o, i) => {
+      judge(o, results[i] as Record<string, HelmResult<HelmReleaseView>>);
+    });
+    expect(results.filter((r) => r.v3.ok !== undefined).length).toBeGreaterThan(cases.length);
+    expect(results[3]?.v3.error).toBeDefined();
+  });
+
   it('when keys are folded, repeated, null or mistyped, then gloo-guard reads what Helm 3 and 4 read, or refuses', () => {
     const secrets = cases.map(([, text]) => secretOf(helmText(Buffer.from(text), true)));
     const results = helms(secrets);
@@ -305,9 +336,11 @@ describe('property: any release, as Helm reads it', () => {
   it('when releases are generated with hostile keys, types, repeats and encodings, then gloo-guard agrees with Helm 3 and 4 or refuses', () => {
     const gen = fc.tuple(releaseText, fc.boolean(), fc.boolean());
     const samples = fc.sample(gen, { seed: 20261129, numRuns: 400 });
-    const secrets = samples.map(([text, gzip, wrapLines]) => {
+    // Every fourth release is stored by Helm's ConfigMaps driver (HELM_DRIVER=configmap) instead.
+    const secrets = samples.map(([text, gzip, wrapLines], i) => {
       const b64 = helmText(Buffer.from(text), gzip);
-      return secretOf(wrapLines ? b64.replace(/.{60}/g, '$&\n') : b64);
+      const stored = wrapLines ? b64.replace(/.{60}/g, '$&\n') : b64;
+      return i % 4 === 3 ? configMapOf(stored) : secretOf(stored);
     });
     const results = helms(secrets);
     let agreedReads = 0;

@@ -1,10 +1,12 @@
 // `gloo-guard check` on every way Gloo Mesh gets installed: Argo CD, Flux, umbrella charts, the ConfigMap driver.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { encodeReleasePayload, releaseSecret } from '../../src/helm/release.js';
+import { helmBin } from '../../scripts/helm-bin.js';
 import { cli } from '../helpers/cli.js';
 
 const PUBLIC = 'test/fixtures/carriers/public';
@@ -143,7 +145,10 @@ describe('gloo-guard check on Argo CD Applications', () => {
     const app = application({ valueFiles: ['values/prod.yaml'], valuesObject: withoutRedis });
     const appFile = file('git-app.yaml', app);
     const r = cli(['check', appFile]);
-    expect(r.stdout).toContain('value files values/prod.yaml could not be read here and were not judged');
+    expect(r.stdout).toContain(
+      'value files values/prod.yaml could not be read here and were not judged; in CI, check them from a checkout of ' +
+        'https://storage.googleapis.com/gloo-platform/helm-charts: gloo-guard check APPLICATION.yaml --values-dir CHECKOUT',
+    );
     // Without the file, Redis keeps the chart default (on).
     expect(r.stdout).toContain('[no-bundled-redis]');
     // valueFiles sit beneath valuesObject: a file that turns Prometheus on is overridden by valuesObject...
@@ -345,5 +350,69 @@ describe('gloo-guard check on umbrella charts and the ConfigMap driver', () => {
     expect(b.stdout).toContain(
       'ConfigMap sh.helm.release.v1.gloo-platform.v1: release payload is not valid base64',
     );
+  });
+});
+
+describe('gloo-guard check on rendered objects (helm template, what Argo CD applies)', () => {
+  /** `helm template` of the e2e gloo-platform chart (our own, in the shapes of the vendor's) with `values`. */
+  function rendered(values: Record<string, unknown>): string {
+    const r = spawnSync(
+      helmBin('v3'),
+      [
+        'template',
+        'gloo-platform',
+        'test/e2e/charts/gloo-platform',
+        '-n',
+        'gloo-mesh',
+        '-f',
+        file('v.yaml', values),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  it('when a production install is rendered, then its Deployments pass and the policies that need values are named as not judged', () => {
+    const r = cli(['check', '-'], rendered(PROD));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'NOT JUDGED <stdin>: rendered objects (gloo-mesh-mgmt-server, gloo-mesh-ui): no-default-relay-ca, ' +
+        'relay-custom-certs, ui-oidc-auth, no-inline-oidc-secret, no-inline-credentials, no-demo-settings, ' +
+        'chart-values-keys, addons-separate-release could not be judged: their settings are not visible in ' +
+        'rendered manifests; check the values with --chart',
+    );
+    expect(r.stdout).toContain('3 judged, 0 denied');
+  });
+
+  it('when the rendered install bundles Redis and runs relay insecure, then check refuses it from the Deployments alone', () => {
+    const r = cli(
+      ['check', '-', '-o', 'json'],
+      rendered({
+        ...PROD,
+        common: { ...(PROD.common as object), insecure: true },
+        redis: { deployment: { enabled: true } },
+      }),
+    );
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as {
+      violations: Array<{ policy: string; path: string }>;
+      notJudged: unknown[];
+    };
+    expect(out.violations.map((v) => `${v.policy} ${v.path}`)).toEqual(
+      expect.arrayContaining([
+        'no-insecure-relay spec.template.spec.containers[0].args[0]',
+        expect.stringMatching(/^no-bundled-redis /),
+      ]),
+    );
+    expect(out.notJudged).toHaveLength(1);
+  });
+
+  it('when the values are checked with the rendered objects, then nothing is left unjudged', () => {
+    const r = cli(
+      ['check', '-', '-o', 'json'],
+      rendered(PROD) + `---\n${stringify(application({ valuesObject: PROD }))}`,
+    );
+    expect((JSON.parse(r.stdout) as { notJudged: unknown[] }).notJudged).toEqual([]);
   });
 });

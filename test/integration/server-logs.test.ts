@@ -75,7 +75,7 @@ describe('logs', () => {
     expect(typeof line!.time).toBe('string');
   });
 
-  it('when a review is allowed with nothing to report, then it is still one info line; at warn, decisions are not logged', async () => {
+  it('when a release is allowed with nothing to report, then it is still one info line; at warn, decisions are not logged', async () => {
     const info = capturingApp();
     await request(info.app)
       .post('/validate')
@@ -127,7 +127,70 @@ describe('logs', () => {
     await request(app)
       .post('/validate')
       .send(objectReview(rawReleaseSecret(Buffer.from(`{"config":"${PLANTED}"`).toString('base64'))));
-    expect(out.text.split('\n').filter(Boolean)).toHaveLength(3);
+    // The ordinary Secret's allowed review is a debug line, the other two are problems.
+    expect(out.text.split('\n').filter(Boolean)).toHaveLength(2);
     expectNoSecret(out.text);
+    const debug = capturingApp('debug');
+    await request(debug.app).post('/validate').send(objectReview(opaque));
+    expect(debug.lines()).toMatchObject([{ level: 'debug', msg: 'admission decision', kind: 'Secret' }]);
+    expectNoSecret(debug.out.text);
+  });
+});
+
+const deployment = (namespace: string, labels: Record<string, string> = {}) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace },
+  spec: { template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } },
+});
+const namespace = (name: string, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
+
+describe('which decisions are logged at info', () => {
+  it('when an ordinary Deployment or Namespace is allowed with nothing found, then info logs nothing and debug logs one line each', async () => {
+    const info = capturingApp();
+    const debug = capturingApp('debug');
+    for (const { app } of [info, debug]) {
+      const d = await request(app)
+        .post('/validate')
+        .send(objectReview(deployment('shop'), { uid: 'd-1' }));
+      const n = await request(app)
+        .post('/validate')
+        .send(objectReview(namespace('shop'), { uid: 'n-1' }));
+      expect([d.body.response.allowed, n.body.response.allowed]).toEqual([true, true]);
+    }
+    expect(info.lines()).toEqual([]);
+    expect(debug.lines()).toMatchObject([
+      { level: 'debug', msg: 'admission decision', uid: 'd-1', kind: 'Deployment', decision: 'allow' },
+      { level: 'debug', msg: 'admission decision', uid: 'n-1', kind: 'Namespace', decision: 'allow' },
+    ]);
+  });
+
+  it('when a Deployment or a Namespace is refused, then the denial is one info line naming the policy', async () => {
+    const { app, lines } = capturingApp();
+    const injected = { 'sidecar.istio.io/inject': 'true' };
+    const d = await request(app)
+      .post('/validate')
+      .send(objectReview(deployment('gloo-mesh', injected), { uid: 'd-2' }));
+    const n = await request(app)
+      .post('/validate')
+      .send(objectReview(namespace('gloo-mesh', { 'istio-injection': 'enabled' }), { uid: 'n-2' }));
+    expect([d.body.response.allowed, n.body.response.allowed]).toEqual([false, false]);
+    expect(lines()).toMatchObject([
+      { level: 'info', uid: 'd-2', decision: 'deny', policies: ['no-injection-in-gloo-mesh'], denied: 1 },
+      { level: 'info', uid: 'n-2', decision: 'deny', policies: ['no-injection-in-gloo-mesh'], denied: 1 },
+    ]);
+  });
+
+  it('when a release record is updated (allowed without judging), then it is still an info line', async () => {
+    const { app, lines } = capturingApp();
+    const res = await request(app)
+      .post('/validate')
+      .send(releaseReview({ values: PRODUCTION_VALUES }, { uid: 'r-1', operation: 'UPDATE' }));
+    expect(res.body.response.allowed).toBe(true);
+    expect(lines()).toMatchObject([{ level: 'info', uid: 'r-1', decision: 'allow', kind: 'Secret' }]);
   });
 });

@@ -8,6 +8,7 @@ function auditWith(n: number): ClusterAudit {
     cluster: 'self',
     role: 'workload',
     errors: [],
+    unread: [],
     releases: [],
     mgmtAddresses: [],
     counts: { namespaces: 1, deployments: n, releases: 0 },

@@ -79,6 +79,24 @@ describe('Helm release Secrets', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 << 20);
   });
 
+  it('when a bomb shows itself in its first kilobytes, then it is refused for what it is, before the rest is inflated', () => {
+    // The trailers are forged to say 0 bytes, so only inflating can find the bombs; inflated whole,
+    // both would reach the 8 MiB limit first and be refused for their size.
+    const forged = (gz: Buffer): Buffer => (gz.writeUInt32LE(0, gz.length - 4), gz);
+    const deep = forged(
+      gzipSync(Buffer.concat([Buffer.from('{"name":"r","x":'), Buffer.alloc(16 << 20, '[')])),
+    );
+    expect(decodeError(wrap(deep), 8 << 20)).toBe(
+      'release is not valid JSON after gunzip (nested more than 10000 levels deep)',
+    );
+    const zeros = forged(gzipSync(Buffer.alloc(16 << 20)));
+    expect(decodeError(wrap(zeros), 8 << 20)).toBe(
+      'release is not valid JSON after gunzip (an unexpected character at byte 0)',
+    );
+    const list = forged(gzipSync(Buffer.concat([Buffer.from('  ['), Buffer.alloc(16 << 20, '1')])));
+    expect(decodeError(wrap(list), 8 << 20)).toBe('release JSON is not an object');
+  });
+
   it('when the gzip trailer honestly declares more than the limit, then it is refused without inflating', () => {
     const bomb = wrap(gzipSync(Buffer.alloc(64 << 20)));
     const before = process.memoryUsage().arrayBuffers;

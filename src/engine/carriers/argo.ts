@@ -99,17 +99,22 @@ function readValueFiles(
   const files = Array.isArray(helm.valueFiles) ? helm.valueFiles.filter((f) => typeof f === 'string') : [];
   const out: Record<string, unknown>[] = [];
   const unread: string[] = [];
+  const repos = new Set<string>();
   for (const written of files) {
     const m = /^\$([^/]+)\/(.*)$/.exec(written);
     const repoURL = m ? (scope.refs.get(m[1] ?? '') ?? '') : str(source.repoURL);
     const path = m ? (m[2] ?? '') : joinPath(str(source.path), written);
     const values = repoURL === '' ? undefined : scope.ctx.valueFiles?.({ written, path, repoURL });
     if (values) out.push(values);
-    else unread.push(written);
+    else {
+      unread.push(written);
+      if (repoURL !== '') repos.add(repoURL);
+    }
   }
   if (unread.length > 0)
     notes.push(
-      `value files ${unread.join(', ')} could not be read here and were not judged (check them with gloo-guard check --values-dir)`,
+      `value files ${unread.join(', ')} could not be read here and were not judged; in CI, check them ` +
+        `from a checkout of ${[...repos].join(', ') || 'their repository'}: gloo-guard check APPLICATION.yaml --values-dir CHECKOUT`,
     );
   return out;
 }

@@ -5,6 +5,7 @@
  * reported as a note naming it, never silently ignored.
  */
 import type { CarrierRef, ReleaseSubject } from '../types.js';
+import { isObject } from '../values.js';
 
 /** Reads a values file a carrier names; undefined when the file is not available to this caller. */
 export type ValueFileReader = (file: ValueFileRef) => Record<string, unknown> | undefined;
@@ -18,18 +19,53 @@ export interface ValueFileRef {
   repoURL: string;
 }
 
-/** The data of a ConfigMap or Secret (Secret values already base64-decoded); null when it does not exist. */
+/** A ConfigMap or Secret that exists, or may, but could not be read here (forbidden, API error). */
+export interface Unreadable {
+  unreadable: string;
+}
+
+/**
+ * The data of a ConfigMap or Secret (Secret values already base64-decoded); null when it does not
+ * exist; Unreadable, with the reason, when it could not be read.
+ */
 export type DataLookup = (
   kind: 'ConfigMap' | 'Secret',
   namespace: string,
   name: string,
-) => Record<string, string> | null;
+) => Record<string, string> | null | Unreadable;
+
+/** Reads the data of a ConfigMap or Secret from a cluster: null when it does not exist; throws when it cannot be read. */
+export type DataReader = (
+  kind: 'ConfigMap' | 'Secret',
+  namespace: string,
+  name: string,
+) => Promise<Record<string, string> | null>;
+
+/** Reads `refs` through `read` ahead of judging (judging is synchronous), keeping why one could not be read. */
+export async function prefetch(
+  refs: ReadonlyArray<{ kind: 'ConfigMap' | 'Secret'; namespace: string; name: string }>,
+  read: DataReader,
+  why: (err: unknown) => string,
+): Promise<DataLookup> {
+  const found = new Map<string, Record<string, string> | null | Unreadable>();
+  for (const r of refs) {
+    const key = `${r.kind}/${r.namespace}/${r.name}`;
+    if (found.has(key)) continue;
+    found.set(
+      key,
+      await read(r.kind, r.namespace, r.name).catch((err: unknown) => ({ unreadable: why(err) })),
+    );
+  }
+  return (kind, namespace, name) => found.get(`${kind}/${namespace}/${name}`) ?? null;
+}
 
 /** What the caller can give carriers. */
 export interface CarrierContext {
   valueFiles?: ValueFileReader;
   /** Absent where the cluster cannot be read: references are then named in a note. */
   lookup?: DataLookup;
+  /** Why there is no lookup here (`the webhook runs without --cluster-view`), for that note. */
+  noLookup?: string;
   /** Chart metadata and default values of a chart kept in git (Argo CD `source.path`), when readable. */
   gitChart?: (repoURL: string, path: string) => GitChart | undefined;
 }
@@ -62,4 +98,15 @@ export function carrierRef(obj: Record<string, unknown>): CarrierRef {
 /** `Kind namespace/name`, as messages name a carrier. */
 export function describeCarrier(ref: CarrierRef): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
+
+/** The data of a ConfigMap or Secret as strings: Secret `data` base64-decoded, and `stringData` as committed. */
+export function objectData(obj: Record<string, unknown>, kind: unknown = obj.kind): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(isObject(obj.data) ? obj.data : {}))
+    if (typeof v === 'string') out[k] = kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
+  // stringData is what people commit for Secrets; the API server folds it into data.
+  for (const [k, v] of Object.entries(isObject(obj.stringData) ? obj.stringData : {}))
+    if (typeof v === 'string') out[k] = v;
+  return out;
 }

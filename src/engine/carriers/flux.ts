@@ -10,7 +10,7 @@ import { chartFamily } from '../charts/adapters.js';
 import type { CarrierRef } from '../types.js';
 import { isObject, mergeValues } from '../values.js';
 import { CarrierError, type CarriedValues } from './argo.js';
-import { describeCarrier, type CarrierContext } from './context.js';
+import { describeCarrier, type CarrierContext, type Unreadable } from './context.js';
 import { SetValueError, setValue } from './set-values.js';
 import { versionOfConstraint } from './umbrella.js';
 
@@ -125,6 +125,20 @@ function applyReference(
   return mergeValues(result, parsed);
 }
 
+/** Why a reference gave no value, for a note; undefined when an optional one is simply absent. */
+function missing(
+  r: ValuesReference,
+  namespace: string,
+  data: Record<string, string> | null | Unreadable,
+): string | undefined {
+  const what = `valuesFrom ${r.kind} ${namespace}/${r.name}`;
+  if (data !== null && 'unreadable' in data)
+    return `${what} could not be read (${data.unreadable}): judged without it`;
+  if (r.optional) return undefined;
+  const why = data ? `has no key ${r.valuesKey}` : 'was not found';
+  return `${what} ${why}: judged without it (Flux itself fails this release until it is there)`;
+}
+
 function resolveValuesFrom(
   refs: ValuesReference[],
   namespace: string,
@@ -140,19 +154,17 @@ function resolveValuesFrom(
       continue;
     }
     const data = ctx.lookup(r.kind, namespace, r.name);
-    const value = data?.[r.valuesKey];
+    const value = data !== null && !('unreadable' in data) ? data[r.valuesKey] : undefined;
     if (value === undefined) {
-      if (!r.optional)
-        notes.push(
-          `valuesFrom ${r.kind} ${namespace}/${r.name} ${data ? `has no key ${r.valuesKey}` : 'was not found'}: judged without it (Flux installs nothing until it is there)`,
-        );
+      const note = missing(r, namespace, data);
+      if (note !== undefined) notes.push(note);
       continue;
     }
     result = applyReference(result, r, value, where);
   }
   if (unread.length > 0)
     notes.push(
-      `valuesFrom ${unread.join(', ')} could not be read here and were not judged (give them to gloo-guard check as files)`,
+      `valuesFrom ${unread.join(', ')} could not be read here${ctx.noLookup ? ` (${ctx.noLookup})` : ''} and were not judged (give them to gloo-guard check as files)`,
     );
   return result;
 }

@@ -1,13 +1,16 @@
 // The cluster view at scale, on a real kube-apiserver + etcd (issue 15 item 9): 20,000 Deployments,
 // churn for a few minutes, and the webhook's cache, memory and Deployment review latency meanwhile.
-// Too long for the e2e suite (test/e2e/least-privilege.e2e.test.ts runs 2,000); run it by hand:
+// Too long for the e2e suite (test/e2e/least-privilege.e2e.test.ts runs 2,000); run it by hand, or
+// through `npm run bench:e2e -- --scale 20000`, which records its figures in bench/results/e2e.json:
 //
 //   npx tsx test/e2e/scale/cache-20k.ts            # SCALE_DEPLOYMENTS=20000 SCALE_MINUTES=3
 //
+// The webhook runs compiled (the e2e suite's build in .cache/e2e-dist), as the image runs it.
 // Prints one JSON line of figures: full lists of the Deployment cache (1 = no reload), resumed
 // watches, RSS after the first sync (min, max), and review latency (p50, p99) under churn.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { request } from 'node:https';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +18,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
 import { startCluster } from '../cluster/cluster.js';
+import { E2E_DIST, GLOO_GUARD } from '../support.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DEPLOYMENTS = Number(process.env.SCALE_DEPLOYMENTS ?? 20_000);
@@ -93,6 +97,11 @@ const pct = (xs: number[], p: number): number => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
 
+execFileSync(
+  process.execPath,
+  [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', E2E_DIST],
+  { cwd: ROOT },
+);
 const cluster = await startCluster({ log: (s) => process.stderr.write(`${s}\n`) });
 try {
   const kc = new KubeConfig();
@@ -122,9 +131,7 @@ try {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
+      GLOO_GUARD,
       'serve',
       '--host',
       '127.0.0.1',
@@ -156,6 +163,7 @@ try {
   });
   const syncMs = Date.now() - started;
   const pid = child.pid!;
+  const rssAtReadyMb = rssMb(pid);
   const rss: number[] = [];
   const latencies: number[] = [];
   const end = Date.now() + MINUTES * 60_000;
@@ -193,6 +201,8 @@ try {
     minutes: MINUTES,
     churnWrites: churned,
     firstSyncMs: syncMs,
+    rssAtReadyMb,
+    loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
     deploymentLists: sum(metrics, 'gloo_guard_cluster_cache_lists_total{resource="deployments"}'),
     resumedWatches: sum(
       metrics,

@@ -1,0 +1,116 @@
+/**
+ * The API server's own view of a webhook: `apiserver_admission_webhook_admission_duration_seconds`
+ * read from GET /metrics, two scrapes subtracted, and quantiles interpolated within the buckets
+ * (as Prometheus' histogram_quantile does: the true value lies anywhere in its bucket).
+ */
+import { request } from 'node:https';
+
+const METRIC = 'apiserver_admission_webhook_admission_duration_seconds_bucket';
+
+/** Cumulative bucket counts by upper bound (seconds), for one webhook (and operation). */
+export type Buckets = Map<number, number>;
+
+/** What one webhook's calls looked like between two scrapes. */
+export interface WebhookLatency {
+  calls: number;
+  /** Bucket-interpolated quantiles, in milliseconds. */
+  p50Ms: number;
+  p99Ms: number;
+  /** Share of calls at or under each bucket bound (ms → share), the facts the quantiles are read from. */
+  atOrUnder: Record<string, number>;
+}
+
+/** GET /metrics of the API server with a bearer token. */
+export function scrape(server: string, caPem: string, token: string): Promise<string> {
+  const url = new URL(`${server}/metrics`);
+  return new Promise((resolve, reject) => {
+    request(
+      {
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        ca: caPem,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`GET /metrics: HTTP ${res.statusCode}`)),
+        );
+      },
+    )
+      .on('error', reject)
+      .end();
+  });
+}
+
+function labels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/(\w+)="([^"]*)"/g)) out[m[1] ?? ''] = m[2] ?? '';
+  return out;
+}
+
+/**
+ * The histogram's buckets per key, summed over the other labels (rejected or not, and operations
+ * unless `byOperation`): key is the webhook's name, or `name operation`.
+ */
+export function webhookBuckets(text: string, byOperation = false): Map<string, Buckets> {
+  const out = new Map<string, Buckets>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${METRIC}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const l = labels(line.slice(METRIC.length + 1, close));
+    if (l.type !== 'validating' || l.name === undefined || l.le === undefined) continue;
+    const key = byOperation ? `${l.name} ${l.operation ?? ''}` : l.name;
+    const le = l.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(l.le);
+    const buckets = out.get(key) ?? new Map<number, number>();
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(line.slice(close + 1).trim()));
+    out.set(key, buckets);
+  }
+  return out;
+}
+
+/** after - before, per key (a key absent before counts from zero). */
+export function subtract(after: Map<string, Buckets>, before: Map<string, Buckets>): Map<string, Buckets> {
+  const out = new Map<string, Buckets>();
+  for (const [key, buckets] of after) {
+    const base = before.get(key);
+    out.set(key, new Map([...buckets].map(([le, n]) => [le, n - (base?.get(le) ?? 0)])));
+  }
+  return out;
+}
+
+/** The q-quantile in seconds, interpolated linearly within its bucket (histogram_quantile's rule). */
+export function quantile(buckets: Buckets, q: number): number {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const total = buckets.get(Number.POSITIVE_INFINITY) ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let prevBound = 0;
+  let prevCount = 0;
+  for (const le of bounds) {
+    const count = buckets.get(le) ?? 0;
+    if (count >= rank) {
+      // Above the last finite bound nothing can be said but that bound.
+      if (le === Number.POSITIVE_INFINITY) return prevBound;
+      return prevBound + (le - prevBound) * ((rank - prevCount) / (count - prevCount || 1));
+    }
+    [prevBound, prevCount] = [le, count];
+  }
+  return prevBound;
+}
+
+/** Calls, interpolated p50/p99 and the share under each bound, for one webhook between two scrapes. */
+export function latencyOf(buckets: Buckets | undefined): WebhookLatency {
+  const b = buckets ?? new Map<number, number>();
+  const calls = b.get(Number.POSITIVE_INFINITY) ?? 0;
+  const atOrUnder: Record<string, number> = {};
+  for (const [le, n] of [...b].sort((x, y) => x[0] - y[0])) {
+    if (Number.isFinite(le) && calls > 0)
+      atOrUnder[String(le * 1000)] = Math.round((n / calls) * 1000) / 1000;
+  }
+  const ms = (s: number): number => Math.round(s * 1e5) / 100;
+  return { calls, p50Ms: ms(quantile(b, 0.5)), p99Ms: ms(quantile(b, 0.99)), atOrUnder };
+}

@@ -1,0 +1,389 @@
+/**
+ * `npm run bench:e2e`: gloo-guard as the API server and Helm see it (issue 17 item 2). Starts the real
+ * kube-apiserver + etcd of the e2e suite, the compiled webhook with the chart's own webhook
+ * configuration, and reads the API server's `apiserver_admission_webhook_admission_duration_seconds`
+ * per gloo-guard webhook while (a) Deployments and Namespaces are created and updated and (b) a small
+ * and a ~1 MiB gloo-platform release are upgraded with real Helm 3 and 4, timing `helm upgrade` with
+ * the webhook and without it. Writes bench/results/e2e.{json,md}.
+ *
+ *   npm run bench:e2e [-- --deployments 500 --namespaces 100 --upgrades 20 --timed 10]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import type { KubeRest } from '../src/k8s/rest.js';
+import type { HelmMajor } from '../scripts/helm-bin.js';
+import { startCluster } from '../test/e2e/cluster/cluster.js';
+import {
+  CHARTS,
+  E2E_DIST,
+  ensure,
+  helm,
+  kube,
+  registerWebhook,
+  releaseSecrets,
+  startWebhook,
+  tempFile,
+  unregisterWebhook,
+  webhookConfiguration,
+  type ClusterInfo,
+} from '../test/e2e/support.js';
+import { renderE2e, type E2eResults } from './e2e-report.js';
+import { latencyOf, scrape, subtract, webhookBuckets, type WebhookLatency } from './apiserver-metrics.js';
+import { ROOT } from './build.js';
+import { bytes, seeded } from './prng.js';
+import { summarize } from './stats.js';
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** The production values the e2e suite installs gloo-platform with (they pass every policy). */
+const PROD = readFileSync(join(ROOT, 'test/fixtures/values/platform-mgmt-production.yaml'), 'utf8');
+
+/** Release sizes: padding added to the chart's values.yaml (random base64, so gzip cannot shrink it). */
+const SIZES = { small: 6 * 1024, large: 850 * 1024 } as const;
+type Size = keyof typeof SIZES;
+
+/** A copy of the e2e gloo-platform chart whose values.yaml carries `padding` bytes more, as a chart with a long values file does. */
+function paddedChart(padding: number, seed: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gg-bench-chart-'));
+  cpSync(join(CHARTS, 'gloo-platform'), dir, { recursive: true });
+  const rng = seeded(seed);
+  const lines: string[] = [];
+  for (let n = 0; n * 64 < padding; n++) lines.push(bytes(rng, 48).toString('base64'));
+  const extra = stringify({ benchAnnotations: Object.fromEntries(lines.map((l, i) => [`note-${i}`, l])) });
+  writeFileSync(join(dir, 'values.yaml'), `${readFileSync(join(dir, 'values.yaml'), 'utf8')}\n${extra}`);
+  return dir;
+}
+
+async function inParallel(jobs: Array<() => Promise<unknown>>, width: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < jobs.length) await jobs[next++]?.();
+    }),
+  );
+}
+
+/** Runs the jobs `width` at a time and returns each one's wall time in ms, as the client saw it. */
+async function timedWrites(jobs: Array<() => Promise<unknown>>, width: number): Promise<number[]> {
+  const ms: number[] = [];
+  await inParallel(
+    jobs.map((job) => async () => {
+      const t0 = performance.now();
+      await job();
+      ms.push(performance.now() - t0);
+    }),
+    width,
+  );
+  return ms;
+}
+
+interface Ctx {
+  info: ClusterInfo & { token: string };
+  rest: KubeRest;
+  vwc: Record<string, unknown>;
+  vwcName: string;
+}
+
+async function webhookLatencies(
+  ctx: Ctx,
+  before: string,
+  byOperation = false,
+): Promise<Record<string, WebhookLatency>> {
+  const after = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
+  const diff = subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation));
+  const out: Record<string, WebhookLatency> = {};
+  for (const [key, buckets] of diff) {
+    const l = latencyOf(buckets);
+    if (l.calls > 0) out[key] = l;
+  }
+  return out;
+}
+
+const merge = { contentType: 'application/merge-patch+json' };
+
+/** (a) Deployments and Namespaces created and updated; the ones the chart's matchConditions send reach the webhook. */
+async function objects(ctx: Ctx, deployments: number, namespaces: number): Promise<E2eResults['objects']> {
+  const { rest } = ctx;
+  const judged = ['gloo-mesh', 'gloo-mesh-addons'];
+  // As production has them: the add-ons namespace in the mesh (addons-namespace-injection), gloo-mesh not.
+  await ensure(rest, '/api/v1/namespaces', { metadata: { name: 'gloo-mesh' } });
+  await ensure(rest, '/api/v1/namespaces', {
+    metadata: { name: 'gloo-mesh-addons', labels: { 'istio-injection': 'enabled' } },
+  });
+  const load0 = load();
+  const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
+  const nsCreate = await timedWrites(
+    Array.from(
+      { length: namespaces },
+      (_, i) => () =>
+        rest.call('POST', '/api/v1/namespaces', { body: { metadata: { name: `bench-ns-${i}` } } }),
+    ),
+    8,
+  );
+  // Only gloo-mesh and gloo-mesh-addons are judged (the chart's matchConditions): their updates reach the webhook.
+  const nsUpdate = await timedWrites(
+    Array.from(
+      { length: namespaces },
+      (_, i) => () =>
+        rest.call('PATCH', `/api/v1/namespaces/${judged[i % 2] ?? ''}`, {
+          body: { metadata: { labels: { 'bench-rev': String(i) } } },
+          ...merge,
+        }),
+    ),
+    8,
+  );
+  const dep = (i: number): Record<string, unknown> => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `bench-${i}`, namespace: judged[i % 2] },
+    spec: {
+      selector: { matchLabels: { app: `bench-${i}` } },
+      template: {
+        metadata: { labels: { app: `bench-${i}` } },
+        spec: { containers: [{ name: 'app', image: `registry.example.com/bench:${i}` }] },
+      },
+    },
+  });
+  const depPath = (i: number): string => `/apis/apps/v1/namespaces/${judged[i % 2] ?? ''}/deployments`;
+  const depCreate = await timedWrites(
+    Array.from({ length: deployments }, (_, i) => () => rest.call('POST', depPath(i), { body: dep(i) })),
+    8,
+  );
+  const depUpdate = await timedWrites(
+    Array.from(
+      { length: deployments },
+      (_, i) => () =>
+        rest.call('PATCH', `${depPath(i)}/bench-${i}`, {
+          body: { metadata: { labels: { 'bench-rev': '1' } } },
+          ...merge,
+        }),
+    ),
+    8,
+  );
+  return {
+    loadAverage: { start: load0, end: load() },
+    writes: { deployments, namespaces, concurrency: 8 },
+    clientMs: {
+      namespaceCreate: summarize(nsCreate),
+      namespaceUpdate: summarize(nsUpdate),
+      deploymentCreate: summarize(depCreate),
+      deploymentUpdate: summarize(depUpdate),
+    },
+    apiServer: await webhookLatencies(ctx, before, true),
+  };
+}
+
+function upgrade(ctx: Ctx, major: HelmMajor, name: string, chart: string, values: string): number {
+  const t0 = performance.now();
+  const r = helm(major, ctx.info, [
+    'upgrade',
+    '--install',
+    name,
+    chart,
+    '-n',
+    name,
+    '--create-namespace',
+    '-f',
+    values,
+  ]);
+  const ms = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`helm ${major} upgrade ${name} failed: ${r.stderr.trim().slice(0, 600)}`);
+  return ms;
+}
+
+/** Size of the deployed revision's release (Helm prunes old revisions, so it is looked up by status). */
+async function secretBytes(ctx: Ctx, ns: string, name: string): Promise<number> {
+  const deployed = (await releaseSecrets(ctx.rest, ns, name)).find((s) => s.status === 'deployed');
+  if (deployed === undefined) throw new Error(`release ${ns}/${name} has no deployed revision`);
+  const r = await ctx.rest.call('GET', `/api/v1/namespaces/${ns}/secrets/${deployed.name}`);
+  const data = (r.body as { data?: { release?: string } }).data?.release ?? '';
+  return Buffer.from(data, 'base64').length;
+}
+
+type ReleaseRun = E2eResults['releases'][number];
+
+/** (b) One release upgraded with the webhook (before and after), and without it in between. */
+async function release(
+  ctx: Ctx,
+  major: HelmMajor,
+  size: Size,
+  chart: string,
+  upgrades: number,
+  timed: number,
+): Promise<ReleaseRun> {
+  const name = `bench-${size}-${major}`;
+  const values = tempFile('prod.yaml', PROD);
+  upgrade(ctx, major, name, chart, values);
+  const load0 = load();
+  const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
+  const withMs: number[] = [];
+  const withoutMs: number[] = [];
+  // With, without, with: drift in the machine's load falls on both sides alike.
+  const half = Math.ceil(upgrades / 2);
+  for (let i = 0; i < half; i++) withMs.push(upgrade(ctx, major, name, chart, values));
+  await unregisterWebhook(ctx.rest, ctx.vwcName);
+  for (let i = 0; i < timed; i++) withoutMs.push(upgrade(ctx, major, name, chart, values));
+  await registerWebhook(ctx.rest, ctx.vwc);
+  for (let i = half; i < upgrades; i++) withMs.push(upgrade(ctx, major, name, chart, values));
+  const withSummary = summarize(withMs);
+  const withoutSummary = summarize(withoutMs);
+  const run: ReleaseRun = {
+    helm: major,
+    size,
+    secretBytes: await secretBytes(ctx, name, name),
+    loadAverage: { start: load0, end: load() },
+    withWebhookMs: withSummary,
+    withoutWebhookMs: withoutSummary,
+    slowdown: Math.round((withSummary.p50 / withoutSummary.p50 - 1) * 1000) / 1000,
+    apiServer: await webhookLatencies(ctx, before, true),
+  };
+  say(
+    `  helm ${major} ${size} (${(run.secretBytes / 1024).toFixed(1)} KiB): upgrade p50 ${withSummary.p50} ms with, ` +
+      `${withoutSummary.p50} ms without (${(run.slowdown * 100).toFixed(1)}%); load ${run.loadAverage.end}`,
+  );
+  return run;
+}
+
+function commit(): string {
+  const git = (args: string[]): string =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length;
+  return `${git(['rev-parse', '--short', 'HEAD'])}${dirty > 0 ? ` with ${dirty} uncommitted files in src/` : ''}`;
+}
+
+function args(): {
+  deployments: number;
+  namespaces: number;
+  upgrades: number;
+  timed: number;
+  scale?: number;
+  minutes: number;
+} {
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string' },
+      minutes: { type: 'string', default: '3' },
+      deployments: { type: 'string', default: '500' },
+      namespaces: { type: 'string', default: '100' },
+      upgrades: { type: 'string', default: '20' },
+      timed: { type: 'string', default: '10' },
+    },
+  });
+  const n = (k: keyof typeof values): number => {
+    const v = Number(values[k]);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`--${k} must be a positive integer, not "${values[k]}"`);
+    return v;
+  };
+  return {
+    deployments: n('deployments'),
+    namespaces: n('namespaces'),
+    upgrades: n('upgrades'),
+    timed: n('timed'),
+    ...(values.scale !== undefined ? { scale: n('scale') } : {}),
+    minutes: n('minutes'),
+  };
+}
+
+async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
+  const started = new Date();
+  // The webhook runs compiled, as the image runs it (the e2e suite's own build).
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', E2E_DIST], { cwd: ROOT });
+  const cluster = await startCluster({ log: (s) => process.stderr.write(`${s}\n`) });
+  const charts: string[] = [];
+  try {
+    const info = { ...cluster, kubeconfigPath: cluster.kubeconfigPath };
+    const rest = kube(info);
+    const webhook = await startWebhook({
+      config: { mode: 'enforce' },
+      certFile: tempFile('tls.crt', cluster.servingCertPem),
+      keyFile: tempFile('tls.key', cluster.servingKeyPem),
+    });
+    const vwc = webhookConfiguration({ url: webhook.url, caPem: cluster.caPem });
+    const ctx: Ctx = { info, rest, vwc, vwcName: (vwc.metadata as { name: string }).name };
+    await registerWebhook(rest, vwc);
+    say(`== (a) ${opts.deployments} Deployments and ${opts.namespaces} Namespaces, created and updated`);
+    const a = await objects(ctx, opts.deployments, opts.namespaces);
+    say(JSON.stringify(a.apiServer));
+    say(`== (b) releases upgraded ${opts.upgrades} times with the webhook, ${opts.timed} without`);
+    const releases: ReleaseRun[] = [];
+    for (const size of Object.keys(SIZES) as Size[]) {
+      const chart = paddedChart(SIZES[size], size === 'small' ? 1 : 2);
+      charts.push(chart);
+      for (const major of ['v3', 'v4'] as HelmMajor[])
+        releases.push(await release(ctx, major, size, chart, opts.upgrades, opts.timed));
+    }
+    await webhook.stop();
+    const results = {
+      schema: 1,
+      generatedAt: started.toISOString(),
+      durationSec: Math.round((Date.now() - started.getTime()) / 1000),
+      commit: commit(),
+      loadAverageAtStart: a.loadAverage,
+      method: {
+        cluster: 'kube-apiserver v1.36.3 + etcd v3.6.8 on loopback (test/e2e/cluster), no controllers',
+        webhook:
+          "compiled gloo-guard serve (mode: enforce, log level info), the chart's ValidatingWebhookConfiguration pointed at it",
+        latency:
+          'apiserver_admission_webhook_admission_duration_seconds from GET /metrics, subtracted between scrapes; p50/p99 interpolated within the buckets (bounds 5, 25, 100, 500 ms ...): the true value lies anywhere in its bucket, so atOrUnder gives the shares the quantiles are read from',
+        helm: 'helm upgrade --install, wall time of the process; with the webhook half before and half after the runs without it',
+      },
+      objects: a,
+      releases,
+    };
+    return results;
+  } finally {
+    await cluster.stop();
+    for (const c of charts) rmSync(c, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The cluster view at scale (issue 15 item 9): test/e2e/scale/cache-20k.ts on a cluster of its own,
+ * with `deployments` Deployments and churn for `minutes`; its figures are its last stdout line.
+ */
+function scale(deployments: number, minutes: number): Record<string, unknown> {
+  say(`== scale: ${deployments} Deployments, churn for ${minutes} min (test/e2e/scale/cache-20k.ts)`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/e2e/scale/cache-20k.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, SCALE_DEPLOYMENTS: String(deployments), SCALE_MINUTES: String(minutes) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{'))
+    throw new Error(`the scale run failed (exit ${String(r.status)})`);
+  return JSON.parse(last) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const opts = args();
+  const results: E2eResults = await measure(opts);
+  if (opts.scale !== undefined) results.scale = scale(opts.scale, opts.minutes);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), renderE2e(results));
+  say(renderE2e(results));
+  say('wrote bench/results/e2e.{json,md}');
+}
+
+main().then(
+  () => undefined,
+  (err: unknown) => {
+    process.stderr.write(`bench:e2e failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

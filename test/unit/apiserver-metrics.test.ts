@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { latencyOf, quantile, subtract, webhookBuckets } from '../../bench/apiserver-metrics.js';
+
+const M = 'apiserver_admission_webhook_admission_duration_seconds_bucket';
+const BOUNDS = ['0.005', '0.025', '0.1', '0.5', '1', '2.5', '10', '25', '+Inf'];
+
+/** The API server's text format: cumulative buckets per label set. */
+function text(name: string, operation: string, counts: number[], rejected = 'false'): string {
+  return BOUNDS.map(
+    (le, i) =>
+      `${M}{name="${name}",operation="${operation}",rejected="${rejected}",type="validating",le="${le}"} ${counts[i] ?? counts.at(-1)}`,
+  ).join('\n');
+}
+
+describe('the API server webhook histogram', () => {
+  it('when two scrapes are subtracted, then each webhook gets its own calls, summed over rejected and (unless asked) operations', () => {
+    const before = [text('deployments.x', 'CREATE', [1, 1, 1]), text('releases.x', 'CREATE', [0])].join('\n');
+    const after = [
+      text('deployments.x', 'CREATE', [91, 100, 100]),
+      text('deployments.x', 'UPDATE', [10, 10]),
+      text('deployments.x', 'CREATE', [0, 1, 1], 'true'),
+      text('releases.x', 'CREATE', [0, 0, 3, 4]),
+      '# HELP apiserver_admission_webhook_admission_duration_seconds ...',
+    ].join('\n');
+    const diff = subtract(webhookBuckets(after), webhookBuckets(before));
+    expect(latencyOf(diff.get('deployments.x'))).toMatchObject({
+      calls: 110,
+      atOrUnder: { '5': 0.909, '25': 1 },
+    });
+    expect(latencyOf(diff.get('releases.x')).calls).toBe(4);
+    const byOp = subtract(webhookBuckets(after, true), webhookBuckets(before, true));
+    expect([...byOp.keys()].sort()).toEqual([
+      'deployments.x CREATE',
+      'deployments.x UPDATE',
+      'releases.x CREATE',
+    ]);
+  });
+
+  it('when a quantile falls in a bucket, then it is interpolated linearly within it, as histogram_quantile does', () => {
+    const b = webhookBuckets(text('w', 'CREATE', [50, 100]));
+    const only = b.get('w')!;
+    expect(quantile(only, 0.5)).toBeCloseTo(0.005);
+    // 99 of 100: the 49th of the 50 calls between 5 and 25 ms.
+    expect(quantile(only, 0.99)).toBeCloseTo(0.005 + 0.02 * (49 / 50));
+    expect(latencyOf(only).p99Ms).toBeCloseTo(24.6, 1);
+  });
+
+  it('when nothing was called or everything lies past the last bound, then no number is invented', () => {
+    expect(latencyOf(undefined)).toMatchObject({ calls: 0, p50Ms: Number.NaN });
+    const past = webhookBuckets(text('w', 'CREATE', [0, 0, 0, 0, 0, 0, 0, 0, 5])).get('w')!;
+    expect(quantile(past, 0.99)).toBe(25);
+  });
+});
