@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderE2e, type E2eResults } from './e2e-report.js';
+import { renderKyvernoMarkdown, type KyvernoResults } from './kyverno/report.js';
 import { renderComparison, renderLatest, renderRuleCost, type RuleCostResults } from './perf-tables.js';
 import type { Results } from './report.js';
 
@@ -23,9 +24,17 @@ function results<T>(name: string): T | undefined {
 /** The API server and Helm section, from e2e.json. */
 function e2ePart(e2e: E2eResults): string {
   // The page has its own heading: the report's title becomes a sentence.
-  const [, ...body] = renderE2e(e2e).split('\n');
   const stamp = `Measured ${e2e.generatedAt.slice(0, 16).replace('T', ' ')} UTC on commit ${e2e.commit} (bench/results/e2e.json).`;
-  return [stamp, ...body.map((l) => l.replace(/^## /, '#### '))].join('\n').trim();
+  return `${stamp}\n${underPageHeading(renderE2e(e2e))}`;
+}
+
+/** A report's Markdown under the page's own heading: its title dropped, its sections one level down. */
+function underPageHeading(md: string): string {
+  const [, ...body] = md.split('\n');
+  return body
+    .map((l) => l.replace(/^## /, '#### '))
+    .join('\n')
+    .trim();
 }
 
 /** The generated parts, by name, from the recorded results (a part whose results are absent is left as it is). */
@@ -39,6 +48,8 @@ export function generatedParts(): Record<string, string> {
   if (latest && previous) parts.compare = renderComparison(latest, previous);
   if (e2e) parts.e2e = e2ePart(e2e);
   if (ruleCost) parts['rule-cost'] = renderRuleCost(ruleCost);
+  const kyverno = results<KyvernoResults>('kyverno.json');
+  if (kyverno) parts.kyverno = underPageHeading(renderKyvernoMarkdown(kyverno));
   return parts;
 }
 

@@ -23,8 +23,14 @@ describe('generated performance docs', () => {
     );
   });
 
-  it('when the page is generated, then the current run, the one before it and the rule costs are all in it', () => {
-    expect(Object.keys(generatedParts()).sort()).toEqual(['compare', 'e2e', 'latest', 'rule-cost']);
+  it('when the page is generated, then the current run, the one before it, the rule costs and Kyverno are all in it', () => {
+    expect(Object.keys(generatedParts()).sort()).toEqual([
+      'compare',
+      'e2e',
+      'kyverno',
+      'latest',
+      'rule-cost',
+    ]);
   });
 
   it('when two runs are set side by side, then each row pairs the same review and server, and each target its own id', () => {
