@@ -549,6 +549,29 @@ function isGoBase64(s: string): boolean {
   return t.length % 4 === 0 && /^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(t);
 }
 
+const BASE64 = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  BASE64[c.charCodeAt(0)] = 1;
+
+/**
+ * Checks the base64 string at `at` in place, with a table (a regex class was 10 times slower):
+ * templates and files are most of a release's bytes. A string with escapes (`\n`, which Go's
+ * decoder ignores) takes the decoding path.
+ */
+function checkBase64(b: Buffer, at: number, field: string): void {
+  let end = at + 1;
+  while (BASE64[b[end] as number] === 1) end++;
+  const run = end - at - 1;
+  let pad = 0;
+  while (b[end] === 0x3d && pad < 2) {
+    end++;
+    pad++;
+  }
+  if (b[end] === QUOTE && (run + pad) % 4 === 0) return;
+  if (b[end] !== BACKSLASH || !isGoBase64(stringText(b, at)))
+    throw new ReleaseTypeError(`${field} is not base64`);
+}
+
 /** A JSON string's text: the raw bytes when it has no escape (the common, large case), else decoded. */
 function stringText(b: Buffer, at: number): string {
   const end = stringEnd(b, at);
@@ -576,10 +599,9 @@ function checkType(b: Buffer, at: number, type: GoType, field: string): void {
 /** The text of a string that Helm decodes further: a time, or base64 bytes. */
 function checkStringText(b: Buffer, at: number, type: GoType, field: string): void {
   if (type === 'string') return;
+  if (type === 'bytes') return checkBase64(b, at, field);
   const text = stringText(b, at);
-  if (type === 'bytes') {
-    if (!isGoBase64(text)) throw new ReleaseTypeError(`${field} is not base64`);
-  } else if (!(type === 'helmTime' && text === '') && !isGoTime(text))
+  if (!(type === 'helmTime' && text === '') && !isGoTime(text))
     throw new ReleaseTypeError(`${field} is not an RFC 3339 time`);
 }
 
