@@ -2,7 +2,13 @@
 import { majorMinor } from '../engine/charts/adapters.js';
 import { evaluate } from '../engine/evaluate.js';
 import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
-import { InputError, NotJudged, releaseFromValues, subjectsFromObject } from '../engine/subjects.js';
+import {
+  InputError,
+  NotJudged,
+  releaseFromValues,
+  subjectsFromObject,
+  withCondition,
+} from '../engine/subjects.js';
 import { subchartValues } from '../engine/carriers/umbrella.js';
 import { renderedGap } from '../engine/carriers/rendered.js';
 import type { Subject } from '../engine/types.js';
@@ -24,7 +30,8 @@ const HELP = `usage: gloo-guard check FILE... [--chart NAME [--chart-version V] 
                         [--config FILE] [--output text|json|sarif|junit]
 
   With --chart, FILEs are Helm values files of that chart, merged in order like helm -f a -f b;
-  --subchart judges the values of a dependency of an umbrella chart (under its alias or name).
+  --subchart judges the values of a dependency of an umbrella chart (under its alias or name;
+  ALIAS.enabled is read as the dependency's condition, Helm's convention, and not reported).
   Without it, FILEs are manifests (helm template, kubectl get -o yaml, Lists), release Secrets or
   ConfigMaps, Argo CD Applications and Flux HelmReleases (valuesFrom read from ConfigMaps and
   Secrets among the FILEs); --values-dir is a checkout of the git repository that Argo CD value
@@ -97,8 +104,11 @@ function judgeValues(o: CheckOptions & { chart: string }, config: Config): Repor
       (umbrellaKeysIn(raw, o.files).length > 0 ? '; for an umbrella chart add --subchart CHART' : '');
     throw new UsageError(`--chart ${chart}${v} is not a chart gloo-guard judges (${SUPPORTED})${hint}`);
   }
+  // Without the umbrella's Chart.yaml, its condition is taken to be Helm's convention, ALIAS.enabled.
   const withParent = sub
-    ? { ...subject, chart: { ...subject.chart, parent: { name: o.chart, version: '' } } }
+    ? withCondition({ ...subject, chart: { ...subject.chart, parent: { name: o.chart, version: '' } } }, [
+        'enabled',
+      ])
     : subject;
   const errors = sub ? [] : umbrellaKeysIn(raw, o.files).map((message) => ({ source: o.chart, message }));
   return { results: [evaluate(withParent, config)], errors, skipped: 0 };

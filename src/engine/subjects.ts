@@ -105,6 +105,11 @@ export function isReleaseConfigMap(obj: Record<string, unknown>): boolean {
   return labels.owner === 'helm' && isObject(obj.data) && obj.data.release !== undefined;
 }
 
+/** The subject of a dependency, with the keys its umbrella chart's condition names. */
+export function withCondition(s: ReleaseSubject, conditionKeys: string[] | undefined): ReleaseSubject {
+  return conditionKeys && conditionKeys.length > 0 ? { ...s, conditionKeys } : s;
+}
+
 /**
  * The judged releases in a decoded Helm release: the release itself, or, for an umbrella chart, each
  * enabled dependency that is a judged chart, with the values under its alias or name.
@@ -117,7 +122,7 @@ export function releasesFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSu
     .filter((d) => d.enabled)
     .flatMap((d) => {
       const s = releaseFromHelm(subchartRelease(rel, d), source);
-      return s ? [{ ...s, chart: { ...s.chart, parent } }] : [];
+      return s ? [withCondition({ ...s, chart: { ...s.chart, parent } }, d.conditionKeys)] : [];
     });
 }
 
@@ -145,7 +150,7 @@ function releasesFromRecord(
 function releaseFromCarried(c: CarriedValues, source: SourceRef): ReleaseSubject | undefined {
   const merged = c.values.reduce((acc, v) => mergeValues(acc, v), c.chartDefaults ?? {});
   const values = c.subchartKey !== undefined ? subchartValues(merged, c.subchartKey) : merged;
-  return releaseFromValues({
+  const s = releaseFromValues({
     chart: c.chart,
     chartVersion: c.chartVersion,
     releaseName: c.releaseName,
@@ -153,6 +158,7 @@ function releaseFromCarried(c: CarriedValues, source: SourceRef): ReleaseSubject
     values: [values],
     source,
   });
+  return s ? withCondition(s, c.conditionKeys) : undefined;
 }
 
 function fromCarrier(

@@ -67,6 +67,8 @@ export interface ReleaseSubject {
   carrier?: CarrierRef;
   /** What the carrier left unread (value files in git, ...): shown as notes, never silently dropped. */
   carrierNotes?: string[];
+  /** Top-level keys the umbrella chart reads as this dependency's condition: passed down, never read here. */
+  conditionKeys?: string[];
 }
 
 /** The Kubernetes object a release was read from, for messages and PolicyReports. */

@@ -11,14 +11,18 @@ export const chartValuesKeys: Policy = {
     'Helm ignores values keys a chart does not read, so values written for another Gloo Mesh chart (a ' +
     'gloo-mesh-enterprise file installed with gloo-platform) deploy the chart defaults: a demo setup that every ' +
     'other policy would pass. A top-level key that belongs to another chart family is refused; a key no catalogued ' +
-    "chart knows is reported as a warning (gloo-guard's key catalog may lag the vendor's newest chart).",
+    "chart knows is reported as a warning (gloo-guard's key catalog may lag the vendor's newest chart). " +
+    "For a dependency of an umbrella chart, the key its condition names (`mesh.enabled`) is the parent's and is not reported.",
   remediation:
     'write the values with the keys of this chart and version (helm show values <chart> --version <v>)',
   appliesTo: ['release'],
   validate(subject): PolicyViolation[] {
     if (subject.kind !== 'release') return [];
     const here = `${subject.model.catalog}`;
-    return subject.model.unknownKeys.map(({ key, belongsTo }) => {
+    // An umbrella chart's condition (`mesh.enabled`) is passed down with the values; the subchart never reads it.
+    const condition = new Set(subject.conditionKeys ?? []);
+    const unknown = subject.model.unknownKeys.filter(({ key }) => !condition.has(key));
+    return unknown.map(({ key, belongsTo }) => {
       const others = belongsTo.filter((f) => f !== subject.family);
       if (others.length > 0) {
         return violation(

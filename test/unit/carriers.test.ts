@@ -60,8 +60,11 @@ describe('umbrella chart dependencies', () => {
   it('when the dependency has an alias, then its values key is the alias; other charts are ignored', () => {
     const deps = [{ name: 'redis', version: '1' }, ...dep({ alias: 'mesh' })];
     expect(judgedDependencies(deps, {})).toEqual([
-      { chart: 'gloo-platform', version: '2.5.1', key: 'mesh', enabled: true },
+      { chart: 'gloo-platform', version: '2.5.1', key: 'mesh', enabled: true, conditionKeys: [] },
     ]);
+    // Only a condition path under the dependency's own key names a key passed down to it.
+    const cond = dep({ alias: 'mesh', condition: 'global.mesh.enabled, mesh.enabled,mesh.on.x' });
+    expect(judgedDependencies(cond, {})[0]?.conditionKeys).toEqual(['enabled', 'on']);
   });
 
   it('when Helm stored the dependency under its alias (name replaced), then the chart is told from the values under it', () => {

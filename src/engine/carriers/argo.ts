@@ -22,6 +22,8 @@ export interface CarriedValues {
   values: Record<string, unknown>[];
   /** Values of the umbrella chart the judged chart is a dependency of, already applied: key to read under. */
   subchartKey?: string;
+  /** Top-level keys under subchartKey that the umbrella chart reads as the dependency's condition. */
+  conditionKeys?: string[];
   /** Chart defaults from a chart read from git (its values.yaml), lowest precedence. */
   chartDefaults?: Record<string, unknown>;
   notes: string[];
@@ -135,7 +137,7 @@ function chartOf(
   source: Record<string, unknown>,
   scope: SourceScope,
   notes: string[],
-): Pick<CarriedValues, 'chart' | 'chartVersion' | 'subchartKey' | 'chartDefaults'>[] {
+): Pick<CarriedValues, 'chart' | 'chartVersion' | 'subchartKey' | 'conditionKeys' | 'chartDefaults'>[] {
   const chart = str(source.chart);
   if (chart !== '') return [{ chart, chartVersion: str(source.targetRevision) }];
   const path = str(source.path);
@@ -154,7 +156,8 @@ function chartOf(
     return [{ chart: name, chartVersion: version, chartDefaults: read.values }];
   return judgedDependencies(read.metadata.dependencies, read.values).flatMap((d) => {
     if (!d.enabled) return [];
-    return [{ chart: d.chart, chartVersion: d.version, subchartKey: d.key, chartDefaults: read.values }];
+    const { chart, version: chartVersion, key: subchartKey, conditionKeys } = d;
+    return [{ chart, chartVersion, subchartKey, conditionKeys, chartDefaults: read.values }];
   });
 }
 

@@ -20,6 +20,8 @@ export interface JudgedDependency {
   enabled: boolean;
   /** Why it is left out, for notes. */
   disabledBy?: string;
+  /** Top-level keys of the subchart's values that the parent reads as this dependency's condition. */
+  conditionKeys: string[];
 }
 
 function field(o: Record<string, unknown>, name: string): unknown {
@@ -51,6 +53,20 @@ function conditionValue(condition: string, values: Record<string, unknown>): boo
     if (typeof v === 'boolean') return v;
   }
   return undefined;
+}
+
+/**
+ * The subchart's top-level keys a condition names (`mesh.enabled` under key `mesh` names `enabled`):
+ * Helm reads them on the parent and still passes them down, where the subchart never reads them.
+ */
+function conditionKeysOf(dep: Record<string, unknown>, key: string): string[] {
+  const paths = text(field(dep, 'condition'))
+    .split(',')
+    .map((p) => p.trim());
+  const keys = paths.flatMap((p) =>
+    p.startsWith(`${key}.`) ? [p.slice(key.length + 1).split('.')[0] ?? ''] : [],
+  );
+  return [...new Set(keys.filter((k) => k !== ''))];
 }
 
 /** Helm's tags: any true tag enables, otherwise any false tag disables. */
@@ -114,7 +130,8 @@ export function judgedDependencies(
     const version = versionOfConstraint(text(field(dep, 'version')));
     if (!chartFamily(chart, '')) continue;
     const alias = text(field(dep, 'alias'));
-    out.push({ chart, version, key: alias === '' ? chart : alias, ...enabledBy(dep, values) });
+    const key = alias === '' ? chart : alias;
+    out.push({ chart, version, key, conditionKeys: conditionKeysOf(dep, key), ...enabledBy(dep, values) });
   }
   return out;
 }
