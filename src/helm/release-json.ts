@@ -12,7 +12,9 @@
  *   maps keep what the later object does not set, slices are overwritten element by element, and
  *   `null` clears pointers, maps and slices but leaves strings, numbers and booleans alone.
  * - A value of the wrong type for its field (`"version": "3"`, `"config": []`) makes the release
- *   unreadable, as does a number too large for float64.
+ *   unreadable, as does a number too large for float64. That holds for fields gloo-guard never reads
+ *   (templates, files, lock, schema, hooks, times, maintainers...): they are type-checked in place
+ *   while skipped, including the base64 of []byte fields and the RFC 3339 text of times.
  * - Strings: invalid UTF-8 becomes U+FFFD byte by byte and lone surrogate escapes become U+FFFD.
  * - Helm 4 reads `info` through its own UnmarshalJSON (a map, re-marshalled with sorted keys),
  *   which can give another status than Helm 3 for a hand-written record; such a release is refused.
@@ -396,11 +398,6 @@ function goString(b: Buffer, at: number, current: string, field: string): string
   return goValue(b, at, stringEnd(b, at)) as string;
 }
 
-/** Checks a Go string field that is not read: only its type matters (and a string's bytes are many). */
-function goStringType(b: Buffer, at: number, field: string): void {
-  if (!isNull(b, at) && b[at] !== QUOTE) throw typeError(field, b, at);
-}
-
 /** A Go int field (int64): only an integer literal that fits. */
 function goInt(b: Buffer, at: number, current: number, field: string): number {
   if (isNull(b, at)) return current;
@@ -487,6 +484,162 @@ function goStruct(b: Buffer, at: number, field: string, fields: Record<string, (
   eachMember(b, at, (key, valueAt) => byFold.get(goFold(key))?.(valueAt));
 }
 
+/**
+ * The Go type of a field gloo-guard does not read but Helm decodes: a wrong type there makes Helm
+ * refuse the whole release, so it is checked in place (no value is built). `null` fits every type.
+ */
+type GoType =
+  | 'string'
+  | 'int'
+  | 'uint8'
+  | 'bool'
+  | 'any'
+  | 'bytes'
+  | 'time'
+  | 'helmTime'
+  | 'interface'
+  | { list: GoType }
+  | { map: GoType }
+  | { struct: Record<string, GoType> };
+
+const MAINTAINER: GoType = { struct: { name: 'string', email: 'string', url: 'string' } };
+const DEPENDENCY: GoType = {
+  struct: {
+    name: 'string',
+    version: 'string',
+    repository: 'string',
+    condition: 'string',
+    tags: { list: 'string' },
+    enabled: 'bool',
+    'import-values': { list: 'any' },
+    alias: 'string',
+  },
+};
+const FILE: GoType = { struct: { name: 'string', data: 'bytes' } };
+const HOOK: GoType = {
+  struct: {
+    name: 'string',
+    kind: 'string',
+    path: 'string',
+    manifest: 'string',
+    events: { list: 'string' },
+    last_run: { struct: { started_at: 'helmTime', completed_at: 'helmTime', phase: 'string' } },
+    weight: 'int',
+    delete_policies: { list: 'string' },
+    output_log_policies: { list: 'string' },
+  },
+};
+const LOCK: GoType = { struct: { generated: 'time', digest: 'string', dependencies: { list: DEPENDENCY } } };
+
+/** Go's time.Time text (RFC 3339, as time.Time.UnmarshalJSON parses it). */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+function isGoTime(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (m === null) return false;
+  const [year = 0, month = 0, day = 0, hour = 0, min = 0, sec = 0] = m.slice(1, 7).map(Number);
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const zoneOk = m[9] === undefined || (Number(m[9]) < 24 && Number(m[10]) < 60);
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && hour < 24 && min < 60 && sec < 60 && zoneOk;
+}
+
+/** Base64 as encoding/json decodes a []byte (StdEncoding: padded, CR and LF ignored). */
+function isGoBase64(s: string): boolean {
+  const t = s.replace(/[\r\n]/g, '');
+  return t.length % 4 === 0 && /^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(t);
+}
+
+const BASE64 = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  BASE64[c.charCodeAt(0)] = 1;
+
+/**
+ * Checks the base64 string at `at` in place, with a table (a regex class was 10 times slower):
+ * templates and files are most of a release's bytes. A string with escapes (`\n`, which Go's
+ * decoder ignores) takes the decoding path.
+ */
+function checkBase64(b: Buffer, at: number, field: string): void {
+  let end = at + 1;
+  while (BASE64[b[end] as number] === 1) end++;
+  const run = end - at - 1;
+  let pad = 0;
+  while (b[end] === 0x3d && pad < 2) {
+    end++;
+    pad++;
+  }
+  if (b[end] === QUOTE && (run + pad) % 4 === 0) return;
+  if (b[end] !== BACKSLASH || !isGoBase64(stringText(b, at)))
+    throw new ReleaseTypeError(`${field} is not base64`);
+}
+
+/** A JSON string's text: the raw bytes when it has no escape (the common, large case), else decoded. */
+function stringText(b: Buffer, at: number): string {
+  const end = stringEnd(b, at);
+  const raw = b.toString('latin1', at + 1, end - 1);
+  return raw.includes('\\') ? (goValue(b, at, end) as string) : raw;
+}
+
+/** Checks the value at `at` against a Go type without building it; throws Helm's refusal. */
+function checkType(b: Buffer, at: number, type: GoType, field: string): void {
+  if (isNull(b, at) || type === 'any') return;
+  if (typeof type === 'object') return checkComposite(b, at, type, field);
+  if (type === 'bool') return void goBool(b, at, false, field);
+  if (type === 'int') return void goInt(b, at, 0, field);
+  if (type === 'uint8') {
+    const n = goInt(b, at, 0, field);
+    if (n < 0 || n > 255) throw new ReleaseTypeError(`${field} does not fit a byte`);
+    return;
+  }
+  if (type === 'bytes' && b[at] === OPEN_ARRAY) return checkComposite(b, at, { list: 'uint8' }, field);
+  // An interface with methods (runtime.Object): only null decodes into it.
+  if (type === 'interface' || b[at] !== QUOTE) throw typeError(field, b, at);
+  checkStringText(b, at, type, field);
+}
+
+/** The text of a string that Helm decodes further: a time, or base64 bytes. */
+function checkStringText(b: Buffer, at: number, type: GoType, field: string): void {
+  if (type === 'string') return;
+  if (type === 'bytes') return checkBase64(b, at, field);
+  const text = stringText(b, at);
+  if (!(type === 'helmTime' && text === '') && !isGoTime(text))
+    throw new ReleaseTypeError(`${field} is not an RFC 3339 time`);
+}
+
+function checkComposite(
+  b: Buffer,
+  at: number,
+  type: { list: GoType } | { map: GoType } | { struct: Record<string, GoType> },
+  field: string,
+): void {
+  if ('list' in type) {
+    if (b[at] !== OPEN_ARRAY) throw typeError(field, b, at);
+    let i = skipSpace(b, at + 1);
+    while (b[i] !== CLOSE_ARRAY) {
+      checkType(b, i, type.list, `${field}[]`);
+      i = skipSpace(b, valueEnd(b, i));
+      if (b[i] === COMMA) i = skipSpace(b, i + 1);
+    }
+    return;
+  }
+  if (b[at] !== OPEN_OBJECT) throw typeError(field, b, at);
+  if ('map' in type) return eachMember(b, at, (_key, v) => checkType(b, v, type.map, `${field}{}`));
+  goStruct(b, at, field, fieldChecks(b, type.struct, field));
+}
+
+/** Struct handlers that type-check each named field. */
+function fieldChecks(
+  b: Buffer,
+  fields: Record<string, GoType>,
+  prefix: string,
+): Record<string, (at: number) => void> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, t]) => [
+      name,
+      (v: number) => checkType(b, v, t, prefix === '' ? name : `${prefix}.${name}`),
+    ]),
+  );
+}
+
 interface DependencyState extends Omit<GoDependency, 'tags'> {
   tags: GoSlice<string> | null;
 }
@@ -516,6 +669,7 @@ function readDependency(
     condition: str('condition'),
     alias: str('alias'),
     enabled: (v) => (d.enabled = goBool(b, v, d.enabled, 'chart.metadata.dependencies[].enabled')),
+    'import-values': (v) => checkType(b, v, { list: 'any' }, 'chart.metadata.dependencies[].import-values'),
     tags: (v) =>
       (d.tags = goSlice(b, v, d.tags, 'chart.metadata.dependencies[].tags', (e, old) =>
         goString(b, e, old ?? '', 'chart.metadata.dependencies[].tags[]'),
@@ -535,7 +689,25 @@ function readMetadata(b: Buffer, at: number, old: MetadataState | null): Metadat
     name: (v) => (m.name = goString(b, v, m.name, 'chart.metadata.name')),
     version: (v) => (m.version = goString(b, v, m.version, 'chart.metadata.version')),
     appVersion: (v) => (m.appVersion = goString(b, v, m.appVersion, 'chart.metadata.appVersion')),
-    description: (v) => goStringType(b, v, 'chart.metadata.description'),
+    ...fieldChecks(
+      b,
+      {
+        description: 'string',
+        home: 'string',
+        sources: { list: 'string' },
+        keywords: { list: 'string' },
+        maintainers: { list: MAINTAINER },
+        icon: 'string',
+        apiVersion: 'string',
+        condition: 'string',
+        tags: 'string',
+        deprecated: 'bool',
+        annotations: { map: 'string' },
+        kubeVersion: 'string',
+        type: 'string',
+      },
+      'chart.metadata',
+    ),
     dependencies: (v) =>
       (m.dependencies = goSlice(b, v, m.dependencies, 'chart.metadata.dependencies', (e, o) =>
         readDependency(b, e, o),
@@ -555,6 +727,11 @@ function readChart(b: Buffer, at: number, old: ChartState | null): ChartState | 
   goStruct(b, at, 'chart', {
     metadata: (v) => (c.metadata = readMetadata(b, v, c.metadata)),
     values: (v) => (c.values = goMap(b, v, c.values, 'chart.values')),
+    ...fieldChecks(
+      b,
+      { lock: LOCK, templates: { list: FILE }, schema: 'bytes', files: { list: FILE } },
+      'chart',
+    ),
   });
   return c;
 }
@@ -565,8 +742,18 @@ function infoStatusV3(b: Buffer, at: number, current: string): string {
   goStruct(b, at, 'info', {
     status: (v) => (status = goString(b, v, status, 'info.status')),
     // Not judged, but a wrong type here makes Helm refuse the release.
-    description: (v) => goStringType(b, v, 'info.description'),
-    notes: (v) => goStringType(b, v, 'info.notes'),
+    ...fieldChecks(
+      b,
+      {
+        description: 'string',
+        notes: 'string',
+        first_deployed: 'helmTime',
+        last_deployed: 'helmTime',
+        deleted: 'helmTime',
+        resources: { map: { list: 'interface' } },
+      },
+      'info',
+    ),
   });
   return status;
 }
@@ -633,10 +820,7 @@ export function readReleaseFields(json: Buffer): ReleaseFields {
     chart: (v) => (chart = readChart(json, v, chart)),
     config: (v) => (config = goMap(json, v, config, 'config')),
     // Not judged, but a wrong type here makes Helm refuse the whole release (apply_method: Helm 4 only).
-    manifest: (v) => goStringType(json, v, 'manifest'),
-    apply_method: (v) => goStringType(json, v, 'apply_method'),
-    hooks: (v) =>
-      goSlice(json, v, null, 'hooks', (e) => (isNull(json, e) ? null : goStruct(json, e, 'a hook', {}))),
+    ...fieldChecks(json, { manifest: 'string', apply_method: 'string', hooks: { list: HOOK } }, ''),
   });
   const read = info as { v3: string; v4: string } | null;
   if (read !== null && read.v3 !== read.v4)

@@ -5,7 +5,8 @@
  * gloo-guard must refuse it as unreadable (onError), never judge it.
  */
 import fc from 'fast-check';
-import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { defaultConfig } from '../../src/config/types.js';
@@ -411,5 +412,165 @@ describe('item 5: values nested as deep as Helm takes them are judged', () => {
     const answer = await webhook(secretOf(helmText(Buffer.from(JSON.stringify(release)), true)));
     expect(answer.allowed).toBe(false);
     expect(answer.status?.message).toContain('[no-insecure-relay]');
+  });
+});
+
+describe('item 5 (point 5): type errors in fields no policy reads', () => {
+  /** The release real Helm 3.17 stored (test/fixtures/carriers/README.md), as JSON. */
+  const realRelease = (): Record<string, unknown> => {
+    const secret = JSON.parse(
+      readFileSync(new URL('../fixtures/carriers/umbrella-release-helm3.json', import.meta.url), 'utf8'),
+    ) as { data: { release: string } };
+    const helmB64 = Buffer.from(secret.data.release, 'base64').toString();
+    return JSON.parse(gunzipSync(Buffer.from(helmB64, 'base64')).toString()) as Record<string, unknown>;
+  };
+  /** Fields of Helm's release, chart, metadata, info, dependency, hook, file and lock structs. */
+  const paths = [
+    'version',
+    'name',
+    'manifest',
+    'hooks',
+    'hooks[]',
+    'hooks[].events',
+    'hooks[].weight',
+    'hooks[].last_run',
+    'labels',
+    'info',
+    'info.first_deployed',
+    'info.last_deployed',
+    'info.deleted',
+    'info.description',
+    'info.notes',
+    'info.resources',
+    'chart.templates',
+    'chart.templates[]',
+    'chart.templates[].name',
+    'chart.templates[].data',
+    'chart.files',
+    'chart.files[].data',
+    'chart.lock',
+    'chart.lock.generated',
+    'chart.lock.digest',
+    'chart.lock.dependencies',
+    'chart.schema',
+    'chart.values',
+    'chart.metadata.keywords',
+    'chart.metadata.keywords[]',
+    'chart.metadata.maintainers',
+    'chart.metadata.maintainers[]',
+    'chart.metadata.maintainers[].email',
+    'chart.metadata.annotations',
+    'chart.metadata.annotations.a',
+    'chart.metadata.home',
+    'chart.metadata.sources',
+    'chart.metadata.icon',
+    'chart.metadata.apiVersion',
+    'chart.metadata.condition',
+    'chart.metadata.tags',
+    'chart.metadata.deprecated',
+    'chart.metadata.kubeVersion',
+    'chart.metadata.type',
+    'chart.metadata.dependencies[].import-values',
+    'chart.metadata.dependencies[].enabled',
+    'chart.metadata.dependencies[].tags',
+  ];
+  // Types, and strings that are or are not Go times and base64 (Helm decodes both kinds of field).
+  const values = [
+    '5',
+    '-1',
+    '256',
+    '1.5',
+    '"x"',
+    '""',
+    '"eyJ9"',
+    '"eyJ\\n9"',
+    '"eyJ"',
+    '"2026-11-29T18:54:35.5+01:00"',
+    '"2026-02-30T00:00:00Z"',
+    '"2026-11-29t18:54:35z"',
+    '"2026-11-29T24:00:00Z"',
+    'true',
+    'null',
+    '[]',
+    '[5]',
+    '[256]',
+    '["x"]',
+    '[null]',
+    '{}',
+    '{"a":1}',
+    '{"a":null}',
+  ];
+
+  /** Sets `path` (dotted; `[]` is the first element, created when absent) to `value` in a clone. */
+  const mutate = (
+    release: Record<string, unknown>,
+    path: string,
+    value: unknown,
+  ): Record<string, unknown> => {
+    const root = structuredClone(release);
+    let node: Record<string, unknown> = root;
+    const steps = path.split('.');
+    steps.forEach((step, k) => {
+      const last = k === steps.length - 1;
+      const isList = step.endsWith('[]');
+      const key = isList ? step.slice(0, -2) : step;
+      if (!isList) {
+        if (last) node[key] = value;
+        else
+          node = (node[key] = typeof node[key] === 'object' && node[key] !== null ? node[key] : {}) as never;
+        return;
+      }
+      const list = (node[key] = Array.isArray(node[key]) ? node[key] : []) as unknown[];
+      if (last) list[0] = value;
+      else node = (list[0] = typeof list[0] === 'object' && list[0] !== null ? list[0] : {}) as never;
+    });
+    return root;
+  };
+
+  it('when one field of a real release gets another type, then gloo-guard reads it exactly when Helm 3 and 4 do', () => {
+    const base = realRelease();
+    const gen = fc.tuple(
+      fc.constantFrom(...paths),
+      fc.constantFrom(...values),
+      fc.constantFrom(...paths),
+      fc.constantFrom(...values),
+      fc.boolean(),
+    );
+    const samples = fc.sample(gen, { seed: 20261129, numRuns: 300 });
+    // Every path with every type once, then pairs of mutations from the property's samples.
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ...paths.flatMap((p) =>
+        values.map((v): [string, Record<string, unknown>] => [`${p}=${v}`, mutate(base, p, JSON.parse(v))]),
+      ),
+      ...samples.map(([p1, v1, p2, v2, both]): [string, Record<string, unknown>] => {
+        const one = mutate(base, p1, JSON.parse(v1));
+        return both ? [`${p1}=${v1}, ${p2}=${v2}`, mutate(one, p2, JSON.parse(v2))] : [`${p1}=${v1}`, one];
+      }),
+    ];
+    const secrets = cases.map(([, c]) => secretOf(helmText(Buffer.from(JSON.stringify(c)), true)));
+    const results = helms(secrets);
+    const failures: string[] = [];
+    let refused = 0;
+    secrets.forEach((s, i) => {
+      const r = results[i] as Record<string, HelmResult<HelmReleaseView>>;
+      if (r.v3?.ok === undefined) refused++;
+      // A single mutation Helm refuses: gloo-guard's message names the field (`annotations.a`: the map).
+      const [label] = cases[i] ?? [''];
+      const error = ours(s).error;
+      if (
+        !label.includes(', ') &&
+        error !== undefined &&
+        !error.includes(label.split('=')[0]!.replace(/\.a$/, ''))
+      )
+        failures.push(`${label}: the message does not name the field: ${error}`);
+      try {
+        judge(s, r);
+      } catch (err) {
+        failures.push(`${cases[i]?.[0] ?? ''}: ${(err as Error).message.split('\n')[0] ?? ''}`);
+      }
+    });
+    expect(failures).toEqual([]);
+    expect(refused).toBeGreaterThan(50);
+    expect(refused).toBeLessThan(cases.length - 50);
   });
 });
