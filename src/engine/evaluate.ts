@@ -3,7 +3,7 @@ import type { Config, PolicyException } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { ExplainedError } from './errors.js';
 import { policyMatches, subjectTarget } from './match.js';
-import type { ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
+import type { Action, ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
 export interface Finding {
@@ -130,18 +130,65 @@ function releaseNotes(subject: Subject): string[] {
   return [...(subject.notes ?? []), ...(subject.carrierNotes ?? [])];
 }
 
+/** The action a policy takes on this subject, or undefined when it does not judge it at all. */
+function actionFor(policy: Policy, subject: Subject, config: Config): Exclude<Action, 'off'> | undefined {
+  const action = config.policies[policy.id]?.action ?? policy.defaultAction;
+  if (action === 'off' || !policy.appliesTo.includes(subject.kind)) return undefined;
+  // What a policy does not match never reaches the webhook; the CLI and the audit skip it too.
+  const target = subjectTarget(subject);
+  if (target && !policyMatches(policy, subject.kind, target, config.namespaces)) return undefined;
+  return action;
+}
+
+/** Records one policy's violations as findings, or as exempted when a live exception covers them. */
+function record(
+  result: EvaluationResult,
+  policy: Policy,
+  action: Exclude<Action, 'off'>,
+  violations: PolicyViolation[],
+  ctx: { subject: Subject; config: Config; now: Date },
+): void {
+  const { subject, config, now } = ctx;
+  const object = result.object;
+  const exceptions = config.exceptions.filter((ex) => matches(ex, policy.id, subject));
+  const live = exceptions.find((ex) => !isExpired(ex, now));
+  for (const ex of exceptions.filter((e) => isExpired(e, now))) {
+    result.notes.push(
+      `[${policy.id}] exception for ${object} expired on ${ex.expires ?? ''} and no longer applies`,
+    );
+  }
+  for (const v of violations) {
+    if (live) {
+      result.exempted.push({ policy: policy.id, path: v.path, object, reason: live.reason });
+      continue;
+    }
+    result.findings.push({
+      policy: policy.id,
+      action: config.mode === 'audit' || v.warnOnly ? 'warn' : action,
+      severity: policy.severity,
+      message: formatViolation(policy, v),
+      path: v.path,
+      fix: v.fix ?? policy.remediation,
+      source: subject.source.location,
+      object,
+    });
+  }
+}
+
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
   const object = describeSubject(subject);
-  const now = opts.now ?? new Date();
-  const notes = releaseNotes(subject);
-  const result: EvaluationResult = { object, findings: [], exempted: [], errors: [], notes };
-  const target = subjectTarget(subject);
+  const ctx = { subject, config, now: opts.now ?? new Date() };
+  const result: EvaluationResult = {
+    object,
+    findings: [],
+    exempted: [],
+    errors: [],
+    notes: releaseNotes(subject),
+  };
   for (const policy of opts.policies ?? catalogOf(config)) {
-    const action = config.policies[policy.id]?.action ?? policy.defaultAction;
-    if (action === 'off' || !policy.appliesTo.includes(subject.kind)) continue;
-    // What a policy does not match never reaches the webhook; the CLI and the audit skip it too.
-    if (target && !policyMatches(policy, subject.kind, target, config.namespaces)) continue;
+    const action = actionFor(policy, subject, config);
+    if (action === undefined) continue;
     let violations: PolicyViolation[];
     try {
       violations = runPolicy(policy, subject, config, opts.cluster);
@@ -152,30 +199,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
       result.errors.push({ policy: policy.id, object, message: policyFailure(policy.id, err) });
       continue;
     }
-    if (violations.length === 0) continue;
-    const exceptions = config.exceptions.filter((ex) => matches(ex, policy.id, subject));
-    const live = exceptions.find((ex) => !isExpired(ex, now));
-    for (const ex of exceptions.filter((e) => isExpired(e, now))) {
-      result.notes.push(
-        `[${policy.id}] exception for ${object} expired on ${ex.expires ?? ''} and no longer applies`,
-      );
-    }
-    for (const v of violations) {
-      if (live) {
-        result.exempted.push({ policy: policy.id, path: v.path, object, reason: live.reason });
-        continue;
-      }
-      result.findings.push({
-        policy: policy.id,
-        action: config.mode === 'audit' || v.warnOnly ? 'warn' : action,
-        severity: policy.severity,
-        message: formatViolation(policy, v),
-        path: v.path,
-        fix: v.fix ?? policy.remediation,
-        source: subject.source.location,
-        object,
-      });
-    }
+    if (violations.length > 0) record(result, policy, action, violations, ctx);
   }
   return result;
 }
