@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,14 +13,15 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli"
-	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/engine"
-	"helm.sh/helm/v3/pkg/getter"
 	rspb "helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v3/pkg/strvals"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes/fake"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"sigs.k8s.io/yaml"
 
 	"helmdiff/shared"
 )
@@ -46,15 +48,13 @@ func (helm3) ReadRelease(kind string, object []byte) (*shared.ReleaseView, error
 		if err := json.Unmarshal(object, &s); err != nil {
 			return nil, fmt.Errorf("harness: not a Secret: %w", err)
 		}
-		cs := fake.NewSimpleClientset(&s)
-		rls, err = driver.NewSecrets(cs.CoreV1().Secrets(s.Namespace)).Get(s.Name)
+		rls, err = driver.NewSecrets(secretStore{obj: &s}).Get(s.Name)
 	case "ConfigMap":
 		var c corev1.ConfigMap
 		if err := json.Unmarshal(object, &c); err != nil {
 			return nil, fmt.Errorf("harness: not a ConfigMap: %w", err)
 		}
-		cs := fake.NewSimpleClientset(&c)
-		rls, err = driver.NewConfigMaps(cs.CoreV1().ConfigMaps(c.Namespace)).Get(c.Name)
+		rls, err = driver.NewConfigMaps(configMapStore{obj: &c}).Get(c.Name)
 	default:
 		return nil, fmt.Errorf("harness: kind %q is neither Secret nor ConfigMap", kind)
 	}
@@ -62,6 +62,35 @@ func (helm3) ReadRelease(kind string, object []byte) (*shared.ReleaseView, error
 		return nil, err
 	}
 	return view(rls), nil
+}
+
+// secretStore holds the one Secret a case gives, for Helm's real Secrets driver. The harness only
+// calls the driver's Get, which only calls Get here; the other methods of the embedded (nil)
+// interface are never reached. It replaces client-go's fake clientset, which compiles every API
+// group's typed clients.
+type secretStore struct {
+	typedcorev1.SecretInterface
+	obj *corev1.Secret
+}
+
+func (s secretStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.Secret, error) {
+	if name != s.obj.Name {
+		return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
+	}
+	return s.obj.DeepCopy(), nil
+}
+
+// configMapStore is secretStore for Helm's ConfigMaps driver.
+type configMapStore struct {
+	typedcorev1.ConfigMapInterface
+	obj *corev1.ConfigMap
+}
+
+func (s configMapStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.ConfigMap, error) {
+	if name != s.obj.Name {
+		return nil, apierrors.NewNotFound(corev1.Resource("configmaps"), name)
+	}
+	return s.obj.DeepCopy(), nil
 }
 
 func view(r *rspb.Release) *shared.ReleaseView {
@@ -106,8 +135,7 @@ func (helm3) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := values.Options{ValueFiles: files, Values: c.Set, StringValues: c.SetString, JSONValues: c.SetJSON}
-	vals, err := opts.MergeValues(getter.All(cli.New()))
+	vals, err := mergeValues(files, c)
 	if err != nil {
 		return nil, err
 	}
@@ -156,3 +184,57 @@ func (helm3) RenderIf(v any) (bool, error) {
 }
 
 func main() { shared.Main(helm3{}) }
+
+// mergeValues does what Helm 3.17.3's values.Options.MergeValues (pkg/cli/values/options.go) does
+// with -f files and --set-json, --set, --set-string, in that order and with its error texts. The
+// files are local paths, for which its readFile falls back to os.ReadFile, so the getter providers
+// (and the OCI, docker and cli-runtime code they import) are not needed.
+func mergeValues(files []string, c shared.ValuesCase) (map[string]any, error) {
+	base := map[string]any{}
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		current := map[string]any{}
+		if err := yaml.Unmarshal(raw, &current); err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", path, err)
+		}
+		base = mergeMaps(base, current)
+	}
+	for _, value := range c.SetJSON {
+		if err := strvals.ParseJSON(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-json data %s", value)
+		}
+	}
+	for _, value := range c.Set {
+		if err := strvals.ParseInto(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set data: %w", err)
+		}
+	}
+	for _, value := range c.SetString {
+		if err := strvals.ParseIntoString(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-string data: %w", err)
+		}
+	}
+	return base, nil
+}
+
+// mergeMaps is Helm 3's unexported values merge for -f files: maps merge key by key, anything
+// else (including a map over a scalar) replaces.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if v, ok := v.(map[string]any); ok {
+			if bv, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(bv, v)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}

@@ -2,27 +2,30 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/cli"
-	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/engine"
-	"helm.sh/helm/v4/pkg/getter"
 	"helm.sh/helm/v4/pkg/release"
 	rspb "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage/driver"
+	"helm.sh/helm/v4/pkg/strvals"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/kubernetes/fake"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"helmdiff/shared"
 )
@@ -49,15 +52,13 @@ func (helm4) ReadRelease(kind string, object []byte) (*shared.ReleaseView, error
 		if err := json.Unmarshal(object, &s); err != nil {
 			return nil, fmt.Errorf("harness: not a Secret: %w", err)
 		}
-		cs := fake.NewSimpleClientset(&s)
-		got, err = driver.NewSecrets(cs.CoreV1().Secrets(s.Namespace)).Get(s.Name)
+		got, err = driver.NewSecrets(secretStore{obj: &s}).Get(s.Name)
 	case "ConfigMap":
 		var c corev1.ConfigMap
 		if err := json.Unmarshal(object, &c); err != nil {
 			return nil, fmt.Errorf("harness: not a ConfigMap: %w", err)
 		}
-		cs := fake.NewSimpleClientset(&c)
-		got, err = driver.NewConfigMaps(cs.CoreV1().ConfigMaps(c.Namespace)).Get(c.Name)
+		got, err = driver.NewConfigMaps(configMapStore{obj: &c}).Get(c.Name)
 	default:
 		return nil, fmt.Errorf("harness: kind %q is neither Secret nor ConfigMap", kind)
 	}
@@ -69,6 +70,35 @@ func (helm4) ReadRelease(kind string, object []byte) (*shared.ReleaseView, error
 		return nil, fmt.Errorf("harness: the driver returned %T", got)
 	}
 	return view(rls), nil
+}
+
+// secretStore holds the one Secret a case gives, for Helm's real Secrets driver. The harness only
+// calls the driver's Get, which only calls Get here; the other methods of the embedded (nil)
+// interface are never reached. It replaces client-go's fake clientset, which compiles every API
+// group's typed clients.
+type secretStore struct {
+	typedcorev1.SecretInterface
+	obj *corev1.Secret
+}
+
+func (s secretStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.Secret, error) {
+	if name != s.obj.Name {
+		return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
+	}
+	return s.obj.DeepCopy(), nil
+}
+
+// configMapStore is secretStore for Helm's ConfigMaps driver.
+type configMapStore struct {
+	typedcorev1.ConfigMapInterface
+	obj *corev1.ConfigMap
+}
+
+func (s configMapStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.ConfigMap, error) {
+	if name != s.obj.Name {
+		return nil, apierrors.NewNotFound(corev1.Resource("configmaps"), name)
+	}
+	return s.obj.DeepCopy(), nil
 }
 
 func view(r *rspb.Release) *shared.ReleaseView {
@@ -113,8 +143,7 @@ func (helm4) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := values.Options{ValueFiles: files, Values: c.Set, StringValues: c.SetString, JSONValues: c.SetJSON}
-	vals, err := opts.MergeValues(getter.All(cli.New()))
+	vals, err := mergeValues(files, c)
 	if err != nil {
 		return nil, err
 	}
@@ -163,3 +192,57 @@ func (helm4) RenderIf(v any) (bool, error) {
 }
 
 func main() { shared.Main(helm4{}) }
+
+// mergeValues does what Helm 4.3.2's values.Options.MergeValues (pkg/cli/values/options.go) does
+// with -f files and --set-json, --set, --set-string, in that order and with its error texts, on
+// Helm's own loader.LoadValues and loader.MergeMaps. The files are local paths, for which its
+// readFile falls back to os.ReadFile, so the getter providers (and the OCI, docker and cli-runtime
+// code they import) are not needed.
+func mergeValues(files []string, c shared.ValuesCase) (map[string]any, error) {
+	base := map[string]any{}
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		current, err := loader.LoadValues(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", path, err)
+		}
+		base = loader.MergeMaps(base, current)
+	}
+	for _, value := range c.SetJSON {
+		next, err := setJSON(value, base)
+		if err != nil {
+			return nil, err
+		}
+		base = next
+	}
+	for _, value := range c.Set {
+		if err := strvals.ParseInto(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set data: %w", err)
+		}
+	}
+	for _, value := range c.SetString {
+		if err := strvals.ParseIntoString(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-string data: %w", err)
+		}
+	}
+	return base, nil
+}
+
+// setJSON is Helm 4's --set-json: a JSON object merges into the values, anything else is key=JSON.
+func setJSON(value string, base map[string]any) (map[string]any, error) {
+	trimmed := strings.TrimSpace(value)
+	if trimmed != "" && trimmed[0] == '{' {
+		var object map[string]any
+		if err := json.Unmarshal([]byte(trimmed), &object); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-json data JSON: %s", value)
+		}
+		return loader.MergeMaps(base, object), nil
+	}
+	if err := strvals.ParseJSON(value, base); err != nil {
+		return nil, fmt.Errorf("failed parsing --set-json data %s", value)
+	}
+	return base, nil
+}
