@@ -334,8 +334,18 @@ function goValue(b: Buffer, start: number, end: number): unknown {
   return v;
 }
 
+/** True when the bytes in `[from, to)` are ASCII and hold no backslash: their text is the bytes. */
+function plainAscii(b: Buffer, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = b[k] as number;
+    if (c >= 0x80 || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
 /** A key as Go reads it (for matching only: U+FFFD and lone surrogates never match a field). */
 function keyAt(b: Buffer, i: number, end: number): string {
+  if (plainAscii(b, i + 1, end - 1)) return b.toString('latin1', i + 1, end - 1);
   return JSON.parse(goUtf8(b.subarray(i, end)).toString('utf8')) as string;
 }
 
@@ -349,8 +359,12 @@ export const GO_FOLDS_TO_ASCII: ReadonlyMap<number, string> = new Map([
   [0x212a, 'K'],
 ]);
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** A key folded as encoding/json folds it for matching struct fields. */
 export function goFold(key: string): string {
+  // On ASCII, Go's folding is upper-casing; only other runes need the table.
+  if (!NON_ASCII.test(key)) return key.toUpperCase();
   let out = '';
   for (const ch of key) {
     const cp = ch.codePointAt(0) as number;
@@ -477,11 +491,53 @@ function goSlice<T>(
   return len === 0 ? { items: [], len: 0, cap: 0 } : { ...s, len };
 }
 
-/** Walks the members of a Go struct: each key is matched to a field by Go's folding. */
-function goStruct(b: Buffer, at: number, field: string, fields: Record<string, (at: number) => void>): void {
+/** Field names folded once: they are constants, and a struct is walked many times. */
+const FOLDED_NAMES = new Map<string, string>();
+
+function foldedName(name: string): string {
+  let folded = FOLDED_NAMES.get(name);
+  if (folded === undefined) FOLDED_NAMES.set(name, (folded = goFold(name)));
+  return folded;
+}
+
+/** The fields of a struct that are only type-checked, by folded name; built once per field list. */
+const CHECK_TABLES = new WeakMap<Record<string, GoType>, Map<string, [string, GoType]>>();
+
+function checkTable(fields: Record<string, GoType>): Map<string, [string, GoType]> {
+  let table = CHECK_TABLES.get(fields);
+  if (table === undefined) {
+    table = new Map(Object.entries(fields).map(([name, t]) => [foldedName(name), [name, t]]));
+    CHECK_TABLES.set(fields, table);
+  }
+  return table;
+}
+
+const NO_CHECKS: Record<string, GoType> = {};
+
+/**
+ * Walks the members of a Go struct: each key is matched to a field by Go's folding. `read` fields
+ * are decoded by their handler; `checks` fields are only type-checked (named `prefix.name`).
+ */
+function goStruct(
+  b: Buffer,
+  at: number,
+  field: string,
+  read: Record<string, (at: number) => void>,
+  checks: Record<string, GoType> = NO_CHECKS,
+  prefix = field,
+): void {
   if (b[at] !== OPEN_OBJECT) throw typeError(field, b, at);
-  const byFold = new Map(Object.entries(fields).map(([name, read]) => [goFold(name), read]));
-  eachMember(b, at, (key, valueAt) => byFold.get(goFold(key))?.(valueAt));
+  const byFold = new Map<string, (at: number) => void>();
+  for (const name of Object.keys(read)) byFold.set(foldedName(name), read[name] as (at: number) => void);
+  const checked = checkTable(checks);
+  eachMember(b, at, (key, valueAt) => {
+    const folded = goFold(key);
+    const handler = byFold.get(folded);
+    if (handler !== undefined) return handler(valueAt);
+    const check = checked.get(folded);
+    if (check !== undefined)
+      checkType(b, valueAt, check[1], prefix === '' ? check[0] : `${prefix}.${check[0]}`);
+  });
 }
 
 /**
@@ -531,14 +587,55 @@ const HOOK: GoType = {
 };
 const LOCK: GoType = { struct: { generated: 'time', digest: 'string', dependencies: { list: DEPENDENCY } } };
 
+// Fields not judged, but a wrong type in them makes Helm refuse the whole release.
+const METADATA_CHECKED: Record<string, GoType> = {
+  description: 'string',
+  home: 'string',
+  sources: { list: 'string' },
+  keywords: { list: 'string' },
+  maintainers: { list: MAINTAINER },
+  icon: 'string',
+  apiVersion: 'string',
+  condition: 'string',
+  tags: 'string',
+  deprecated: 'bool',
+  annotations: { map: 'string' },
+  kubeVersion: 'string',
+  type: 'string',
+};
+const CHART_CHECKED: Record<string, GoType> = {
+  lock: LOCK,
+  templates: { list: FILE },
+  schema: 'bytes',
+  files: { list: FILE },
+};
+const INFO_CHECKED: Record<string, GoType> = {
+  description: 'string',
+  notes: 'string',
+  first_deployed: 'helmTime',
+  last_deployed: 'helmTime',
+  deleted: 'helmTime',
+  resources: { map: { list: 'interface' } },
+};
+/** apply_method is Helm 4's only. */
+const RELEASE_CHECKED: Record<string, GoType> = {
+  manifest: 'string',
+  apply_method: 'string',
+  hooks: { list: HOOK },
+};
+
 /** Go's time.Time text (RFC 3339, as time.Time.UnmarshalJSON parses it). */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
 
 function isGoTime(s: string): boolean {
   const m = RFC3339.exec(s);
   if (m === null) return false;
   const [year = 0, month = 0, day = 0, hour = 0, min = 0, sec = 0] = m.slice(1, 7).map(Number);
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const days = month === 2 ? (isLeapYear(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
   const zoneOk = m[9] === undefined || (Number(m[9]) < 24 && Number(m[10]) < 60);
   return month >= 1 && month <= 12 && day >= 1 && day <= days && hour < 24 && min < 60 && sec < 60 && zoneOk;
 }
@@ -623,21 +720,7 @@ function checkComposite(
   }
   if (b[at] !== OPEN_OBJECT) throw typeError(field, b, at);
   if ('map' in type) return eachMember(b, at, (_key, v) => checkType(b, v, type.map, `${field}{}`));
-  goStruct(b, at, field, fieldChecks(b, type.struct, field));
-}
-
-/** Struct handlers that type-check each named field. */
-function fieldChecks(
-  b: Buffer,
-  fields: Record<string, GoType>,
-  prefix: string,
-): Record<string, (at: number) => void> {
-  return Object.fromEntries(
-    Object.entries(fields).map(([name, t]) => [
-      name,
-      (v: number) => checkType(b, v, t, prefix === '' ? name : `${prefix}.${name}`),
-    ]),
-  );
+  goStruct(b, at, field, {}, type.struct);
 }
 
 interface DependencyState extends Omit<GoDependency, 'tags'> {
@@ -685,34 +768,21 @@ interface MetadataState extends Omit<GoMetadata, 'dependencies'> {
 function readMetadata(b: Buffer, at: number, old: MetadataState | null): MetadataState | null {
   if (isNull(b, at)) return null;
   const m: MetadataState = old ?? { name: '', version: '', appVersion: '', dependencies: null };
-  goStruct(b, at, 'chart.metadata', {
-    name: (v) => (m.name = goString(b, v, m.name, 'chart.metadata.name')),
-    version: (v) => (m.version = goString(b, v, m.version, 'chart.metadata.version')),
-    appVersion: (v) => (m.appVersion = goString(b, v, m.appVersion, 'chart.metadata.appVersion')),
-    ...fieldChecks(
-      b,
-      {
-        description: 'string',
-        home: 'string',
-        sources: { list: 'string' },
-        keywords: { list: 'string' },
-        maintainers: { list: MAINTAINER },
-        icon: 'string',
-        apiVersion: 'string',
-        condition: 'string',
-        tags: 'string',
-        deprecated: 'bool',
-        annotations: { map: 'string' },
-        kubeVersion: 'string',
-        type: 'string',
-      },
-      'chart.metadata',
-    ),
-    dependencies: (v) =>
-      (m.dependencies = goSlice(b, v, m.dependencies, 'chart.metadata.dependencies', (e, o) =>
-        readDependency(b, e, o),
-      )),
-  });
+  goStruct(
+    b,
+    at,
+    'chart.metadata',
+    {
+      name: (v) => (m.name = goString(b, v, m.name, 'chart.metadata.name')),
+      version: (v) => (m.version = goString(b, v, m.version, 'chart.metadata.version')),
+      appVersion: (v) => (m.appVersion = goString(b, v, m.appVersion, 'chart.metadata.appVersion')),
+      dependencies: (v) =>
+        (m.dependencies = goSlice(b, v, m.dependencies, 'chart.metadata.dependencies', (e, o) =>
+          readDependency(b, e, o),
+        )),
+    },
+    METADATA_CHECKED,
+  );
   return m;
 }
 
@@ -724,37 +794,31 @@ interface ChartState {
 function readChart(b: Buffer, at: number, old: ChartState | null): ChartState | null {
   if (isNull(b, at)) return null;
   const c: ChartState = old ?? { metadata: null, values: null };
-  goStruct(b, at, 'chart', {
-    metadata: (v) => (c.metadata = readMetadata(b, v, c.metadata)),
-    values: (v) => (c.values = goMap(b, v, c.values, 'chart.values')),
-    ...fieldChecks(
-      b,
-      { lock: LOCK, templates: { list: FILE }, schema: 'bytes', files: { list: FILE } },
-      'chart',
-    ),
-  });
+  goStruct(
+    b,
+    at,
+    'chart',
+    {
+      metadata: (v) => (c.metadata = readMetadata(b, v, c.metadata)),
+      values: (v) => (c.values = goMap(b, v, c.values, 'chart.values')),
+    },
+    CHART_CHECKED,
+  );
   return c;
 }
 
 /** Helm 3: `info` is a plain struct; a repeated status replaces, null leaves it. */
 function infoStatusV3(b: Buffer, at: number, current: string): string {
   let status = current;
-  goStruct(b, at, 'info', {
-    status: (v) => (status = goString(b, v, status, 'info.status')),
-    // Not judged, but a wrong type here makes Helm refuse the release.
-    ...fieldChecks(
-      b,
-      {
-        description: 'string',
-        notes: 'string',
-        first_deployed: 'helmTime',
-        last_deployed: 'helmTime',
-        deleted: 'helmTime',
-        resources: { map: { list: 'interface' } },
-      },
-      'info',
-    ),
-  });
+  goStruct(
+    b,
+    at,
+    'info',
+    {
+      status: (v) => (status = goString(b, v, status, 'info.status')),
+    },
+    INFO_CHECKED,
+  );
   return status;
 }
 
@@ -795,9 +859,37 @@ function finishChart(c: ChartState | null): ReleaseFields['chart'] {
   return { metadata, values: c.values };
 }
 
+/** True when `b` holds at most `max` opening brackets, in strings or not: it cannot nest deeper. */
+function bracketsAtMost(b: Buffer, max: number): boolean {
+  let count = 0;
+  for (const bracket of [OPEN_OBJECT, OPEN_ARRAY]) {
+    for (let i = b.indexOf(bracket); i >= 0; i = b.indexOf(bracket, i + 1)) if (++count > max) return false;
+  }
+  return true;
+}
+
+/**
+ * Validates the document as encoding/json does before it decodes. On one-byte text (latin1: bytes
+ * past 0x7f are letters only inside strings, where Go accepts any byte), the native JSON.parse has
+ * Go's grammar, strings and numbers exactly, but no depth limit: a document with no more brackets
+ * than Go's limit cannot nest past it and takes that path. The rest, and every error (for its
+ * message), go through the exact scan.
+ */
+function validate(b: Buffer): void {
+  if (bracketsAtMost(b, GO_MAX_DEPTH)) {
+    try {
+      JSON.parse(b.toString('latin1'));
+      return;
+    } catch {
+      // checkValid names the problem and where it is.
+    }
+  }
+  checkValid(b);
+}
+
 /** Reads the fields gloo-guard uses from release JSON as Helm 3 and 4 read them; throws when Helm cannot. */
 export function readReleaseFields(json: Buffer): ReleaseFields {
-  checkValid(json);
+  validate(json);
   const start = skipSpace(json, 0);
   if (json[start] !== OPEN_OBJECT) throw new ReleaseNotObjectError('the release is not a JSON object');
   let name = '';
@@ -806,22 +898,27 @@ export function readReleaseFields(json: Buffer): ReleaseFields {
   let info: { v3: string; v4: string } | null = null;
   let chart: ChartState | null = null;
   let config: Record<string, unknown> | null = null;
-  goStruct(json, start, 'the release', {
-    name: (v) => (name = goString(json, v, name, 'name')),
-    namespace: (v) => (namespace = goString(json, v, namespace, 'namespace')),
-    version: (v) => (version = goInt(json, v, version, 'version')),
-    info: (v) => {
-      if (isNull(json, v)) info = null;
-      else {
-        if (json[v] !== OPEN_OBJECT) throw typeError('info', json, v);
-        info = { v3: infoStatusV3(json, v, info?.v3 ?? ''), v4: infoStatusV4(json, v) };
-      }
+  goStruct(
+    json,
+    start,
+    'the release',
+    {
+      name: (v) => (name = goString(json, v, name, 'name')),
+      namespace: (v) => (namespace = goString(json, v, namespace, 'namespace')),
+      version: (v) => (version = goInt(json, v, version, 'version')),
+      info: (v) => {
+        if (isNull(json, v)) info = null;
+        else {
+          if (json[v] !== OPEN_OBJECT) throw typeError('info', json, v);
+          info = { v3: infoStatusV3(json, v, info?.v3 ?? ''), v4: infoStatusV4(json, v) };
+        }
+      },
+      chart: (v) => (chart = readChart(json, v, chart)),
+      config: (v) => (config = goMap(json, v, config, 'config')),
     },
-    chart: (v) => (chart = readChart(json, v, chart)),
-    config: (v) => (config = goMap(json, v, config, 'config')),
-    // Not judged, but a wrong type here makes Helm refuse the whole release (apply_method: Helm 4 only).
-    ...fieldChecks(json, { manifest: 'string', apply_method: 'string', hooks: { list: HOOK } }, ''),
-  });
+    RELEASE_CHECKED,
+    '',
+  );
   const read = info as { v3: string; v4: string } | null;
   if (read !== null && read.v3 !== read.v4)
     throw new ReleaseTypeError(

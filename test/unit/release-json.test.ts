@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeReleaseSecretData, ReleaseDecodeError } from '../../src/helm/release.js';
-import { readReleaseFields, ReleaseJsonError, valueEnd } from '../../src/helm/release-json.js';
+import { checkValid, readReleaseFields, ReleaseJsonError, valueEnd } from '../../src/helm/release-json.js';
 
 const read = (text: string): unknown => readReleaseFields(Buffer.from(text));
 
@@ -108,6 +108,62 @@ describe('reading only the fields of a release that gloo-guard needs', () => {
     expect(read(`{"x":${deep(9_999)},"name":"n"}`)).toMatchObject({ name: 'n' });
     expect(() => read(`{"x":${deep(100_000)},"name":"n"}`)).toThrow(/nested more than 10000 levels deep/);
     expect(valueEnd(Buffer.from(deep(100_000)), 0)).toBe(deep(100_000).length);
+  });
+});
+
+describe('validating release JSON natively, as Go’s scanner does', () => {
+  /** Bytes that matter to JSON's grammar, plus a control character, DEL, a UTF-8 lead and a lone continuation byte. */
+  const BYTES = [...'{}[]",:\\/ \t\r\nu0123456789abefEnlrstx.+-'].map((c) => c.charCodeAt(0));
+  const edit = fc.record({
+    at: fc.nat(),
+    op: fc.constantFrom('insert', 'delete', 'replace'),
+    byte: fc.constantFrom(...BYTES, 0x00, 0x1f, 0x7f, 0xc3, 0x80, 0xff),
+  });
+  const goAccepts = (b: Buffer): boolean => {
+    try {
+      checkValid(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const nativeAccepts = (b: Buffer): boolean => {
+    try {
+      JSON.parse(b.toString('latin1'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('when JSON text is damaged byte by byte, then JSON.parse of its latin1 text accepts exactly what the Go-exact scan accepts', () => {
+    const damaged = fc
+      .tuple(fc.jsonValue({ maxDepth: 3 }), fc.array(edit, { minLength: 1, maxLength: 3 }))
+      .map(([v, edits]) => {
+        const b = [...Buffer.from(JSON.stringify(v) ?? 'null')];
+        for (const e of edits) {
+          const at = b.length === 0 ? 0 : e.at % b.length;
+          if (e.op === 'insert') b.splice(at, 0, e.byte);
+          else if (e.op === 'delete') b.splice(at, 1);
+          else b[at] = e.byte;
+        }
+        return Buffer.from(b);
+      });
+    let accepted = 0;
+    fc.assert(
+      fc.property(damaged, (b) => {
+        const go = goAccepts(b);
+        if (go) accepted++;
+        expect(nativeAccepts(b)).toBe(go);
+      }),
+      { seed: 20261130, numRuns: 20_000 },
+    );
+    // Both outcomes are exercised, not only refusals.
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('when a release is read, then a syntax error is named with its byte, as the exact scan words it', () => {
+    expect(() => read('{"name":"a","config":{"x":1,}}')).toThrow('expected a key at byte 28');
   });
 });
 
