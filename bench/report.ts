@@ -65,6 +65,36 @@ export interface Results {
   summary: SummaryRow[];
   targets: TargetResult[];
   notes: string[];
+  /** Kyverno beside gloo-guard on the releases OPA cannot judge (absent in runs before it was added). */
+  kyverno?: KyvernoSummary;
+}
+
+/** Kyverno's and gloo-guard's in-process p50 on the release reviews (bench/results/kyverno.md has the rest), or why Kyverno did not run. */
+export type KyvernoSummary =
+  | {
+      ran: true;
+      version: string;
+      rows: Array<{ review: string; glooGuardP50Ms: number; kyvernoP50Ms: number }>;
+      parityCases: number;
+      parityDiffer: number;
+    }
+  | { ran: false; reason: string };
+
+function kyvernoLines(k: KyvernoSummary | undefined): string[] {
+  if (k === undefined) return [];
+  if (!k.ran) return [`Kyverno: not run (${k.reason}).`, ''];
+  return [
+    `Kyverno ${k.version} judges releases (a CEL ValidatingPolicy that decodes them), in process on core 1, same Secrets; ` +
+      `parity ${k.parityCases - k.parityDiffer} of ${k.parityCases} (bench/results/kyverno.md):`,
+    '',
+    '| review | gloo-guard p50 ms | Kyverno p50 ms | Kyverno / gloo-guard |',
+    '|---|--:|--:|--:|',
+    ...k.rows.map(
+      (x) =>
+        `| ${x.review} | ${fmt(x.glooGuardP50Ms, 3)} | ${fmt(x.kyvernoP50Ms, 3)} | ${fmt(x.kyvernoP50Ms / x.glooGuardP50Ms)} |`,
+    ),
+    '',
+  ];
 }
 
 const REVIEWS: ReviewName[] = ['deployment', 'namespace', 'release-small', 'release-large'];
@@ -260,6 +290,7 @@ export function renderMarkdown(r: Results): string {
     );
   }
   lines.push('', 'OPA cannot gunzip (no gzip built-in in Rego), so it has no release case.', '');
+  lines.push(...kyvernoLines(r.kyverno));
   const rev = r.reviews;
   lines.push(
     `Reviews: Deployment ${kb(rev.deployment?.bodyBytes)}, Namespace ${kb(rev.namespace?.bodyBytes)}, ` +

@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --only deployment,namespace]`: gloo-guard against the limit (a bare Node server) and OPA, each pinned
- * to core 1 in turn while autocannon drives it from core 0 over HTTPS keep-alive. Writes
+ * `npm run bench [-- --quick] [-- --only deployment,namespace] [-- --check]`: gloo-guard against the limit (a bare Node server) and OPA, each pinned
+ * to core 1 in turn while autocannon drives it from core 0 over HTTPS keep-alive; then Kyverno beside
+ * gloo-guard on the releases, in process (bench/kyverno/compare.ts; one line says why when it cannot
+ * run). `--check` lists what would run without starting anything. Writes
  * bench/results/latest.{json,md,svg} (quick runs: quick.*; runs of some reviews only: only.*, without the
  * mixed and memory scenarios). Every process started is stopped at the end.
  */
@@ -27,9 +29,11 @@ import {
   renderChart,
   renderMarkdown,
   summarizeRuns,
+  type KyvernoSummary,
   type Results,
   type ServerRun,
 } from './report.js';
+import { kyvernoPlan, kyvernoStatus, runKyverno } from './kyverno/compare.js';
 import { loadReviews } from './review-cache.js';
 import { GZIP_BOMB_EXPANDS_TO, type ReviewName, type ReviewSet } from './reviews.js';
 import { gzipBombs, inFlight, mixed, OTHER_CPU_LIMIT, parity, preflight, sweep } from './scenarios.js';
@@ -198,13 +202,24 @@ function parseOnly(text: string | undefined): ReviewName[] | undefined {
   return ALL_REVIEWS.filter((r) => names.includes(r));
 }
 
-function parse(): { plan: Plan; skipOpa: boolean; reportOnly: boolean; only?: ReviewName[] } {
+interface Args {
+  plan: Plan;
+  skipOpa: boolean;
+  skipKyverno: boolean;
+  check: boolean;
+  reportOnly: boolean;
+  only?: ReviewName[];
+}
+
+function parse(): Args {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
       'point-sec': { type: 'string' },
       quick: { type: 'boolean', default: false },
       'skip-opa': { type: 'boolean', default: false },
+      'skip-kyverno': { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
       'report-only': { type: 'boolean', default: false },
     },
   });
@@ -218,6 +233,8 @@ function parse(): { plan: Plan; skipOpa: boolean; reportOnly: boolean; only?: Re
         ? base
         : { ...base, warmupSec: Math.max(base.warmupSec, sec), pointSec: mapValues(base.pointSec, sec) },
     skipOpa: values['skip-opa'] === true,
+    skipKyverno: values['skip-kyverno'] === true,
+    check: values.check === true,
     reportOnly: values['report-only'] === true,
     only: parseOnly(values.only),
   };
@@ -233,10 +250,61 @@ function reportOnly(plan: Plan): number {
   return 0;
 }
 
+/** Why Kyverno is left out of this run, or undefined when it runs. */
+function kyvernoSkipped(args: Args): string | undefined {
+  if (args.skipKyverno) return '--skip-kyverno';
+  if (args.only !== undefined) return '--only runs measure the HTTP servers only';
+  const status = kyvernoStatus();
+  return status.runnable ? undefined : status.line;
+}
+
+/** `--check`: what a run would do, and with what, without starting anything. */
+function check(args: Args): number {
+  const servers = ['limit', 'gloo-guard', ...(args.skipOpa ? [] : ['opa'])];
+  say(`plan: ${args.plan.mode}; servers over HTTPS, one at a time on core 1: ${servers.join(', ')}`);
+  say(`reviews: ${(args.only ?? ALL_REVIEWS).join(', ')}`);
+  const skipped = kyvernoSkipped(args);
+  if (skipped !== undefined) say(`Kyverno: not run (${skipped})`);
+  else for (const line of kyvernoPlan(args.plan.mode === 'quick')) say(`Kyverno ${line}`);
+  return 0;
+}
+
+/** Kyverno on the release reviews, after the HTTP servers have stopped; a run that cannot says why in one line. */
+async function kyverno(args: Args, reviews: ReviewSet): Promise<KyvernoSummary> {
+  const skipped = kyvernoSkipped(args);
+  if (skipped !== undefined) return { ran: false, reason: skipped };
+  say('\n== Kyverno (in process, beside gloo-guard)');
+  try {
+    const k = await runKyverno({ skipBomb: args.plan.mode === 'quick', log: say, reviews });
+    const p50 = (engine: string, review: string): number =>
+      k.speed.find((s) => s.engine === engine && s.review === review)?.p50Ms ?? Number.NaN;
+    return {
+      ran: true,
+      version: k.kyvernoVersion,
+      rows: Object.keys(k.sizes).map((review) => ({
+        review,
+        glooGuardP50Ms: p50('gloo-guard', review),
+        kyvernoP50Ms: p50('kyverno', review),
+      })),
+      parityCases: k.parity.length,
+      parityDiffer: k.parity.filter((p) => !p.same).length,
+    };
+  } catch (err: unknown) {
+    return { ran: false, reason: `failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** True when a peer gave another verdict than gloo-guard on a parity case: the run fails. */
+function verdictsDiffer(r: Results): boolean {
+  return r.parity.mismatches.length > 0 || (r.kyverno?.ran === true && r.kyverno.parityDiffer > 0);
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
-  const { plan, skipOpa, reportOnly: onlyReport, only } = parse();
+  const args = parse();
+  const { plan, skipOpa, reportOnly: onlyReport, only } = args;
   if (onlyReport) return reportOnly(plan);
+  if (args.check) return check(args);
   installCleanup();
   if (cpus().length < 2) throw new Error('the benchmark needs 2 cores: one for the server, one for the load');
   if (!pinSelf()) say('warning: could not pin the driver to core 0 (taskset missing?)');
@@ -301,6 +369,8 @@ async function main(): Promise<number> {
     rmSync(ctx.tls.keyFile, { force: true });
   }
   const r = ctx.results;
+  r.kyverno = await kyverno(args, reviews);
+  if (!r.kyverno.ran) say(`Kyverno: not run (${r.kyverno.reason})`);
   r.summary = summarizeRuns(r.servers, plan.saturationConnections);
   r.targets = evaluateTargets(r);
   r.durationSec = Math.round((Date.now() - started) / 1000);
@@ -327,7 +397,7 @@ async function main(): Promise<number> {
   say(
     `done in ${r.durationSec} s; ${runningCount()} processes left running; logs and binaries in ${relative(ROOT, BIN_DIR)}`,
   );
-  return r.parity.mismatches.length > 0 ? 1 : 0;
+  return verdictsDiffer(r) ? 1 : 0;
 }
 
 main().then(

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compact, logRange, niceCeil, renderLatencyChart, xmlEscape } from '../../bench/chart.js';
 import { moduleOf, summarizeProfile, type CpuProfile } from '../../bench/cpuprofile.js';
 import { parityCases, policyIds, sameVerdict, verdictKey } from '../../bench/parity.js';
-import { evaluateTargets, pointAt, summarizeRuns, type Results } from '../../bench/report.js';
+import { evaluateTargets, pointAt, renderMarkdown, summarizeRuns, type Results } from '../../bench/report.js';
 import {
   admissionReview,
   deploymentObject,
@@ -222,5 +224,69 @@ describe('bench reviews', () => {
     const data = (JSON.parse(r.body.toString()) as { request: { object: { data: { release: string } } } })
       .request.object.data.release;
     expect(() => decodeReleaseSecretData(data, 1024 * 1024)).toThrow(/expands past the limit/);
+  });
+});
+
+describe('Kyverno in npm run bench', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  /** `npm run bench -- --check` as a process: what a run would do, without starting anything. */
+  const benchCheck = (args: string[], path = process.env.PATH ?? ''): string => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--check', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: path },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+
+  it('when Go is on the PATH, then a run times Kyverno beside gloo-guard on the releases, with the harness built or how long building takes', () => {
+    const out = benchCheck([]);
+    expect(out).toMatch(
+      /^Kyverno harness: (built: \S+\/gg-bench|buildable: go\S+; a cold build takes about 7 min)/m,
+    );
+    expect(out).toContain('Kyverno timing: release-small, 400 runs per engine');
+    expect(out).toContain('Kyverno timing: gzip-bomb');
+  });
+
+  it('when Go is missing, or Kyverno is skipped, then the run says so in one line instead of leaving it out', () => {
+    // The PATH keeps node (tsx) and the shell's tools, but no go.
+    const noGo = [dirname(process.execPath), '/usr/bin', '/bin'].join(':');
+    expect(benchCheck([], noGo)).toContain(
+      "Kyverno: not run (not buildable: no 'go' on PATH (Kyverno v1.19.1 needs Go >= 1.26))",
+    );
+    expect(benchCheck(['--skip-kyverno'])).toContain('Kyverno: not run (--skip-kyverno)');
+  });
+
+  it('when the report is written, then Kyverno sits beside gloo-guard with the ratio, or one line says why not', () => {
+    const base = {
+      mode: 'full',
+      generatedAt: '2026-11-30T00:00:00.000Z',
+      machine: { cpu: 'cpu', cores: 2, node: '26', opa: '1' },
+      plan: { saturationConnections: 16 },
+      reviews: {},
+      servers: {},
+      memory: {},
+      parity: { cases: 0, mismatches: [] },
+      summary: [],
+      targets: [],
+      notes: [],
+    } as unknown as Results;
+    const ran = renderMarkdown({
+      ...base,
+      kyverno: {
+        ran: true,
+        version: 'v1.19.1',
+        rows: [{ review: 'release-small', glooGuardP50Ms: 0.25, kyvernoP50Ms: 0.9 }],
+        parityCases: 11,
+        parityDiffer: 0,
+      },
+    });
+    expect(ran).toContain('parity 11 of 11');
+    expect(ran).toContain('| release-small | 0.25 | 0.9 | 3.6 |');
+    expect(renderMarkdown({ ...base, kyverno: { ran: false, reason: '--skip-kyverno' } })).toContain(
+      'Kyverno: not run (--skip-kyverno).',
+    );
   });
 });
