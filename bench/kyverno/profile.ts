@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT } from '../build.js';
+import { dirname, join } from 'node:path';
+import { buildGlooGuard, ROOT } from '../build.js';
 import { summarizeProfile, type CpuProfile, type Spent } from '../cpuprofile.js';
 import { SERVER_CORE } from '../processes.js';
 
@@ -62,6 +62,7 @@ export async function profileGlooGuard(body: Buffer, runs: number): Promise<Revi
     ];
     const child = spawn('taskset', ['-c', String(SERVER_CORE), process.execPath, ...args], {
       cwd: ROOT,
+      env: { ...process.env, GG_DIST: dirname(dirname(buildGlooGuard().path)) },
       stdio: ['pipe', 'ignore', 'inherit'],
     });
     child.stdin.end(`profile ${file} ${String(runs)}\n`);
