@@ -1,7 +1,8 @@
 /**
  * `npm run docs:perf [-- --check]`: the generated parts of docs/performance.md, made from the results
  * the bench wrote (bench/results/latest.json and the run before it in previous.json, e2e.json,
- * rule-cost.json; each with the commit it was measured on). Each generated part
+ * rule-cost.json, kyverno.json; each with the commit it was measured on): the summary's sentences as
+ * well as the tables. Each generated part
  * sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; `--check` fails when the
  * page drifted from the results (the drift test runs the same comparison).
  */
@@ -9,7 +10,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderE2e, type E2eResults } from './e2e-report.js';
 import { renderKyvernoMarkdown, type KyvernoResults } from './kyverno/report.js';
-import { renderComparison, renderLatest, renderRuleCost, type RuleCostResults } from './perf-tables.js';
+import {
+  renderComparison,
+  renderLatest,
+  renderLatestNotes,
+  renderRuleCost,
+  renderSummary,
+  type RuleCostResults,
+} from './perf-tables.js';
 import type { Results } from './report.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -44,11 +52,15 @@ export function generatedParts(): Record<string, string> {
   const previous = results<Results>('previous.json');
   const e2e = results<E2eResults>('e2e.json');
   const ruleCost = results<RuleCostResults>('rule-cost.json');
-  if (latest) parts.latest = renderLatest(latest);
+  const kyverno = results<KyvernoResults>('kyverno.json');
+  if (latest) {
+    parts.summary = renderSummary(latest, kyverno);
+    parts.latest = renderLatest(latest);
+    parts['latest-notes'] = renderLatestNotes(latest);
+  }
   if (latest && previous) parts.compare = renderComparison(latest, previous);
   if (e2e) parts.e2e = e2ePart(e2e);
   if (ruleCost) parts['rule-cost'] = renderRuleCost(ruleCost);
-  const kyverno = results<KyvernoResults>('kyverno.json');
   if (kyverno) parts.kyverno = underPageHeading(renderKyvernoMarkdown(kyverno));
   return parts;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedParts, regenerate } from '../../bench/docs.js';
 import { renderE2e, type E2eResults } from '../../bench/e2e-report.js';
-import { renderComparison } from '../../bench/perf-tables.js';
+import { renderComparison, renderLatestNotes, renderSummary } from '../../bench/perf-tables.js';
 import type { Results } from '../../bench/report.js';
 
 const results = (name: string): Results =>
@@ -29,8 +29,36 @@ describe('generated performance docs', () => {
       'e2e',
       'kyverno',
       'latest',
+      'latest-notes',
       'rule-cost',
+      'summary',
     ]);
+  });
+
+  it('when the results change, then the summary sentences and the notes under the table say the new figures', () => {
+    const r = results('latest.json');
+    const changed = structuredClone(r);
+    const dep = changed.summary.find((x) => x.review === 'deployment' && x.server === 'gloo-guard');
+    if (dep === undefined || changed.memory['gloo-guard']?.inFlight === undefined) throw new Error('no run');
+    dep.rpsVsOpa = 7.25;
+    changed.memory['gloo-guard'].inFlight.peakRssMiB = 321;
+    const kyverno = {
+      loadAverage: '0.5',
+      speed: [
+        { engine: 'gloo-guard', review: 'release-small', p50Ms: 0.2 },
+        { engine: 'kyverno', review: 'release-small', p50Ms: 0.9 },
+        { engine: 'gloo-guard', review: 'release-large', p50Ms: 10 },
+        { engine: 'kyverno', review: 'release-large', p50Ms: 60 },
+      ],
+    };
+    const summary = renderSummary(changed, kyverno);
+    expect(summary).toContain('Deployment reviews 7.3× ');
+    expect(summary).toContain('in flight peak at 321 MiB');
+    expect(summary).toContain(
+      '4.5× gloo-guard’s time on a small release and 6× on a large one'.replace('’', "'"),
+    );
+    expect(renderSummary(r)).not.toContain('Kyverno');
+    expect(renderLatestNotes(changed)).toContain('gloo-guard peaks at **321 MiB**');
   });
 
   it('when two runs are set side by side, then each row pairs the same review and server, and each target its own id', () => {
