@@ -10,35 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gzipSync, constants as zc } from 'node:zlib';
-import { objectReview, deploymentObject } from '../test/fixtures/admission/reviews.js';
+import { deploymentObject, nestingBombSecret, objectReview } from '../test/fixtures/admission/reviews.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-
-/** A release Secret whose JSON nests `levels` arrays deep under a key Helm ignores. */
-function bombSecret(levels: number): Record<string, unknown> {
-  const head = '{"name":"r","namespace":"gloo-mesh","version":1,"info":{"status":"pending-install"},';
-  const chart =
-    '"chart":{"metadata":{"name":"gloo-platform","version":"2.5.4"},"values":{}},"config":{},"x":';
-  const json = Buffer.concat([
-    Buffer.from(head + chart),
-    Buffer.alloc(levels, '['),
-    Buffer.alloc(levels, ']'),
-    Buffer.from('}'),
-  ]);
-  const helm = gzipSync(json, { level: zc.Z_BEST_COMPRESSION }).toString('base64');
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'helm.sh/release.v1',
-    metadata: {
-      name: 'sh.helm.release.v1.r.v1',
-      namespace: 'gloo-mesh',
-      labels: { owner: 'helm', name: 'r', version: '1' },
-    },
-    data: { release: Buffer.from(helm).toString('base64') },
-  };
-}
 
 const SERVER = `
 import { createServer } from 'node:http';
@@ -121,8 +95,8 @@ async function main(): Promise<void> {
       { cwd: ROOT },
     );
   }
-  const big = Buffer.from(JSON.stringify(objectReview(bombSecret(30_000_000))));
-  const small = Buffer.from(JSON.stringify(objectReview(bombSecret(15_000_000))));
+  const big = Buffer.from(JSON.stringify(objectReview(nestingBombSecret(30_000_000))));
+  const small = Buffer.from(JSON.stringify(objectReview(nestingBombSecret(15_000_000))));
   const deployment = Buffer.from(
     JSON.stringify(objectReview(deploymentObject('gloo-mesh-mgmt-server', 'gloo-mesh'))),
   );

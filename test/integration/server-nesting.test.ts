@@ -5,39 +5,18 @@
  * its body, so small bombs never hold the event loop. Figures: bench/nesting-bomb.ts.
  */
 import request from 'supertest';
-import { gzipSync, constants as zc } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { createApp } from '../../src/server/app.js';
 import { Offload } from '../../src/server/offload.js';
-import { deploymentObject, objectReview } from '../fixtures/admission/reviews.js';
+import { deploymentObject, nestingBombSecret, objectReview } from '../fixtures/admission/reviews.js';
 
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
-
-/** A release Secret whose JSON nests `levels` arrays under a key Helm ignores. */
-function bombSecret(levels: number): Record<string, unknown> {
-  const json = Buffer.concat([
-    Buffer.from(
-      '{"name":"r","info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-platform","version":"2.5.4"}},"x":',
-    ),
-    Buffer.alloc(levels, '['),
-    Buffer.alloc(levels, ']'),
-    Buffer.from('}'),
-  ]);
-  const helm = gzipSync(json, { level: zc.Z_BEST_COMPRESSION }).toString('base64');
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'helm.sh/release.v1',
-    metadata: { name: 'sh.helm.release.v1.r.v1', namespace: 'gloo-mesh' },
-    data: { release: Buffer.from(helm).toString('base64') },
-  };
-}
 
 describe('item 7: releases nested past what Helm reads', () => {
   it('when a 53 KB review nests 15 million levels, then it is refused as unreadable, never allowed', async () => {
     const config = defaultConfig();
-    const body = objectReview(bombSecret(15_000_000));
+    const body = objectReview(nestingBombSecret(15_000_000, { allFields: false }));
     expect(JSON.stringify(body).length).toBeLessThan(64 * 1024);
     const res = await request(createApp({ config: () => config }))
       .post('/validate')
@@ -51,7 +30,7 @@ describe('item 7: releases nested past what Helm reads', () => {
     const config = defaultConfig();
     const offload = new Offload(1, WORKER);
     const app = createApp({ config: () => config, offload });
-    const release = objectReview(bombSecret(1000));
+    const release = objectReview(nestingBombSecret(1000, { allFields: false }));
     const released = await request(app).post('/validate').send(release);
     // The stand-in worker answers with the size of what it got: the release went there.
     expect(released.status).toBe(400);
