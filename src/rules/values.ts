@@ -1,5 +1,5 @@
 /** Conversions between JSON-like data and CEL values, as Kubernetes hands objects to CEL. */
-import { isCelList, isCelMap, isCelUint, type CelInput, type CelValue } from '@bufbuild/cel';
+import { celList, celMap, isCelList, isCelMap, isCelUint, type CelInput, type CelValue } from '@bufbuild/cel';
 
 /**
  * JSON data as CEL reads it in Kubernetes: whole numbers are `int` (so `replicas >= 2` holds), other
@@ -10,11 +10,13 @@ export function toCel(v: unknown): CelInput {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : v;
   if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
   if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map(toCel);
+  // CEL lists and maps, not plain arrays and objects: the evaluator wraps a plain object anew (a Map
+  // of all its entries) at every field access, on every rule; a CEL map is used as it is.
+  if (Array.isArray(v)) return celList(v.map(toCel));
   if (typeof v === 'object') {
-    const out: Record<string, CelInput> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toCel(x);
-    return out;
+    const out = new Map<string, CelInput>();
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out.set(k, toCel(x));
+    return celMap(out);
   }
   return typeof v === 'symbol' ? v.toString() : null;
 }
