@@ -70,10 +70,23 @@ type ValuesCase struct {
 }
 
 // ValuesView is what Helm renders with: .Values after dependencies are processed, and which
-// subcharts stay enabled (paths like "parent/child", aliases applied).
+// subcharts stay enabled (paths like "parent/child", aliases applied); and what a release of it
+// stores: the chart's values and dependencies after ProcessDependencies changed them.
 type ValuesView struct {
-	Values  map[string]any `json:"values"`
-	Enabled []string       `json:"enabled"`
+	Values       map[string]any `json:"values"`
+	Enabled      []string       `json:"enabled"`
+	ChartValues  map[string]any `json:"chartValues"`
+	Dependencies []*DepView     `json:"dependencies"`
+}
+
+// Dependencies reads a major's []*chart.Dependency (the same JSON in v3 and v4) as DepViews.
+func Dependencies(deps any) ([]*DepView, error) {
+	raw, err := json.Marshal(deps)
+	if err != nil {
+		return nil, err
+	}
+	var out []*DepView
+	return out, json.Unmarshal(raw, &out)
 }
 
 // Helm is what each major supplies.

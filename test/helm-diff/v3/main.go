@@ -159,7 +159,11 @@ func (helm3) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	}
 	walk(chrt, "")
 	sort.Strings(enabled)
-	return &shared.ValuesView{Values: top, Enabled: enabled}, nil
+	deps, err := shared.Dependencies(chrt.Metadata.Dependencies)
+	if err != nil {
+		return nil, err
+	}
+	return &shared.ValuesView{Values: top, Enabled: enabled, ChartValues: chrt.Values, Dependencies: deps}, nil
 }
 
 func (helm3) ReadValues(text string) (map[string]any, error) {

@@ -167,7 +167,11 @@ func (helm4) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	}
 	walk(chrt, "")
 	sort.Strings(enabled)
-	return &shared.ValuesView{Values: top, Enabled: enabled}, nil
+	deps, err := shared.Dependencies(chrt.Metadata.Dependencies)
+	if err != nil {
+		return nil, err
+	}
+	return &shared.ValuesView{Values: top, Enabled: enabled, ChartValues: chrt.Values, Dependencies: deps}, nil
 }
 
 func (helm4) ReadValues(text string) (map[string]any, error) {
