@@ -339,3 +339,51 @@ func WriteCase(dir string, c ValuesCase) (string, []string, error) {
 	}
 	return chartDir, files, nil
 }
+
+// ValuesFlags are one major's parsers for the steps of values.Options.MergeValues.
+type ValuesFlags struct {
+	// Load reads one -f file; Merge puts it over the files before it.
+	Load  func(raw []byte) (map[string]any, error)
+	Merge func(base, over map[string]any) map[string]any
+	// SetJSON applies one --set-json, with the major's own error text.
+	SetJSON func(value string, base map[string]any) (map[string]any, error)
+	// ParseInto and ParseIntoString are the major's strvals parsers for --set and --set-string.
+	ParseInto, ParseIntoString func(value string, base map[string]any) error
+}
+
+// MergeValues does what values.Options.MergeValues (pkg/cli/values/options.go) does with -f files
+// and --set-json, --set, --set-string, in that order and with its error texts. The files are local
+// paths, for which its readFile falls back to os.ReadFile, so the getter providers (and the OCI,
+// docker and cli-runtime code they import) are not needed.
+func MergeValues(files []string, c ValuesCase, f ValuesFlags) (map[string]any, error) {
+	base := map[string]any{}
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		current, err := f.Load(raw)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", path, err)
+		}
+		base = f.Merge(base, current)
+	}
+	for _, value := range c.SetJSON {
+		next, err := f.SetJSON(value, base)
+		if err != nil {
+			return nil, err
+		}
+		base = next
+	}
+	for _, value := range c.Set {
+		if err := f.ParseInto(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set data: %w", err)
+		}
+	}
+	for _, value := range c.SetString {
+		if err := f.ParseIntoString(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-string data: %w", err)
+		}
+	}
+	return base, nil
+}
