@@ -76,8 +76,12 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
   if (!family) return undefined;
   // The stored chart's own values are the truth: a key it does not declare is unset when Helm renders.
   const chartValues = isObject(rel.chart.values) ? rel.chart.values : {};
-  const deployed = subchartKeys(rel);
-  const values = coalesce(chartValues, rel.config, deployed);
+  const keys = subchartKeys(rel);
+  const deployed = (rel.chart.metadata.dependencies ?? []).map((d, i) => ({
+    key: keys[i] ?? '',
+    condition: d.condition,
+  }));
+  const values = coalesce(chartValues, rel.config, keys);
   const { note } = catalogFor(family, version);
   return {
     kind: 'release',

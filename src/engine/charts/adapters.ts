@@ -22,23 +22,24 @@ interface Read {
 }
 
 /**
- * What a release says of its chart: its own values, and the keys of the subcharts Helm deployed
- * (the stored metadata lists only the dependencies it left enabled; empty when there is no list).
+ * What a release says of its chart: its own values, and the subcharts Helm deployed (the stored
+ * metadata lists only the dependencies it left enabled, by key and condition; empty when there is
+ * no list).
  */
 interface StoredChart {
   values: Record<string, unknown>;
-  deployed: readonly string[];
+  deployed: ReadonlyArray<{ key: string; condition: string }>;
 }
 
 /**
  * Whether the subchart a top-level condition (`prometheus.enabled`) switches was deployed, when the
  * release's stored dependency list says so: Helm decided with the subchart's own defaults, which a
- * release does not store.
+ * release does not store. A dependency listed under that key or with that condition was deployed.
  */
 function storedDecision(path: string, chart: StoredChart): boolean | undefined {
   const keys = path.split('.');
   if (chart.deployed.length === 0 || keys.length !== 2) return undefined;
-  return chart.deployed.includes(keys[0] ?? '');
+  return chart.deployed.some((d) => d.key === keys[0] || d.condition.trim().split(',').includes(path));
 }
 
 function reader(values: Record<string, unknown>, cat: ChartCatalog, chart: StoredChart): Read {
