@@ -18,26 +18,24 @@ OUT="$REPO/.cache/kyverno-bin"
 SRC="$REPO/.cache/kyverno-src"
 START=$SECONDS
 
-log() { printf '[kyverno] %s\n' "$*" >&2; }
-
-if ! command -v go >/dev/null 2>&1; then
-  [[ "${1:-}" == --status ]] && { echo "not buildable: no 'go' on PATH (Kyverno $VERSION needs Go >= 1.26)"; exit 0; }
-  log "ERROR: 'go' not found on PATH. Building Kyverno $VERSION needs Go >= 1.26 (https://go.dev/dl/)."
-  exit 1
+LOG_TAG=kyverno
+# shellcheck source=../../scripts/lib/go-build.sh
+source "$REPO/scripts/lib/go-build.sh"
+if [[ "${1:-}" == --status ]] && ! command -v go >/dev/null 2>&1; then
+  echo "not buildable: no 'go' on PATH (Kyverno $VERSION needs Go >= 1.26)"
+  exit 0
 fi
-mkdir -p "$OUT"
+require_go "Building Kyverno $VERSION"
 
 # The stamp hashes contents, not paths: a harness built in another clone of the same sources is valid here.
 STAMP="$( { go version; echo "$VERSION"; cat "$HERE/build.sh" "$HERE/gg-bench/main.go"; } | sha256sum | cut -d' ' -f1)"
-built() { [[ -x "$OUT/gg-bench" && -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$STAMP" ]]; }
 if [[ "${1:-}" == --status ]]; then
-  if built; then echo "built: $OUT/gg-bench"
+  if stamp_current "$OUT" "$STAMP" "$OUT/gg-bench"; then echo "built: $OUT/gg-bench"
   else echo "buildable: $(go env GOVERSION); a cold build takes about 7 min on 2 idle cores (25 min at load 20-30), later ones use the Go build cache"; fi
   exit 0
 fi
-exec 9>"$OUT/.lock"
-flock 9
-if [[ -z "${KYVERNO_FORCE_BUILD:-}" ]] && built; then
+lock_dir "$OUT"
+if [[ -z "${KYVERNO_FORCE_BUILD:-}" ]] && stamp_current "$OUT" "$STAMP" "$OUT/gg-bench"; then
   echo "$OUT/gg-bench"
   exit 0
 fi

@@ -8,7 +8,13 @@ import {
 import { applicationValues, CarrierError, type CarriedValues } from './carriers/argo.js';
 import { carried, carrierRef, describeCarrier, type CarrierContext } from './carriers/context.js';
 import { helmReleaseValues } from './carriers/flux.js';
-import { judgedDependencies, parentValues, subchartRelease, subchartValues } from './carriers/umbrella.js';
+import {
+  judgedDependencies,
+  parentValues,
+  subchartKeys,
+  subchartRelease,
+  subchartValues,
+} from './carriers/umbrella.js';
 import { buildModel, chartFamily } from './charts/adapters.js';
 import { catalogFor } from './charts/catalog.js';
 import type { ReleaseSubject, SourceRef, Subject } from './types.js';
@@ -57,7 +63,7 @@ export function releaseFromValues(input: ValuesInput): ReleaseSubject | undefine
     },
     values,
     userValues,
-    model: buildModel(family, values, version, userValues),
+    model: buildModel(family, values, version, userValues, { values: catalog.defaults, deployed: [] }),
     source: input.source,
     ...(notes.length > 0 ? { notes } : {}),
   };
@@ -69,7 +75,13 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
   const family = chartFamily(name, version);
   if (!family) return undefined;
   // The stored chart's own values are the truth: a key it does not declare is unset when Helm renders.
-  const values = coalesce(isObject(rel.chart.values) ? rel.chart.values : {}, rel.config);
+  const chartValues = isObject(rel.chart.values) ? rel.chart.values : {};
+  const keys = subchartKeys(rel);
+  const deployed = (rel.chart.metadata.dependencies ?? []).map((d, i) => ({
+    key: keys[i] ?? '',
+    condition: d.condition,
+  }));
+  const values = coalesce(chartValues, rel.config, keys);
   const { note } = catalogFor(family, version);
   return {
     kind: 'release',
@@ -78,7 +90,7 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
     release: { name: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status },
     values,
     userValues: rel.config,
-    model: buildModel(family, values, version, rel.config),
+    model: buildModel(family, values, version, rel.config, { values: chartValues, deployed }),
     source,
     ...(note ? { notes: [note] } : {}),
   };

@@ -5,13 +5,19 @@
  * its body, so small bombs never hold the event loop. Figures: bench/nesting-bomb.ts.
  */
 import request from 'supertest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { createApp } from '../../src/server/app.js';
 import { Offload } from '../../src/server/offload.js';
 import { deploymentObject, nestingBombSecret, objectReview } from '../fixtures/admission/reviews.js';
+import { cli } from '../helpers/cli.js';
 
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
+
+const MiB = 1024 * 1024;
 
 describe('item 7: releases nested past what Helm reads', () => {
   it('when a 53 KB review nests 15 million levels, then it is refused as unreadable, never allowed', async () => {
@@ -42,4 +48,32 @@ describe('item 7: releases nested past what Helm reads', () => {
     expect(deployment.body.response.allowed).toBe(true);
     await offload.close();
   });
+
+  // Each bomb inflates to 30 MB, past the 8 MiB limit, and its trailer says 0: a decoder that inflates
+  // the whole release before looking refuses it for its size; one that watches the text as it comes
+  // stops at level 10,001, long before the limit, and says why Helm cannot read it.
+  for (const [name, textBytes] of [
+    ['300 KiB', 300 * 1024],
+    ['1 MiB', MiB],
+  ] as const) {
+    it(`when the nesting starts ${name} into the release (past the first probes), then the webhook and check refuse it for its nesting, before inflating to the limit`, async () => {
+      const config = { ...defaultConfig(), limits: { maxReleaseBytes: 8 * MiB } };
+      const secret = nestingBombSecret(15_000_000, { allFields: false, textBytes, forged: true });
+      const res = await request(createApp({ config: () => config }))
+        .post('/validate')
+        .send(objectReview(secret));
+      expect(res.status).toBe(200);
+      expect(res.body.response.allowed).toBe(false);
+      expect(res.body.response.status.message).toContain(
+        'release is not valid JSON after gunzip (nested more than 10000 levels deep)',
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'gg-late-bomb-'));
+      writeFileSync(join(dir, 'config.yaml'), `limits:\n  maxReleaseBytes: ${8 * MiB}\n`);
+      writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret));
+      const r = cli(['check', '--config', join(dir, 'config.yaml'), join(dir, 'secret.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toContain('nested more than 10000 levels deep');
+      expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
 });
