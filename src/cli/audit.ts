@@ -12,7 +12,7 @@ import {
 import type { Config } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
-import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
+import { policyReportsAvailable, writePolicyReports } from '../audit/write-reports.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
 import { renderHtml, type HtmlColumn, type HtmlPage } from './format/html.js';
@@ -229,7 +229,7 @@ export async function runAudit(args: string[]): Promise<number> {
     for (const context of contexts) await auditContext(kc, context, config, write, progress, run);
     run.cross = crossClusterFindings(run.audits);
     process.stdout.write(render(run, format, config));
-    return exitCode(toReport(run));
+    return exitCode(toReport(run), config);
   } catch (err: unknown) {
     return reportFailure(err, HELP);
   }
