@@ -20,7 +20,7 @@ import type {
   Subject,
   SubjectKind,
 } from '../engine/types.js';
-import { POLICIES } from '../policies/index.js';
+import { catalogOf } from '../rules/catalog.js';
 import { isObject, isSet } from '../engine/values.js';
 import { NotReadable, type ClusterSource } from '../k8s/source.js';
 
@@ -168,7 +168,7 @@ class Auditor {
     cluster: string,
     private readonly opts: AuditOptions,
   ) {
-    this.policies = opts.policies ?? POLICIES;
+    this.policies = opts.policies ?? catalogOf(config);
     this.audit = {
       cluster,
       role: 'none',
@@ -269,7 +269,7 @@ export interface AuditOptions {
   progress?: Progress;
   /** Told of a policy that threw, with the error (the report names only the policy). */
   onPolicyError?: EvaluateOptions['onPolicyError'];
-  /** The policies judged (default: all); the audit reads in full only what one of them matches. */
+  /** The policies judged (default: the config's catalog, built-ins and rules); the audit reads in full only what one of them matches. */
   policies?: readonly Policy[];
 }
 

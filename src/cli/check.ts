@@ -105,7 +105,7 @@ function judgeValues(o: CheckOptions & { chart: string }, config: Config): Repor
       ])
     : subject;
   const errors = sub ? [] : umbrellaKeysIn(raw, o.files).map((message) => ({ source: o.chart, message }));
-  return { results: [evaluate(withParent, config)], errors, skipped: 0 };
+  return { results: [evaluate(withParent, config, { policies: catalogOf(config) })], errors, skipped: 0 };
 }
 
 function judgeManifests(files: string[], valuesDir: string | undefined, config: Config): Report {
@@ -121,7 +121,8 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
       report.notJudged?.push({ source: location, message: read.notJudged });
     } else if ('problem' in read) report.errors.push({ source: location, message: read.problem });
     else {
-      for (const subject of read.subjects) report.results.push(evaluate(subject, config));
+      for (const subject of read.subjects)
+        report.results.push(evaluate(subject, config, { policies: catalogOf(config) }));
       const key = input ?? location;
       byInput.set(key, [...(byInput.get(key) ?? []), ...read.subjects]);
       if (read.subjects.length === 0) report.skipped += 1;

@@ -185,7 +185,7 @@ function runFile(file: string): CaseResult[] {
   return doc.tests.flatMap((t, i) => {
     const c = readCase(t, i, file, known);
     const subjects = subjectsOf(c, dir, `${file}: ${c.name}`, config);
-    const results = subjects.map((s) => evaluate(s, config));
+    const results = subjects.map((s) => evaluate(s, config, { policies: catalogOf(config) }));
     return Object.entries(c.expect).map(([policy, want]) => ({
       file,
       test: c.name,

@@ -50,7 +50,10 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   cluster?: ClusterView;
   now?: Date;
-  /** The catalog to judge with; by default the built-ins and the config's rules. */
+  /**
+   * The catalog to judge with: every caller in src hands it (catalogOf(config)). The default serves
+   * callers that predate it (the benchmarks, engine tests); see test/unit/layers.test.ts.
+   */
   policies?: readonly Policy[];
   /** Told of a policy that threw, with the error itself, so the caller can log it (the result only names the policy). */
   onPolicyError?: (policy: string, object: string, err: unknown) => void;

@@ -13,6 +13,7 @@ import {
 } from '../engine/evaluate.js';
 import { isReleaseConfigMap, isReleaseSecret, readObject } from '../engine/subjects.js';
 import type { Subject } from '../engine/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { isObject } from '../engine/values.js';
 import type { AdmissionRequest, Verdict } from './admission.js';
 import {
@@ -159,7 +160,8 @@ function combine(results: EvaluationResult[]): EvaluationResult {
 /** Runs the one engine on the prepared subjects. */
 export function finishReview(prepared: PreparedReview, config: Config, opts: EvaluateOptions = {}): Decision {
   if ('decision' in prepared) return prepared.decision;
-  return decide(combine(prepared.subjects.map((s) => evaluate(s, config, opts))), config);
+  const handed = { policies: catalogOf(config), ...opts };
+  return decide(combine(prepared.subjects.map((s) => evaluate(s, config, handed))), config);
 }
 
 /** Judges one AdmissionRequest: DELETE and release UPDATEs are never decoded. */
