@@ -2,7 +2,7 @@
 import type { Config, PolicyException } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { ExplainedError } from './errors.js';
-import { policyMatches, subjectTarget } from './match.js';
+import { policyMatches, subjectName, subjectNamespace, subjectTarget } from './match.js';
 import type { Action, ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
@@ -78,16 +78,6 @@ export function describeSubject(s: Subject): string {
     case 'service':
       return `Service ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
   }
-}
-
-function subjectNamespace(s: Subject): string | undefined {
-  if (s.kind === 'release') return s.release.namespace;
-  if (s.kind === 'namespace') return s.name;
-  return s.namespace;
-}
-
-function subjectName(s: Subject): string {
-  return s.kind === 'release' ? s.release.name : s.name;
 }
 
 /** Formats a violation as every message to a user is formatted. */
