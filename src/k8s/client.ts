@@ -1,5 +1,6 @@
 /** Connecting to the API server, and reading its errors. The only place a KubeConfig is loaded. */
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { isObject } from '../engine/values.js';
 import { KubeConfigError } from './rest.js';
 
 /** The field manager gloo-guard writes with, so `kubectl get --show-managed-fields` names it. */
@@ -49,10 +50,10 @@ function parseBody(body: unknown): Record<string, unknown> | undefined {
   if (typeof body === 'string') {
     try {
       const parsed: unknown = JSON.parse(body);
-      return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+      return isObject(parsed) ? parsed : undefined;
     } catch {
       return undefined;
     }
   }
-  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+  return isObject(body) ? body : undefined;
 }
