@@ -3,6 +3,7 @@ import {
   decodeReleaseConfigMapData,
   decodeReleaseSecretData,
   RELEASE_SECRET_TYPE,
+  ReleaseDecodeError,
   type HelmRelease,
 } from '../helm/release.js';
 import { applicationValues, CarrierError, type CarriedValues } from './carriers/argo.js';
@@ -151,7 +152,7 @@ function releasesFromRecord(
     const decode = kind === 'Secret' ? decodeReleaseSecretData : decodeReleaseConfigMapData;
     return releasesFromHelm(decode(data, maxBytes), source);
   } catch (err: unknown) {
-    if (err instanceof Error && err.name === 'ReleaseDecodeError') {
+    if (err instanceof ReleaseDecodeError) {
       throw new InputError(`${kind} ${name}: ${err.message}`);
     }
     throw err;
@@ -248,6 +249,32 @@ export function subjectsFromObject(
       return apiVersion === 'v1' ? [{ kind: 'service', object: obj, name, ...ns, source }] : [];
     default:
       return carrierSubjects(obj, source, ctx) ?? [];
+  }
+}
+
+/** What reading one object gave: its subjects, why it is not judged here, or what is wrong with it. */
+export type ObjectReading = { subjects: Subject[] } | { notJudged: string } | { problem: string };
+
+/**
+ * Reads an object's subjects the one way the webhook, `check` and the audit share: an InputError is
+ * the input's problem and NotJudged a known object judged elsewhere, both as values. Any other error
+ * is a bug of ours: rethrown, unless `contain` (the webhook, which must answer every request); then
+ * only its type is kept, since its message may quote the object.
+ */
+export function readObject(
+  obj: unknown,
+  source: SourceRef,
+  maxReleaseBytes: number,
+  ctx: CarrierContext = {},
+  contain = false,
+): ObjectReading {
+  try {
+    return { subjects: subjectsFromObject(obj, source, maxReleaseBytes, ctx) };
+  } catch (err: unknown) {
+    if (err instanceof NotJudged) return { notJudged: err.message };
+    if (err instanceof InputError) return { problem: err.message };
+    if (!contain) throw err;
+    return { problem: `the object could not be read (${err instanceof Error ? err.name : 'unknown error'})` };
   }
 }
 
