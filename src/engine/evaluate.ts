@@ -1,6 +1,5 @@
 /** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
 import type { Config, PolicyException } from '../config/types.js';
-import { catalogOf } from '../rules/catalog.js';
 import { ExplainedError } from './errors.js';
 import { policyMatches, subjectName, subjectNamespace, subjectTarget } from './match.js';
 import type { Action, ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
@@ -50,14 +49,14 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   cluster?: ClusterView;
   now?: Date;
-  /**
-   * The catalog to judge with: every caller in src hands it (catalogOf(config)). The default serves
-   * callers that predate it (the benchmarks, engine tests); see test/unit/layers.test.ts.
-   */
-  policies?: readonly Policy[];
+  /** The catalog to judge with (catalogOf(config) in every caller): the engine is handed it, never imports it. */
+  policies: readonly Policy[];
   /** Told of a policy that threw, with the error itself, so the caller can log it (the result only names the policy). */
   onPolicyError?: (policy: string, object: string, err: unknown) => void;
 }
+
+/** What a caller of the webhook's review path adds (cluster view, error log; a catalog, else catalogOf(config)). */
+export type JudgeOptions = Partial<EvaluateOptions>;
 
 /** Describes a subject for messages. */
 export function describeSubject(s: Subject): string {
@@ -169,7 +168,7 @@ function record(
 }
 
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
-export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions = {}): EvaluationResult {
+export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions): EvaluationResult {
   const object = describeSubject(subject);
   const ctx = { subject, config, now: opts.now ?? new Date() };
   const result: EvaluationResult = {
@@ -179,7 +178,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
     errors: [],
     notes: releaseNotes(subject),
   };
-  for (const policy of opts.policies ?? catalogOf(config)) {
+  for (const policy of opts.policies) {
     const action = actionFor(policy, subject, config);
     if (action === undefined) continue;
     let violations: PolicyViolation[];

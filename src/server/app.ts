@@ -8,7 +8,7 @@ import { admissionCarrierContext } from './carrier-lookup.js';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.js';
-import type { EvaluateOptions } from '../engine/evaluate.js';
+import type { JudgeOptions } from '../engine/evaluate.js';
 import { admissionResponse, failureStatus } from './admission.js';
 import { checkBodyHeaders, declaredLength, HttpProblem, readBody } from './body.js';
 import { errorForLog, logDecision, silentLogger, type Logger } from './log.js';
@@ -31,7 +31,7 @@ export interface AppDeps {
   metrics?: Metrics;
   readiness?: () => Readiness;
   /** Extra engine inputs, e.g. a cluster view once caches are synced. */
-  evaluateOptions?: () => EvaluateOptions;
+  evaluateOptions?: () => JudgeOptions;
   /** Where large bodies are read; one is made (and its worker started on first use) when absent. */
   offload?: Offload;
   /** Reads the ConfigMaps and Secrets of a HelmRelease's valuesFrom; absent without cluster access. */

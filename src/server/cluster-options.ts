@@ -3,7 +3,7 @@
  * imported only when a feature needs it, so a webhook without cluster features starts lighter.
  */
 import type { DataReader } from '../engine/carriers/context.js';
-import type { EvaluateOptions } from '../engine/evaluate.js';
+import type { JudgeOptions } from '../engine/evaluate.js';
 import type { SelfManagedCerts } from '../certs/self-managed.js';
 import type { ReportGroup } from '../audit/policy-report.js';
 
@@ -33,7 +33,7 @@ export interface ClusterOptions {
 
 /** The running features. */
 export interface ClusterFeatures {
-  evaluateOptions(): EvaluateOptions;
+  evaluateOptions(): JudgeOptions;
   /** Reasons the webhook is not ready (caches not synced at start-up). */
   notReady(): string[];
   certs?: SelfManagedCerts;

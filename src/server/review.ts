@@ -7,7 +7,7 @@ import type { CarrierContext } from '../engine/carriers/context.js';
 import {
   evaluate,
   isDenied,
-  type EvaluateOptions,
+  type JudgeOptions,
   type EvaluationResult,
   type Finding,
 } from '../engine/evaluate.js';
@@ -158,13 +158,13 @@ function combine(results: EvaluationResult[]): EvaluationResult {
 }
 
 /** Runs the one engine on the prepared subjects. */
-export function finishReview(prepared: PreparedReview, config: Config, opts: EvaluateOptions = {}): Decision {
+export function finishReview(prepared: PreparedReview, config: Config, opts: JudgeOptions = {}): Decision {
   if ('decision' in prepared) return prepared.decision;
   const handed = { policies: catalogOf(config), ...opts };
   return decide(combine(prepared.subjects.map((s) => evaluate(s, config, handed))), config);
 }
 
 /** Judges one AdmissionRequest: DELETE and release UPDATEs are never decoded. */
-export function reviewRequest(req: AdmissionRequest, config: Config, opts: EvaluateOptions = {}): Decision {
+export function reviewRequest(req: AdmissionRequest, config: Config, opts: JudgeOptions = {}): Decision {
   return finishReview(prepareReview(req, config), config, opts);
 }

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { defaultConfig, type Config } from '../../src/config/types.js';
 import { chartFamily } from '../../src/engine/charts/adapters.js';
 import { catalogFor } from '../../src/engine/charts/catalog.js';
-import { evaluate } from '../../src/engine/evaluate.js';
+import { judge } from '../fixtures/judge.js';
 import { releaseFromValues, subjectFromObject } from '../../src/engine/subjects.js';
 import type { Subject } from '../../src/engine/types.js';
 import { releaseSecret } from '../../src/helm/release.js';
@@ -79,9 +79,9 @@ function configFor(id: string, f: Fixture): Config {
   return cfg;
 }
 
-function judge(id: string, f: Fixture, file: string) {
+function judgeFixture(id: string, f: Fixture, file: string) {
   const opts = f.cluster ? { cluster: staticClusterView(f.cluster) } : {};
-  const results = subjectsOf(f, file).map((s) => evaluate(s, configFor(id, f), opts));
+  const results = subjectsOf(f, file).map((s) => judge(s, configFor(id, f), opts));
   expect(results.flatMap((r) => r.errors)).toEqual([]);
   return results.flatMap((r) => r.findings).filter((x) => x.policy === id);
 }
@@ -110,7 +110,7 @@ describe('policy fixtures', () => {
         if (name.startsWith('fail.')) {
           it(`when ${name}, then it reports exactly ${JSON.stringify(f.expect)}`, () => {
             expect(f.expect, `${file} must list the expected paths`).toBeDefined();
-            const found = judge(id, f, file);
+            const found = judgeFixture(id, f, file);
             expect(found.map((x) => x.path).sort()).toEqual([...(f.expect ?? [])].sort());
             for (const x of found) {
               expect(x.message.startsWith(`[${id}] `)).toBe(true);
@@ -121,7 +121,7 @@ describe('policy fixtures', () => {
         } else {
           it(`when ${name}, then it reports nothing`, () => {
             expect(f.expect, `${file}: a pass fixture expects nothing`).toBeUndefined();
-            expect(judge(id, f, file).map((x) => x.message)).toEqual([]);
+            expect(judgeFixture(id, f, file).map((x) => x.message)).toEqual([]);
           });
         }
       }

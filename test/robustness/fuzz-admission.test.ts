@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type Config } from '../../src/config/types.js';
 import { catalogFor } from '../../src/engine/charts/catalog.js';
 import { CHART_DEFAULTS } from '../../src/engine/charts/defaults.js';
-import { evaluate, isDenied } from '../../src/engine/evaluate.js';
+import { isDenied } from '../../src/engine/evaluate.js';
+import { judge } from '../fixtures/judge.js';
 import { releaseFromValues } from '../../src/engine/subjects.js';
 import type { ChartFamily } from '../../src/engine/types.js';
 import { createApp } from '../../src/server/app.js';
@@ -395,7 +396,7 @@ describe('fuzz: Helm values of any shape at the keys the policies read', { timeo
             source: { location: 'fuzz' },
             namespace: 'gloo-mesh',
           });
-          const result = evaluate(subject!, config);
+          const result = judge(subject!, config);
           expect(result.errors).toEqual([]);
           expect(r.allowed).toBe(!isDenied(result, config));
           if (!r.allowed) denied++;

@@ -6,7 +6,8 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { yamlDepthBound } from '../../src/cli/inputs.js';
 import { defaultConfig } from '../../src/config/types.js';
-import { evaluate, isDenied } from '../../src/engine/evaluate.js';
+import { isDenied } from '../../src/engine/evaluate.js';
+import { judge } from '../fixtures/judge.js';
 import { releaseFromValues } from '../../src/engine/subjects.js';
 import { mergeValues } from '../../src/engine/values.js';
 import { nestedDeeperThan } from '../../src/helm/release.js';
@@ -29,7 +30,7 @@ describe('regressions found by the robustness suites', () => {
       values: [values],
       source: { location: 'x' },
     })!;
-    const cli = !isDenied(evaluate(subject, defaultConfig()), defaultConfig());
+    const cli = !isDenied(judge(subject, defaultConfig()), defaultConfig());
     const res = await request(app)
       .post('/validate')
       // The release ships the chart's own values, which the CLI assumes for a values file.
@@ -58,7 +59,7 @@ describe('regressions found by the robustness suites', () => {
       ],
       source: { location: 'x' },
     })!;
-    const messages = evaluate(subject, defaultConfig())
+    const messages = judge(subject, defaultConfig())
       .findings.map((f) => f.message)
       .join('\n');
     expect(messages).toContain('https://***@prom.example.com/?***');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { evaluate, isDenied } from '../../src/engine/evaluate.js';
+import { isDenied } from '../../src/engine/evaluate.js';
+import { judge } from '../fixtures/judge.js';
 import { releaseFromValues } from '../../src/engine/subjects.js';
 import type { ReleaseSubject } from '../../src/engine/types.js';
 
@@ -45,13 +46,13 @@ function errorOf(text: string): string {
 describe('rules in the config', () => {
   it('when a rule fails, then the finding reads [rule-id] message (path) -> remediation', () => {
     const config = parseConfig(RULE, 'cfg.yaml');
-    const result = evaluate(agent('mgmt.example.org:9900'), config);
+    const result = judge(agent('mgmt.example.org:9900'), config);
     expect(result.findings.map((f) => f.message)).toEqual([
       '[relay-internal-dns] relay address mgmt.example.org:9900 is outside internal.example.com ' +
         '(glooAgent.relay.serverAddress) -> use the management server name in internal.example.com',
     ]);
     expect(isDenied(result, config)).toBe(true);
-    expect(evaluate(agent('mgmt.internal.example.com:9900'), config).findings).toEqual([]);
+    expect(judge(agent('mgmt.internal.example.com:9900'), config).findings).toEqual([]);
   });
 
   it('when an exception names the rule, or the mode is audit, then the rule is treated as a built-in is', () => {
@@ -59,13 +60,13 @@ describe('rules in the config', () => {
       `${RULE}\nexceptions:\n  - policy: relay-internal-dns\n    namespace: gloo-mesh\n    reason: lab\n`,
       'cfg.yaml',
     );
-    const r = evaluate(agent('mgmt.example.org:9900'), exempt);
+    const r = judge(agent('mgmt.example.org:9900'), exempt);
     expect(r.findings).toEqual([]);
     expect(r.exempted.map((e) => e.policy)).toEqual(['relay-internal-dns']);
     const audit = parseConfig(`mode: audit\n${RULE}`, 'cfg.yaml');
-    expect(evaluate(agent('mgmt.example.org:9900'), audit).findings.map((f) => f.action)).toEqual(['warn']);
+    expect(judge(agent('mgmt.example.org:9900'), audit).findings.map((f) => f.action)).toEqual(['warn']);
     const off = parseConfig(`${RULE}\npolicies:\n  relay-internal-dns:\n    action: off\n`, 'cfg.yaml');
-    expect(evaluate(agent('mgmt.example.org:9900'), off).findings).toEqual([]);
+    expect(judge(agent('mgmt.example.org:9900'), off).findings).toEqual([]);
   });
 
   it('when a rule errs at run time, then it is an error for onError, never a pass', () => {
@@ -73,7 +74,7 @@ describe('rules in the config', () => {
       RULE.replace('!has(values.glooAgent.relay.serverAddress) ||', 'values.nope.x ||'),
       'cfg.yaml',
     );
-    const r = evaluate(agent('mgmt.example.org:9900'), config);
+    const r = judge(agent('mgmt.example.org:9900'), config);
     expect(r.findings).toEqual([]);
     expect(r.errors).toHaveLength(1);
     // Issue 15: a failing policy is named with its error type; the text goes to the log only.
@@ -83,14 +84,14 @@ describe('rules in the config', () => {
 
   it('when the chart family does not match, then the rule does not judge the release', () => {
     const config = parseConfig(RULE.replace('[gloo-platform]', '[gloo-mesh-agent]'), 'cfg.yaml');
-    expect(evaluate(agent('mgmt.example.org:9900'), config).findings).toEqual([]);
+    expect(judge(agent('mgmt.example.org:9900'), config).findings).toEqual([]);
   });
 
   it('when match.versions excludes the chart version, then the rule does not judge it', () => {
     const within = parseConfig(RULE.replace('families: [gloo-platform]', 'versions: ">=2.4.0 <2.6.0"'), 'c');
-    expect(evaluate(agent('a.example.org:9900'), within).findings).toHaveLength(1);
+    expect(judge(agent('a.example.org:9900'), within).findings).toHaveLength(1);
     const outside = parseConfig(RULE.replace('families: [gloo-platform]', 'versions: ">=2.6.0"'), 'c');
-    expect(evaluate(agent('a.example.org:9900'), outside).findings).toEqual([]);
+    expect(judge(agent('a.example.org:9900'), outside).findings).toEqual([]);
   });
 
   it.each([

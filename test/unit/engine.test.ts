@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
-import { evaluate, isDenied } from '../../src/engine/evaluate.js';
+import { isDenied } from '../../src/engine/evaluate.js';
+import { judge } from '../fixtures/judge.js';
 import { releaseFromValues } from '../../src/engine/subjects.js';
 import type { Policy } from '../../src/engine/types.js';
 
@@ -18,7 +19,7 @@ const NOW = new Date('2026-11-28T12:00:00Z');
 
 describe('evaluate', () => {
   it('when a policy finds a violation, then the finding carries id, action, severity, path, source and object', () => {
-    const r = evaluate(insecureRelease(), defaultConfig(), { now: NOW });
+    const r = judge(insecureRelease(), defaultConfig(), { now: NOW });
     expect(r.findings).toEqual([
       {
         policy: 'no-insecure-relay',
@@ -38,14 +39,14 @@ describe('evaluate', () => {
   it('when the config sets a policy to warn or off, then that is its action', () => {
     const cfg = defaultConfig();
     cfg.policies['no-insecure-relay'] = { action: 'warn' };
-    expect(evaluate(insecureRelease(), cfg).findings.map((f) => f.action)).toEqual(['warn']);
+    expect(judge(insecureRelease(), cfg).findings.map((f) => f.action)).toEqual(['warn']);
     cfg.policies['no-insecure-relay'] = { action: 'off' };
-    expect(evaluate(insecureRelease(), cfg).findings).toEqual([]);
+    expect(judge(insecureRelease(), cfg).findings).toEqual([]);
   });
 
   it('when the mode is audit, then denials become warnings and nothing is refused', () => {
     const cfg = { ...defaultConfig(), mode: 'audit' as const };
-    const r = evaluate(insecureRelease(), cfg);
+    const r = judge(insecureRelease(), cfg);
     expect(r.findings.map((f) => f.action)).toEqual(['warn']);
     expect(isDenied(r, cfg)).toBe(false);
   });
@@ -61,7 +62,7 @@ describe('evaluate', () => {
         expires: '2026-11-28',
       },
     ];
-    const r = evaluate(insecureRelease(), cfg, { now: NOW });
+    const r = judge(insecureRelease(), cfg, { now: NOW });
     expect(r.findings).toEqual([]);
     expect(r.exempted).toEqual([
       { policy: 'no-insecure-relay', path: 'insecure', object: r.object, reason: 'lab' },
@@ -74,13 +75,13 @@ describe('evaluate', () => {
       { policy: 'no-insecure-relay', namespace: 'other', reason: 'x' },
       { policy: 'no-insecure-relay', name: 'other', reason: 'x' },
     ];
-    expect(evaluate(insecureRelease(), cfg).findings.length).toBe(1);
+    expect(judge(insecureRelease(), cfg).findings.length).toBe(1);
   });
 
   it('when an exception has expired, then the violation stands and a note says so', () => {
     const cfg = defaultConfig();
     cfg.exceptions = [{ policy: 'no-insecure-relay', reason: 'lab', expires: '2026-11-27' }];
-    const r = evaluate(insecureRelease(), cfg, { now: NOW });
+    const r = judge(insecureRelease(), cfg, { now: NOW });
     expect(r.findings.length).toBe(1);
     expect(r.notes).toEqual([
       `[no-insecure-relay] exception for ${r.object} expired on 2026-11-27 and no longer applies`,
@@ -101,7 +102,7 @@ describe('evaluate', () => {
       },
     };
     const seen: Array<[string, unknown]> = [];
-    const r = evaluate(insecureRelease(), defaultConfig(), {
+    const r = judge(insecureRelease(), defaultConfig(), {
       policies: [broken],
       onPolicyError: (policy, _object, err) => seen.push([policy, err]),
     });

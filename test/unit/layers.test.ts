@@ -30,13 +30,6 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Arrows allowed only as `import type`: the engine is handed a Config and names its type. */
 const TYPE_ONLY: ReadonlyArray<readonly [string, string]> = [['engine', 'config']];
 
-/**
- * Single files allowed an arrow the table forbids, each with why. evaluate() is handed its catalog by
- * every caller in src; its default (catalogOf) remains for bench/decode-stages.ts and the engine
- * tests, which call evaluate(subject, config) and are not this change's to edit.
- */
-const EXCEPTIONS: ReadonlyArray<readonly [string, string]> = [['engine/evaluate.ts', 'rules/catalog.ts']];
-
 /** One relative import: from file, to file (both relative to src/), and whether it is type-only. */
 interface Arrow {
   from: string;
@@ -85,7 +78,6 @@ export function violation(a: Arrow): string | undefined {
   const from = layer(a.from);
   const to = layer(a.to);
   if (from === to) return undefined;
-  if (EXCEPTIONS.some(([f, t]) => f === a.from && t === a.to)) return undefined;
   if ((ALLOWED[from] ?? []).includes(to)) return undefined;
   if (a.typeOnly && TYPE_ONLY.some(([f, t]) => f === from && t === to)) return undefined;
   return `${a.from} imports ${a.to}${a.typeOnly ? ' (type only)' : ''}: ${from}/ may not import ${to}/`;
