@@ -15,6 +15,7 @@ import { request } from 'node:https';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
+import { latencyOf, type Buckets } from '../../../bench/apiserver-metrics.js';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
 import { startCluster } from '../cluster/cluster.js';
@@ -91,6 +92,19 @@ const sum = (text: string, prefix: string): number =>
     .split('\n')
     .filter((l) => l.startsWith(prefix))
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+
+/** The webhook's own histogram of Deployment reviews: how long the server took, without the client and the network. */
+function serverBuckets(text: string): Buckets {
+  const prefix = 'gloo_guard_admission_duration_seconds_bucket{';
+  const buckets: Buckets = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix) || !line.includes('kind="Deployment"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    buckets.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(line.split(' ').pop()));
+  }
+  return buckets;
+}
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -215,6 +229,8 @@ try {
       p99: pct(latencies, 99),
       max: pct(latencies, 100),
     },
+    // The same reviews as the server timed them, interpolated within its buckets.
+    serverReviewMs: latencyOf(serverBuckets(metrics)),
   };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
