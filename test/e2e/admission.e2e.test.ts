@@ -60,7 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await webhook?.stop();
+  await webhook?.close();
 });
 
 const enterprise = `${CHARTS}/gloo-mesh-enterprise`;

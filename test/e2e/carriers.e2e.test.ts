@@ -19,11 +19,11 @@ import {
   kube,
   MAJORS,
   namespace,
+  type RegisteredWebhook,
   ROOT,
   serveRegistered,
   serviceAccountKubeconfig,
   tempFile,
-  type Webhook,
 } from './support.js';
 import { installCrd, publishedCrd, type CrdSource } from './crds.js';
 
@@ -113,7 +113,7 @@ function run(script: string, args: string[]): { code: number; stdout: string; st
 }
 
 let rest: KubeRest;
-let webhook: Webhook | undefined;
+let webhook: RegisteredWebhook | undefined;
 
 function application(name: string, values: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -189,7 +189,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await webhook?.stop();
+  await webhook?.close();
 });
 
 describe('Argo CD Applications at kubectl apply', () => {

@@ -50,7 +50,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  await webhook?.stop();
+  await webhook?.close();
   for (const r of rendered) await rest.call('DELETE', `${r.path}/${r.name}`);
 });
 
@@ -60,7 +60,7 @@ describe('a user rule at admission', () => {
   });
 
   afterAll(async () => {
-    await webhook?.stop();
+    await webhook?.close();
     webhook = undefined;
   });
 

@@ -220,10 +220,14 @@ export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
   };
 }
 
-/** A webhook as the cluster meets it: registered with the chart's configuration; stop() undoes both. */
+/**
+ * A webhook as the cluster meets it: registered with the chart's configuration. stop() stops only
+ * the server (the configuration stays, as when its pods are gone); close() undoes both.
+ */
 export interface RegisteredWebhook extends Webhook {
   vwc: Record<string, unknown>;
   vwcName: string;
+  close(): Promise<void>;
 }
 
 /**
@@ -253,7 +257,7 @@ export async function serveRegistered(
     ...webhook,
     vwc,
     vwcName,
-    stop: async () => {
+    close: async () => {
       await unregisterWebhook(rest, vwcName);
       await webhook.stop();
     },
