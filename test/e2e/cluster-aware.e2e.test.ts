@@ -97,6 +97,13 @@ beforeAll(async () => {
   );
 });
 
+// The files share one cluster in an order vitest may change (it runs last run's failures and the
+// longest files first): an istiod left behind makes every later management-plane install a
+// dedicated-management-cluster denial (carriers.e2e.test.ts met it), so it goes with this file.
+afterAll(async () => {
+  await rest.call('DELETE', '/apis/apps/v1/namespaces/istio-system/deployments/istiod');
+});
+
 describe('self-managed certificates', () => {
   let webhook: Webhook | undefined;
   afterAll(async () => {
