@@ -33,16 +33,16 @@ const CASES: Record<string, { what: string; build: () => Buffer }> = {
       ),
   },
   'late-depth-bomb': {
-    what: 'the same after 300 KB of incompressible templates',
-    build: () =>
-      gzipSync(
-        Buffer.concat([
-          Buffer.from(`{"name":"r","t":"${randomBytes(225_000).toString('base64')}","x":`),
-          Buffer.alloc(30_000_000, '['),
-          Buffer.from('}'),
-        ]),
-        { level: zc.Z_BEST_COMPRESSION },
-      ),
+    what: 'the same after 300 KiB of incompressible templates',
+    build: () => lateDepthBomb(300 * 1024),
+  },
+  'late-depth-bomb-1mib': {
+    what: 'the same after 1 MiB of incompressible templates',
+    build: () => lateDepthBomb(1024 * 1024),
+  },
+  'late-depth-bomb-10mib': {
+    what: 'the same after 10 MiB of incompressible templates',
+    build: () => lateDepthBomb(10 * 1024 * 1024),
   },
   'size-bomb': {
     what: '1 GiB of `A` in a string, gzip trailer forged to say 0 bytes (about 1 MB of gzip)',
@@ -80,7 +80,38 @@ const CASES: Record<string, { what: string; build: () => Buffer }> = {
       return gzipSync(JSON.stringify(release), { level: zc.Z_BEST_COMPRESSION });
     },
   },
+  'release-small': {
+    what: 'a valid release of about 20 KB (3 KB of gzip): the everyday path',
+    build: () => {
+      const values = Object.fromEntries(
+        Array.from({ length: 600 }, (_, i) => [`key${i}`, { enabled: i % 2 === 0, n: i }]),
+      );
+      const release = {
+        name: 'r',
+        namespace: 'gloo-mesh',
+        version: 1,
+        info: { status: 'pending-install' },
+        chart: { metadata: { name: 'gloo-platform', version: '2.5.4' }, values },
+        config: { common: { cluster: 'c1' } },
+      };
+      return gzipSync(JSON.stringify(release), { level: zc.Z_BEST_COMPRESSION });
+    },
+  },
 };
+
+/** 30 million `[` in a field no policy reads, after `textBytes` of incompressible templates. */
+function lateDepthBomb(textBytes: number): Buffer {
+  return gzipSync(
+    Buffer.concat([
+      Buffer.from(
+        `{"name":"r","t":"${randomBytes(Math.floor((textBytes * 3) / 4)).toString('base64')}","x":`,
+      ),
+      Buffer.alloc(30_000_000, '['),
+      Buffer.from('}'),
+    ]),
+    { level: zc.Z_BEST_COMPRESSION },
+  );
+}
 
 /** A memory figure of this process from /proc/self/status, in KiB. */
 function statusKiB(field: string): number {

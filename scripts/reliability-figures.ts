@@ -45,7 +45,7 @@ export function decodeFiguresMarkdown(f: DecodeFigures): string {
     `Measured on commit \`${f.commit}\` (${f.measuredAt} UTC, Node ${f.node}, load average ` +
       `${f.loadAverage.join(' / ')} on 2 cores), \`limits.maxReleaseBytes\` = ${f.maxReleaseBytes / (1024 * 1024)} MiB: ` +
       `the median of ${f.runs} decodes of \`data.release\` and the peak RSS above the process's own, each case ` +
-      'in a fresh process. "Before" is the decoder that inflated the whole release, then checked it.',
+      'in a fresh process. "Before" is the decoder of the commit before the change (see the text above).',
     '',
     '| case | payload | before | after | answer |',
     '| ---- | ------- | ------ | ----- | ------ |',

@@ -17,18 +17,14 @@ OUT="$REPO/.cache/kyverno-bin"
 SRC="$REPO/.cache/kyverno-src"
 START=$SECONDS
 
-log() { printf '[kyverno] %s\n' "$*" >&2; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "ERROR: 'go' not found on PATH. Building Kyverno $VERSION needs Go >= 1.26 (https://go.dev/dl/)."
-  exit 1
-fi
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-flock 9
+LOG_TAG=kyverno
+# shellcheck source=../../scripts/lib/go-build.sh
+source "$REPO/scripts/lib/go-build.sh"
+require_go "Building Kyverno $VERSION"
+lock_dir "$OUT"
 
 STAMP="$( { go version; echo "$VERSION"; sha256sum "$HERE/build.sh" "$HERE/gg-bench/main.go"; } | sha256sum | cut -d' ' -f1)"
-if [[ -z "${KYVERNO_FORCE_BUILD:-}" && -x "$OUT/gg-bench" && -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$STAMP" ]]; then
+if [[ -z "${KYVERNO_FORCE_BUILD:-}" ]] && stamp_current "$OUT" "$STAMP" "$OUT/gg-bench"; then
   echo "$OUT/gg-bench"
   exit 0
 fi

@@ -10,12 +10,19 @@ import {
   type DataReader,
 } from '../engine/carriers/context.js';
 import { anyPolicyMatches, type MatchTarget } from '../engine/match.js';
-import { InputError, NotJudged, subjectsFromObject } from '../engine/subjects.js';
-import type { Policy, ReleaseSubject, Subject, SubjectKind } from '../engine/types.js';
-import { POLICIES } from '../policies/index.js';
+import { clusterView } from '../engine/cluster-view.js';
+import { readObject } from '../engine/subjects.js';
+import type {
+  ClusterView,
+  ObjectRef,
+  Policy,
+  ReleaseSubject,
+  Subject,
+  SubjectKind,
+} from '../engine/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { isObject, isSet } from '../engine/values.js';
-import { clusterView, type ClusterFacts } from './cluster-view.js';
-import { NotReadable, type ClusterSource, type ObjectRef } from './source.js';
+import { NotReadable, type ClusterSource } from '../k8s/source.js';
 
 /** A Kubernetes object a result is about, for PolicyReports. */
 export interface ResourceRef {
@@ -113,6 +120,26 @@ function roleOf(deployments: ObjectRef[], releases: ReleaseSummary[]): ClusterRo
   return mgmt ? 'management' : agent ? 'workload' : 'none';
 }
 
+/** What the audit read of a cluster for the view. */
+interface ClusterFacts {
+  namespaces: Map<string, Record<string, string>>;
+  deployments: ObjectRef[];
+  /** `namespace/name` of Secrets known to exist... */
+  secrets: Set<string>;
+  /** ...in these namespaces; elsewhere whether a Secret exists is not known. */
+  secretNamespaces: Set<string>;
+}
+
+/** The ClusterView policies read, over the audit's facts. */
+function viewOf(facts: ClusterFacts): ClusterView {
+  return clusterView({
+    namespaceLabels: (name) => facts.namespaces.get(name),
+    deployments: () => facts.deployments,
+    secretKnown: (namespace, name) =>
+      facts.secretNamespaces.has(namespace) ? facts.secrets.has(`${namespace}/${name}`) : undefined,
+  });
+}
+
 /** Reads a cluster's facts (namespaces, Deployment refs) for the view; metadata only. */
 async function readFacts(src: ClusterSource, progress: Progress): Promise<ClusterFacts> {
   const namespaces = new Map<string, Record<string, string>>();
@@ -141,7 +168,7 @@ class Auditor {
     cluster: string,
     private readonly opts: AuditOptions,
   ) {
-    this.policies = opts.policies ?? POLICIES;
+    this.policies = opts.policies ?? catalogOf(config);
     this.audit = {
       cluster,
       role: 'none',
@@ -165,24 +192,22 @@ class Auditor {
   }
 
   judge(obj: unknown, kind: string, location: string, ctx: CarrierContext = {}): Subject[] {
-    try {
-      const subjects = subjectsFromObject(obj, { location }, this.config.limits.maxReleaseBytes, ctx);
-      for (const subject of subjects) {
-        const result = evaluate(subject, this.config, {
-          cluster: clusterView(this.facts),
-          policies: this.policies,
-          ...(this.opts.onPolicyError ? { onPolicyError: this.opts.onPolicyError } : {}),
-        });
-        this.audit.objects.push({ resource: refOf(obj, kind), result });
-      }
-      return subjects;
-    } catch (err: unknown) {
-      // Known but not judgeable here (an ApplicationSet, a chart in git): not an error of the cluster.
-      if (err instanceof NotJudged) return [];
-      if (!(err instanceof InputError)) throw err;
-      this.audit.errors.push({ source: location, message: err.message });
+    const read = readObject(obj, { location }, this.config.limits.maxReleaseBytes, ctx);
+    // Known but not judgeable here (an ApplicationSet, a chart in git): not an error of the cluster.
+    if ('notJudged' in read) return [];
+    if ('problem' in read) {
+      this.audit.errors.push({ source: location, message: read.problem });
       return [];
     }
+    for (const subject of read.subjects) {
+      const result = evaluate(subject, this.config, {
+        cluster: viewOf(this.facts),
+        policies: this.policies,
+        ...(this.opts.onPolicyError ? { onPolicyError: this.opts.onPolicyError } : {}),
+      });
+      this.audit.objects.push({ resource: refOf(obj, kind), result });
+    }
+    return read.subjects;
   }
 }
 
@@ -244,7 +269,7 @@ export interface AuditOptions {
   progress?: Progress;
   /** Told of a policy that threw, with the error (the report names only the policy). */
   onPolicyError?: EvaluateOptions['onPolicyError'];
-  /** The policies judged (default: all); the audit reads in full only what one of them matches. */
+  /** The policies judged (default: the config's catalog, built-ins and rules); the audit reads in full only what one of them matches. */
   policies?: readonly Policy[];
 }
 

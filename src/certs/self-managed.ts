@@ -13,6 +13,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KeyPair } from './generate.js';
 import { describeApiError } from '../k8s/client.js';
 import { createTlsStore, type SecretSnapshot, type TlsStore } from '../k8s/tls-store.js';
 import {
@@ -32,9 +33,7 @@ import {
 } from './rotation.js';
 
 /** What the HTTPS server needs: its certificate and key, and the CA bundle the API server trusts. */
-export interface TlsMaterial {
-  certPem: string;
-  keyPem: string;
+export interface TlsMaterial extends KeyPair {
   caBundlePem: string;
 }
 

@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { ConfigError, loadConfig } from '../config/load.js';
 import { defaultConfig, type Config } from '../config/types.js';
+import { KubeConfigError } from '../k8s/rest.js';
+import { InputFileError } from './inputs.js';
 
 /** A usage mistake: one line, exit 2. */
 export class UsageError extends Error {
@@ -11,15 +13,24 @@ export class UsageError extends Error {
 }
 
 type Parsed<O extends ParseArgsOptionsConfig> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>
 >;
 
-/** parseArgs that turns its errors into UsageError. */
-export function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O): Parsed<O> {
+/**
+ * parseArgs that turns its errors into UsageError. Commands that take files allow positionals and
+ * say errors in our words; `serve` takes none and keeps Node's text, which names the option as typed.
+ */
+export function parse<O extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: O,
+  allowPositionals = true,
+): Parsed<O> {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err: unknown) {
-    throw new UsageError(usageProblem(err));
+    throw new UsageError(
+      allowPositionals ? usageProblem(err) : err instanceof Error ? err.message : String(err),
+    );
   }
 }
 
@@ -45,8 +56,9 @@ export function parseOrHelp<O extends ParseArgsOptionsConfig>(
   args: string[],
   options: O,
   help: string,
+  allowPositionals = true,
 ): Parsed<O> | undefined {
-  const parsed = parse(args, options);
+  const parsed = parse(args, options, allowPositionals);
   if (!(parsed.values as { help?: boolean }).help) return parsed;
   process.stdout.write(`${help}\n`);
   return undefined;
@@ -63,7 +75,7 @@ export function reportFailure(err: unknown, help: string): number {
     process.stderr.write(`gloo-guard: ${err.message}\n${help}\n`);
     return 2;
   }
-  if (err instanceof ConfigError || (err instanceof Error && err.name === 'InputFileError')) {
+  if (err instanceof ConfigError || err instanceof InputFileError || err instanceof KubeConfigError) {
     process.stderr.write(`gloo-guard: ${err.message}\n`);
     return 2;
   }

@@ -12,7 +12,8 @@ import {
 import type { Config } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
-import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
+import { policyReportsAvailable, writePolicyReports } from '../audit/write-reports.js';
+import { loadKubeConfig } from '../k8s/client.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
 import { renderHtml, type HtmlColumn, type HtmlPage } from './format/html.js';
@@ -20,7 +21,6 @@ import { renderJson } from './format/json.js';
 import { renderJunit } from './format/junit.js';
 import { renderSarif } from './format/sarif.js';
 import { renderText } from './format/text.js';
-import { InputFileError } from './inputs.js';
 import { exitCode, type Report } from './report.js';
 import { version } from './version.js';
 
@@ -46,24 +46,6 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (file !== undefined) kc.loadFromFile(file);
-    else kc.loadFromDefault();
-  } catch (err: unknown) {
-    // Only the first line: the YAML parser's message goes on to quote the file around the error,
-    // and a kubeconfig holds tokens and keys.
-    // A TypeError is client-node reading fields of a document that is not there (an empty file).
-    const reason =
-      err instanceof TypeError
-        ? 'it is empty or not a kubeconfig (kind: Config with clusters, users and contexts)'
-        : ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '');
-    throw new InputFileError(`cannot load kubeconfig ${file ?? '(default)'}: ${reason}`);
-  }
-  return kc;
-}
 
 function contextsOf(
   kc: KubeConfig,
@@ -229,7 +211,7 @@ export async function runAudit(args: string[]): Promise<number> {
     for (const context of contexts) await auditContext(kc, context, config, write, progress, run);
     run.cross = crossClusterFindings(run.audits);
     process.stdout.write(render(run, format, config));
-    return exitCode(toReport(run));
+    return exitCode(toReport(run), config);
   } catch (err: unknown) {
     return reportFailure(err, HELP);
   }

@@ -2,13 +2,7 @@
 import { majorMinor } from '../engine/charts/adapters.js';
 import { evaluate } from '../engine/evaluate.js';
 import { JUDGED_CHARTS } from '../engine/carriers/umbrella.js';
-import {
-  InputError,
-  NotJudged,
-  releaseFromValues,
-  subjectsFromObject,
-  withCondition,
-} from '../engine/subjects.js';
+import { readObject, releaseFromValues, withCondition } from '../engine/subjects.js';
 import { subchartValues } from '../engine/carriers/umbrella.js';
 import { renderedGap } from '../engine/carriers/rendered.js';
 import type { Subject } from '../engine/types.js';
@@ -111,7 +105,7 @@ function judgeValues(o: CheckOptions & { chart: string }, config: Config): Repor
       ])
     : subject;
   const errors = sub ? [] : umbrellaKeysIn(raw, o.files).map((message) => ({ source: o.chart, message }));
-  return { results: [evaluate(withParent, config)], errors, skipped: 0 };
+  return { results: [evaluate(withParent, config, { policies: catalogOf(config) })], errors, skipped: 0 };
 }
 
 function judgeManifests(files: string[], valuesDir: string | undefined, config: Config): Report {
@@ -120,19 +114,18 @@ function judgeManifests(files: string[], valuesDir: string | undefined, config: 
   const ctx = checkCarrierContext(objects, valuesDir);
   const byInput = new Map<string, Subject[]>();
   for (const { object, location, admission, input } of objects) {
-    try {
-      const source = { location, ...(admission ? { admission } : {}) };
-      const subjects = subjectsFromObject(object, source, config.limits.maxReleaseBytes, ctx);
-      for (const subject of subjects) report.results.push(evaluate(subject, config));
+    const source = { location, ...(admission ? { admission } : {}) };
+    const read = readObject(object, source, config.limits.maxReleaseBytes, ctx);
+    if ('notJudged' in read) {
+      report.skipped += 1;
+      report.notJudged?.push({ source: location, message: read.notJudged });
+    } else if ('problem' in read) report.errors.push({ source: location, message: read.problem });
+    else {
+      for (const subject of read.subjects)
+        report.results.push(evaluate(subject, config, { policies: catalogOf(config) }));
       const key = input ?? location;
-      byInput.set(key, [...(byInput.get(key) ?? []), ...subjects]);
-      if (subjects.length === 0) report.skipped += 1;
-    } catch (err: unknown) {
-      if (err instanceof NotJudged) {
-        report.skipped += 1;
-        report.notJudged?.push({ source: location, message: err.message });
-      } else if (err instanceof InputError) report.errors.push({ source: location, message: err.message });
-      else throw err;
+      byInput.set(key, [...(byInput.get(key) ?? []), ...read.subjects]);
+      if (read.subjects.length === 0) report.skipped += 1;
     }
   }
   for (const [input, subjects] of byInput) {
@@ -206,7 +199,7 @@ export async function runCheck(args: string[]): Promise<number> {
         ? judgeValues({ ...opts, chart: opts.chart }, config)
         : judgeManifests(positionals, opts.valuesDir, config);
     process.stdout.write(render(report, format, positionals, config));
-    return exitCode(report);
+    return exitCode(report, config);
   } catch (err: unknown) {
     return reportFailure(err, HELP);
   }

@@ -4,7 +4,7 @@ import { admissionContext } from '../rules/admission.js';
 import { readFileSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CST, Lexer, LineCounter, parseAllDocuments } from 'yaml';
-import { helmYamlValue } from '../engine/helm-yaml.js';
+import { HelmYamlError, helmYamlValue } from '../engine/helm-yaml.js';
 import { isObject } from '../engine/values.js';
 import { nestedDeeperThan } from '../helm/release.js';
 import { GO_MAX_DEPTH } from '../helm/release-json.js';
@@ -158,7 +158,7 @@ function helmValue(doc: ReturnType<typeof parseAllDocuments>[number], where: str
   try {
     return helmYamlValue(doc);
   } catch (err: unknown) {
-    if (err instanceof Error && err.name === 'HelmYamlError') {
+    if (err instanceof HelmYamlError) {
       throw new InputFileError(`${where}: not usable YAML: ${err.message}`);
     }
     throw err;

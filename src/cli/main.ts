@@ -23,7 +23,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'print ValidatingAdmissionPolicies for the object checks the API server can enforce alone',
   },
   serve: {
-    run: async (a) => (await import('../server/main.js')).runServe(a),
+    run: async (a) => (await import('./serve.js')).runServe(a),
     summary: 'run the admission webhook (HTTPS)',
   },
 };

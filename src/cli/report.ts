@@ -1,5 +1,6 @@
 /** The CLI's report: what every output format presents. */
-import type { EvaluationResult, Finding, ExemptedFinding } from '../engine/evaluate.js';
+import type { Config } from '../config/types.js';
+import { isDenied, type EvaluationResult, type Finding, type ExemptedFinding } from '../engine/evaluate.js';
 
 /** An input that could not be judged (file, object, release). */
 export interface ReportError {
@@ -60,8 +61,13 @@ export function summarize(r: Report): Summary {
   };
 }
 
-/** 2 for bad input, 1 when something would be denied, else 0. */
-export function exitCode(r: Report): number {
+/**
+ * 2 when something could not be judged (an unreadable input or a policy that failed), 1 when the
+ * webhook would refuse something (isDenied, the webhook's own rule), else 0. An error is 2 whatever
+ * `onError` says: onError keeps the API server available, while in CI an error that passed would be
+ * a silent pass; 2 is still a failure where onError: deny would have refused.
+ */
+export function exitCode(r: Report, config: Config): number {
   if (allErrors(r).length > 0) return 2;
-  return findings(r).some((f) => f.action === 'deny') ? 1 : 0;
+  return r.results.some((x) => isDenied(x, config)) ? 1 : 0;
 }

@@ -11,10 +11,11 @@ import { defaultConfig, type Config } from '../config/types.js';
 import { evaluate, type EvaluationResult } from '../engine/evaluate.js';
 import { InputError, releaseFromValues, subjectFromObject } from '../engine/subjects.js';
 import type { Subject } from '../engine/types.js';
+import { isObject } from '../engine/values.js';
 import { catalogOf } from '../rules/catalog.js';
-import { ruleMatches } from '../rules/policy.js';
+import { userRuleMatches } from '../rules/policy.js';
 import { outputFormat, parseOrHelp, reportFailure, UsageError } from './args.js';
-import { readManifestFile, readValuesFile } from './inputs.js';
+import { InputFileError, readManifestFile, readValuesFile } from './inputs.js';
 
 const HELP = `usage: gloo-guard test DIR... [--output text|junit]
 
@@ -25,16 +26,16 @@ const HELP = `usage: gloo-guard test DIR... [--output text|junit]
 const OPTIONS = { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } as const;
 
 /** What a policy said about a test's inputs. */
-export type Verdict = 'pass' | 'fail' | 'error' | 'skip';
-const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'error', 'skip'];
+export type TestVerdict = 'pass' | 'fail' | 'error' | 'skip';
+const VERDICTS: readonly TestVerdict[] = ['pass', 'fail', 'error', 'skip'];
 
 /** One expected verdict and the one given. */
 export interface CaseResult {
   file: string;
   test: string;
   policy: string;
-  want: Verdict;
-  got: Verdict;
+  want: TestVerdict;
+  got: TestVerdict;
   /** The messages behind the verdict (findings or errors). */
   detail: string[];
 }
@@ -47,16 +48,12 @@ interface TestCase {
   release?: string;
   values: unknown[];
   manifests: unknown[];
-  expect: Record<string, Verdict>;
+  expect: Record<string, TestVerdict>;
 }
 
 /** A test file that cannot be run: names the file and the problem (printed as an input error, exit 2). */
-class TestFileError extends Error {
-  override name = 'InputFileError';
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+class TestFileError extends InputFileError {
+  override name = 'TestFileError';
 }
 
 function optString(t: Record<string, unknown>, key: string, where: string): string | undefined {
@@ -78,22 +75,22 @@ function readExpect(
   t: Record<string, unknown>,
   where: string,
   known: ReadonlySet<string>,
-): Record<string, Verdict> {
-  if (!isRecord(t.expect) || Object.keys(t.expect).length === 0)
+): Record<string, TestVerdict> {
+  if (!isObject(t.expect) || Object.keys(t.expect).length === 0)
     throw new TestFileError(`${where}.expect must map policy ids to pass, fail, error or skip`);
   for (const [id, v] of Object.entries(t.expect)) {
     if (!known.has(id)) throw new TestFileError(`${where}.expect: unknown policy or rule id "${id}"`);
-    if (!VERDICTS.includes(v as Verdict))
+    if (!VERDICTS.includes(v as TestVerdict))
       throw new TestFileError(
         `${where}.expect.${id} must be one of ${VERDICTS.join(', ')}, not "${String(v)}"`,
       );
   }
-  return t.expect as Record<string, Verdict>;
+  return t.expect as Record<string, TestVerdict>;
 }
 
 function readCase(t: unknown, i: number, file: string, known: ReadonlySet<string>): TestCase {
   const where = `${file}: tests[${i}]`;
-  if (!isRecord(t)) throw new TestFileError(`${where} must be a mapping`);
+  if (!isObject(t)) throw new TestFileError(`${where} must be a mapping`);
   const c: TestCase = {
     name: optString(t, 'name', where) ?? `tests[${i}]`,
     values: list(t, 'values', where),
@@ -112,7 +109,7 @@ function readCase(t: unknown, i: number, file: string, known: ReadonlySet<string
 
 function valuesOf(item: unknown, dir: string, where: string): Record<string, unknown> {
   if (typeof item === 'string') return readValuesFile(resolve(dir, item));
-  if (isRecord(item)) return item;
+  if (isObject(item)) return item;
   throw new TestFileError(`${where}: a values entry is a file path or a mapping`);
 }
 
@@ -132,7 +129,7 @@ function subjectsOf(c: TestCase, dir: string, where: string, config: Config): Su
   const objects = c.manifests.flatMap((m) =>
     typeof m === 'string'
       ? readManifestFile(resolve(dir, m))
-      : isRecord(m)
+      : isObject(m)
         ? [{ object: m, location: where }]
         : [],
   );
@@ -153,7 +150,7 @@ function verdictOf(
   subjects: Subject[],
   results: EvaluationResult[],
   config: Config,
-): { got: Verdict; detail: string[] } {
+): { got: TestVerdict; detail: string[] } {
   const findings = results.flatMap((r) => r.findings.filter((f) => f.policy === id).map((f) => f.message));
   if (findings.length > 0) return { got: 'fail', detail: findings };
   const errors = results.flatMap((r) => r.errors.filter((e) => e.policy === id).map((e) => e.message));
@@ -163,7 +160,7 @@ function verdictOf(
   const action = config.policies[id]?.action ?? policy?.defaultAction;
   const exempted = results.some((r) => r.exempted.some((e) => e.policy === id));
   const applies = subjects.some(
-    (s) => policy?.appliesTo.includes(s.kind) && (rule === undefined || ruleMatches(rule.match, s)),
+    (s) => policy?.appliesTo.includes(s.kind) && (rule === undefined || userRuleMatches(rule.match, s)),
   );
   return { got: applies && action !== 'off' && !exempted ? 'pass' : 'skip', detail: [] };
 }
@@ -178,14 +175,14 @@ function runFile(file: string): CaseResult[] {
       `${file}: not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''}`,
     );
   }
-  if (!isRecord(doc) || !Array.isArray(doc.tests)) throw new TestFileError(`${file}: needs a list of tests`);
+  if (!isObject(doc) || !Array.isArray(doc.tests)) throw new TestFileError(`${file}: needs a list of tests`);
   const configFile = optString(doc, 'config', file);
   const config = configFile === undefined ? defaultConfig() : loadConfig(resolve(dir, configFile));
   const known = new Set(catalogOf(config).map((p) => p.id));
   return doc.tests.flatMap((t, i) => {
     const c = readCase(t, i, file, known);
     const subjects = subjectsOf(c, dir, `${file}: ${c.name}`, config);
-    const results = subjects.map((s) => evaluate(s, config));
+    const results = subjects.map((s) => evaluate(s, config, { policies: catalogOf(config) }));
     return Object.entries(c.expect).map(([policy, want]) => ({
       file,
       test: c.name,

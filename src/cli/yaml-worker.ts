@@ -13,6 +13,7 @@ try {
   job.port.postMessage({ json: toJsonText(parseYamlText(job.text, job.name, true)) });
 } catch (err: unknown) {
   // Only our own one-line errors are passed on; anything else may quote the file, which may hold a secret.
+  // As a message: postMessage drops the class, so readDeepValues throws a new InputFileError with it.
   const error =
     err instanceof InputFileError ? err.message : `${job.name}: not usable YAML: it cannot be converted`;
   job.port.postMessage({ error });

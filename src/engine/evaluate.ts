@@ -2,7 +2,7 @@
 import type { Config, PolicyException } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { ExplainedError } from './errors.js';
-import { policyMatches, subjectTarget } from './match.js';
+import { policyMatches, subjectName, subjectNamespace, subjectTarget } from './match.js';
 import type { Action, ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
@@ -50,7 +50,10 @@ export interface EvaluationResult {
 export interface EvaluateOptions {
   cluster?: ClusterView;
   now?: Date;
-  /** The catalog to judge with; by default the built-ins and the config's rules. */
+  /**
+   * The catalog to judge with: every caller in src hands it (catalogOf(config)). The default serves
+   * callers that predate it (the benchmarks, engine tests); see test/unit/layers.test.ts.
+   */
   policies?: readonly Policy[];
   /** Told of a policy that threw, with the error itself, so the caller can log it (the result only names the policy). */
   onPolicyError?: (policy: string, object: string, err: unknown) => void;
@@ -75,16 +78,6 @@ export function describeSubject(s: Subject): string {
     case 'service':
       return `Service ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
   }
-}
-
-function subjectNamespace(s: Subject): string | undefined {
-  if (s.kind === 'release') return s.release.namespace;
-  if (s.kind === 'namespace') return s.name;
-  return s.namespace;
-}
-
-function subjectName(s: Subject): string {
-  return s.kind === 'release' ? s.release.name : s.name;
 }
 
 /** Formats a violation as every message to a user is formatted. */

@@ -78,22 +78,26 @@ function shown(v: unknown): string {
 }
 
 /**
- * Reads a switch as the chart consumes it. A real boolean (or an absent key, which is off) is plain. Any other value
- * follows the known use, and is ambiguous when the use is unknown and a template and a flag parser
- * would read it differently (`"false"`, `"yes"`, `[true]`, `0.5`).
+ * Reads a switch as the chart consumes it. A real boolean (or an absent or null key, which is off, as a
+ * template sees nil either way) is plain. Any other value follows the known use, and is ambiguous when
+ * the use is unknown and a template and a flag parser would read it differently (`"false"`, `"yes"`,
+ * `[true]`, `0.5`). For a subchart `condition`, `subchart` says whether the chart has that subchart at
+ * all (its key is in the chart's values): then only a real boolean false leaves it out, and a missing
+ * or null condition keeps it, as in Helm's `processDependencyEnabled`.
  */
-export function readFlag(v: unknown, use: FlagUse): FlagReading {
+export function readFlag(v: unknown, use: FlagUse, subchart = v !== undefined): FlagReading {
   if (use === 'condition') {
-    // A key the values do not hold at all: the chart declares every condition it has in its values.yaml,
-    // so an undeclared one means no such subchart (enterprise 2.0 has no registerMgmtPlane).
-    const on = v !== undefined && conditionEnabled(v);
+    // A subchart the chart does not have is not deployed, whatever the values say about it (enterprise
+    // 2.0 has no registerMgmtPlane); a value given for it still counts, so a typo never hides one.
+    const on = typeof v === 'boolean' ? v : subchart || v !== undefined;
     const reading =
       typeof v === 'boolean' || v === undefined
         ? ''
         : `${shown(v)} is not a boolean, so Helm ignores the condition and keeps the subchart`;
     return { on, ambiguous: false, reading };
   }
-  if (typeof v === 'boolean' || v === undefined) return { on: v === true, ambiguous: false, reading: '' };
+  if (typeof v === 'boolean' || v === undefined || v === null)
+    return { on: v === true, ambiguous: false, reading: '' };
   const t = templateTruthy(v);
   const p = parseGoBool(v);
   if (use === 'template')
@@ -106,4 +110,65 @@ export function readFlag(v: unknown, use: FlagUse): FlagReading {
   if (p === t) return { on: t, ambiguous: false, reading: `${shown(v)} reads as ${t}` };
   const asFlag = p === undefined ? 'is an error for a flag parser' : `is ${p} for a flag parser`;
   return { on: t, ambiguous: true, reading: `${shown(v)} is ${t} in a Helm template but ${asFlag}` };
+}
+
+/** Helm's `Values.PathValue`: the value at a dotted path, or `missing` when a step is no map or the value is one. */
+export function helmPathValue(
+  values: Record<string, unknown>,
+  path: string,
+): { missing: true } | { value: unknown } {
+  // Helm splits on every dot and trims nothing: `a..b` and ` a.b` name keys that real charts never have.
+  const keys = path.split('.');
+  let table: Record<string, unknown> = values;
+  for (const key of keys.slice(0, -1)) {
+    const next = Object.hasOwn(table, key) ? table[key] : undefined;
+    if (!isObject(next)) return { missing: true };
+    table = next;
+  }
+  const last = keys[keys.length - 1] ?? '';
+  if (!Object.hasOwn(table, last) || isObject(table[last])) return { missing: true };
+  return { value: table[last] };
+}
+
+/** A dependency as Helm's `ProcessDependencies` reads it from Chart.yaml. */
+export interface DependencySwitches {
+  condition?: string;
+  tags?: readonly unknown[];
+}
+
+/** Whether a dependency is deployed, and what decided it (for notes). */
+export interface DependencyDecision {
+  enabled: boolean;
+  /** `condition <path>`, `tags`, or empty when nothing decided and the dependency stays in. */
+  by: string;
+}
+
+/** Helm's tags: a true tag keeps the subchart, else a false one drops it; other values are ignored. */
+function byTags(tags: readonly unknown[] | undefined, values: Record<string, unknown>): boolean | undefined {
+  const table = values.tags;
+  if (!isObject(table) || tags === undefined) return undefined;
+  const found = tags.map((t) => (typeof t === 'string' && Object.hasOwn(table, t) ? table[t] : undefined));
+  if (found.includes(true)) return true;
+  return found.includes(false) ? false : undefined;
+}
+
+/**
+ * Helm's chartutil `processDependencyEnabled` for one dependency, on the parent's coalesced values
+ * (chart defaults, subchart defaults under their keys, user values): tags first, then the first
+ * condition path (comma-separated, under `prefix` for a subchart's own dependencies) that holds a
+ * real boolean. A string, a number, null, a map or a missing path decides nothing.
+ */
+export function dependencyEnabled(
+  dep: DependencySwitches,
+  values: Record<string, unknown>,
+  prefix = '',
+): DependencyDecision {
+  const tagged = byTags(dep.tags, values);
+  for (const path of (dep.condition ?? '').trim().split(',')) {
+    if (path === '') continue;
+    const found = helmPathValue(values, prefix + path);
+    if ('value' in found && typeof found.value === 'boolean')
+      return { enabled: found.value, by: `condition ${path}` };
+  }
+  return tagged === undefined ? { enabled: true, by: '' } : { enabled: tagged, by: 'tags' };
 }

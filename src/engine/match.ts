@@ -64,3 +64,14 @@ export function subjectTarget(s: Subject): MatchTarget | undefined {
       return { name: s.name, namespace: s.namespace ?? '', labels: s.object.metadata?.labels ?? {} };
   }
 }
+
+/** The name a subject goes by: the release's, or the object's. */
+export function subjectName(s: Subject): string {
+  return s.kind === 'release' ? s.release.name : s.name;
+}
+
+/** The namespace a subject lives in; for a Namespace, its own name. */
+export function subjectNamespace(s: Subject): string | undefined {
+  if (s.kind === 'release') return s.release.namespace;
+  return s.kind === 'namespace' ? s.name : s.namespace;
+}

@@ -3,12 +3,19 @@ import {
   decodeReleaseConfigMapData,
   decodeReleaseSecretData,
   RELEASE_SECRET_TYPE,
+  ReleaseDecodeError,
   type HelmRelease,
 } from '../helm/release.js';
 import { applicationValues, CarrierError, type CarriedValues } from './carriers/argo.js';
 import { carried, carrierRef, describeCarrier, type CarrierContext } from './carriers/context.js';
 import { helmReleaseValues } from './carriers/flux.js';
-import { judgedDependencies, parentValues, subchartRelease, subchartValues } from './carriers/umbrella.js';
+import {
+  judgedDependencies,
+  parentValues,
+  subchartKeys,
+  subchartRelease,
+  subchartValues,
+} from './carriers/umbrella.js';
 import { buildModel, chartFamily } from './charts/adapters.js';
 import { catalogFor } from './charts/catalog.js';
 import type { ReleaseSubject, SourceRef, Subject } from './types.js';
@@ -57,7 +64,7 @@ export function releaseFromValues(input: ValuesInput): ReleaseSubject | undefine
     },
     values,
     userValues,
-    model: buildModel(family, values, version, userValues),
+    model: buildModel(family, values, version, userValues, { values: catalog.defaults, deployed: [] }),
     source: input.source,
     ...(notes.length > 0 ? { notes } : {}),
   };
@@ -69,7 +76,13 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
   const family = chartFamily(name, version);
   if (!family) return undefined;
   // The stored chart's own values are the truth: a key it does not declare is unset when Helm renders.
-  const values = coalesce(isObject(rel.chart.values) ? rel.chart.values : {}, rel.config);
+  const chartValues = isObject(rel.chart.values) ? rel.chart.values : {};
+  const keys = subchartKeys(rel);
+  const deployed = (rel.chart.metadata.dependencies ?? []).map((d, i) => ({
+    key: keys[i] ?? '',
+    condition: d.condition,
+  }));
+  const values = coalesce(chartValues, rel.config, keys);
   const { note } = catalogFor(family, version);
   return {
     kind: 'release',
@@ -78,7 +91,7 @@ export function releaseFromHelm(rel: HelmRelease, source: SourceRef): ReleaseSub
     release: { name: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status },
     values,
     userValues: rel.config,
-    model: buildModel(family, values, version, rel.config),
+    model: buildModel(family, values, version, rel.config, { values: chartValues, deployed }),
     source,
     ...(note ? { notes: [note] } : {}),
   };
@@ -139,7 +152,7 @@ function releasesFromRecord(
     const decode = kind === 'Secret' ? decodeReleaseSecretData : decodeReleaseConfigMapData;
     return releasesFromHelm(decode(data, maxBytes), source);
   } catch (err: unknown) {
-    if (err instanceof Error && err.name === 'ReleaseDecodeError') {
+    if (err instanceof ReleaseDecodeError) {
       throw new InputError(`${kind} ${name}: ${err.message}`);
     }
     throw err;
@@ -236,6 +249,32 @@ export function subjectsFromObject(
       return apiVersion === 'v1' ? [{ kind: 'service', object: obj, name, ...ns, source }] : [];
     default:
       return carrierSubjects(obj, source, ctx) ?? [];
+  }
+}
+
+/** What reading one object gave: its subjects, why it is not judged here, or what is wrong with it. */
+export type ObjectReading = { subjects: Subject[] } | { notJudged: string } | { problem: string };
+
+/**
+ * Reads an object's subjects the one way the webhook, `check` and the audit share: an InputError is
+ * the input's problem and NotJudged a known object judged elsewhere, both as values. Any other error
+ * is a bug of ours: rethrown, unless `contain` (the webhook, which must answer every request); then
+ * only its type is kept, since its message may quote the object.
+ */
+export function readObject(
+  obj: unknown,
+  source: SourceRef,
+  maxReleaseBytes: number,
+  ctx: CarrierContext = {},
+  contain = false,
+): ObjectReading {
+  try {
+    return { subjects: subjectsFromObject(obj, source, maxReleaseBytes, ctx) };
+  } catch (err: unknown) {
+    if (err instanceof NotJudged) return { notJudged: err.message };
+    if (err instanceof InputError) return { problem: err.message };
+    if (!contain) throw err;
+    return { problem: `the object could not be read (${err instanceof Error ? err.name : 'unknown error'})` };
   }
 }
 

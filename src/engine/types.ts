@@ -223,12 +223,19 @@ export interface RedisStoreModel {
   address?: Setting<unknown>;
 }
 
+/** Name, namespace and labels: all the audit and the webhook's caches keep of an object they only need to know exists. */
+export interface ObjectRef {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
 /** A read-only view of the cluster; absent when judging files. Filled by the audit issue. */
 export interface ClusterView {
   /** Labels of a namespace, or undefined when the namespace does not exist. */
   namespaceLabels(name: string): Record<string, string> | undefined;
   /** Deployments across the cluster (name, namespace, labels of the object). */
-  deployments(): ReadonlyArray<{ name: string; namespace: string; labels: Record<string, string> }>;
+  deployments(): readonly ObjectRef[];
   /** Whether a Secret exists (no data is ever read). */
   secretExists(namespace: string, name: string): boolean;
 }

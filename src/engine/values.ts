@@ -16,26 +16,58 @@ export function getPath(values: unknown, path: string): unknown {
   return cur;
 }
 
+/** What an explicit null in the values merged on top does: `keep` it, or `delete` the key it names beneath. */
+type OnNull = 'delete' | 'keep';
+
 /**
  * Merges `over` onto a copy of `base`, map into map, without recursion: Helm accepts values nested
- * 10,000 levels deep, past what the call stack holds. `onNull` says what an explicit null does.
+ * 10,000 levels deep, past what the call stack holds. With `delete`, a null deletes the key of
+ * `base` it names, and a null naming no key of `base` stays (`has` says which top-level keys
+ * `base` had). The tables of `keepIn` (top-level keys) keep their nulls either way.
  */
 function mergeMaps(
   base: Record<string, unknown>,
   over: Record<string, unknown>,
-  onNull: 'delete' | 'keep',
+  onNull: OnNull,
+  keepIn: ReadonlySet<string> = new Set(),
+  has: (key: string) => boolean = (key) => Object.hasOwn(base, key),
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
-  const stack: Array<[Record<string, unknown>, Record<string, unknown>]> = [[out, over]];
+  const stack: Array<[Record<string, unknown>, Record<string, unknown>, OnNull]> = [[out, over, onNull]];
+  for (let job = stack.pop(); job !== undefined; job = stack.pop()) {
+    const [target, source, nulls] = job;
+    const top = target === out;
+    for (const key of Object.keys(source)) {
+      const value = source[key];
+      const current = Object.hasOwn(target, key) ? target[key] : undefined;
+      if (value === null && nulls === 'delete' && (top ? has(key) : Object.hasOwn(target, key))) {
+        delete target[key];
+      } else if (isObject(value) && isObject(current)) {
+        const copy = { ...current };
+        setOwn(target, key, copy);
+        stack.push([copy, value, top && keepIn.has(key) ? 'keep' : nulls]);
+      } else {
+        setOwn(target, key, value);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A copy of `values` without the nulls of its maps at any depth, as Helm 4 cleans chart defaults
+ * before coalescing (cleanNilValues; lists are left whole), except under the `keep` keys.
+ */
+function withoutNulls(values: Record<string, unknown>, keep: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const stack: Array<[Record<string, unknown>, Record<string, unknown>]> = [[out, values]];
   for (let job = stack.pop(); job !== undefined; job = stack.pop()) {
     const [target, source] = job;
     for (const key of Object.keys(source)) {
       const value = source[key];
-      const current = Object.hasOwn(target, key) ? target[key] : undefined;
-      if (value === null && onNull === 'delete') {
-        delete target[key];
-      } else if (isObject(value) && isObject(current)) {
-        const copy = { ...current };
+      if (value === null) continue;
+      if (isObject(value) && !(source === values && keep.has(key))) {
+        const copy: Record<string, unknown> = {};
         setOwn(target, key, copy);
         stack.push([copy, value]);
       } else {
@@ -46,15 +78,26 @@ function mergeMaps(
   return out;
 }
 
+/** The Helm major whose coalesce to follow: 3 and 4 differ in nulls only (see coalesce). */
+export type HelmMajor = 3 | 4;
+
 /**
- * Deep-merges `over` onto `base` as Helm coalesces user values onto chart defaults: maps merge
- * recursively, anything else replaces, and an explicit null deletes the default.
+ * Deep-merges `over` onto `base` as Helm coalesces user values onto chart defaults (chartutil
+ * CoalesceValues): maps merge recursively, anything else replaces, and an explicit null deletes the
+ * default it names; a null with no default beneath stays (`.Values.x` is nil either way). Within the
+ * tables of `subcharts` (the keys of the chart's dependencies, alias or name) Helm merges instead of
+ * coalescing, so nulls stay there. Helm 4 also drops the chart's own nulls first, so below the top
+ * level a user's null over a chart's null stays; Helm 3 (the default) keeps the chart's nulls.
  */
 export function coalesce(
   base: Record<string, unknown>,
   over: Record<string, unknown>,
+  subcharts: readonly string[] = [],
+  major: HelmMajor = 3,
 ): Record<string, unknown> {
-  return mergeMaps(base, over, 'delete');
+  const keep = new Set(subcharts);
+  if (major === 3) return mergeMaps(base, over, 'delete', keep);
+  return mergeMaps(withoutNulls(base, keep), over, 'delete', keep, (key) => Object.hasOwn(base, key));
 }
 
 /**

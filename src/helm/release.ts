@@ -1,5 +1,5 @@
 /** Decodes and encodes Helm release Secrets exactly as Helm's storage driver does. */
-import { gunzipSync, gzipSync, constants as zc } from 'node:zlib';
+import { createGunzip, gunzipSync, gzipSync, constants as zc } from 'node:zlib';
 import {
   GO_MAX_DEPTH,
   readReleaseFields,
@@ -102,12 +102,20 @@ function helmTextDeclaresTooMuch(helmBase64: Buffer, maxBytes: number): boolean 
 }
 
 /**
- * Compressed prefixes inflated (and watched) before the whole release: each inflates to at most
- * about 1032 times its size. A bomb shows itself in the first; a valid release inflates up to
- * 273 KiB of its gzip twice. Node's zlib has no synchronous step-by-step inflate (gunzipSync closes its stream),
- * but a prefix inflates with Z_SYNC_FLUSH to a prefix of the output.
+ * A release whose gzip is at most this long is inflated by zlib in one call after a 1 KiB probe: it
+ * cannot inflate past about 16.5 MiB (deflate expands at most ~1032 times). Node's zlib has no
+ * synchronous step-by-step inflate (gunzipSync closes its stream), but a prefix inflates with
+ * Z_SYNC_FLUSH to a prefix of the output.
  */
-const PROBE_PREFIXES = [1024, 16 * 1024, 256 * 1024];
+const SMALL_GZIP = 16 * 1024;
+const PROBE_PREFIX = 1024;
+
+/**
+ * Larger ones are inflated a piece of at most this much output at a time, each piece watched before
+ * the next is made, so that a bomb anywhere in the release is refused as soon as its text proves
+ * unreadable, and the inflated bytes never pass the limit.
+ */
+const STEP_OUTPUT = 1024 * 1024;
 
 /** Skips what needs no look outside a string, and inside one. */
 const OUTSIDE_RUN = /[^"{}[\]]*/y;
@@ -177,23 +185,78 @@ function gunzipError(err: unknown, maxBytes: number): ReleaseDecodeError {
   return new ReleaseDecodeError(`release is not valid gzip (${code ?? 'corrupt data'})`);
 }
 
+/** The native zlib handle under a Gunzip stream: what `gunzipSync` drives (zlib.js processChunkSync). */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Buffer,
+    inOff: number,
+    inLen: number,
+    out: Buffer,
+    outOff: number,
+    outLen: number,
+  ): void;
+  onerror: (message: string, errno: number, code: string) => void;
+}
+
 /**
- * Inflates a release with a byte cap, watching the structure of growing prefixes first, so that a
- * bomb is refused after inflating a little of it rather than all of it and then checking.
+ * Inflates `gz` a piece at a time, as `gunzipSync` does inside (the same native calls, so the same
+ * reading of members, trailers and junk), but handing each piece to `onPiece` before making the
+ * next. Node has no public synchronous step-by-step inflate (gunzipSync closes its stream after one
+ * call); this drives the stream's own handle, and returns false when this Node has none to drive.
+ */
+function inflateInPieces(gz: Buffer, onPiece: (piece: Buffer) => void): boolean {
+  const engine = createGunzip() as unknown as { _handle?: ZlibHandle; _writeState?: unknown; close(): void };
+  const handle = engine._handle;
+  const state = engine._writeState;
+  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) return false;
+  let failed: { message: string; code: string } | undefined;
+  // Replaces the stream's handler, which would destroy the stream and emit 'error' on a later tick.
+  handle.onerror = (message, _errno, code) => {
+    failed = { message, code };
+  };
+  const out = Buffer.allocUnsafe(STEP_OUTPUT);
+  try {
+    for (let inOff = 0; ;) {
+      handle.writeSync(zc.Z_FINISH, gz, inOff, gz.length - inOff, out, 0, STEP_OUTPUT);
+      if (failed) throw Object.assign(new Error(failed.message), { code: failed.code });
+      const [availOut = 0, availIn = 0] = state;
+      if (availOut < STEP_OUTPUT) onPiece(out.subarray(0, STEP_OUTPUT - availOut));
+      inOff = gz.length - availIn;
+      if (availOut !== 0) return true;
+    }
+  } finally {
+    engine.close();
+  }
+}
+
+/** Inflates all of `gz` a piece at a time, watching every piece and the total, or undefined when it cannot step. */
+function inflateWatched(gz: Buffer, maxBytes: number): Buffer | undefined {
+  const watch = new StructureWatch();
+  const pieces: Buffer[] = [];
+  let total = 0;
+  const stepped = inflateInPieces(gz, (piece) => {
+    total += piece.length;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    watch.inspect(piece);
+    pieces.push(Buffer.from(piece));
+  });
+  return stepped ? Buffer.concat(pieces, total) : undefined;
+}
+
+/**
+ * Inflates a release with a byte cap, watching its structure first, so that a bomb is refused
+ * after inflating a little of it rather than all of it and then checking.
  */
 function gunzipBounded(gz: Buffer, maxBytes: number): Buffer {
   if (declaresTooMuch(gz, maxBytes)) throw tooLarge(maxBytes);
-  const watch = new StructureWatch();
-  let watched = 0;
   try {
-    for (const size of PROBE_PREFIXES) {
-      if (size >= gz.length) break;
-      const prefix = gunzipSync(gz.subarray(0, size), {
-        finishFlush: zc.Z_SYNC_FLUSH,
-        maxOutputLength: maxBytes,
-      });
-      watch.inspect(prefix.subarray(watched));
-      watched = prefix.length;
+    if (gz.length > SMALL_GZIP) {
+      const whole = inflateWatched(gz, maxBytes);
+      if (whole) return whole;
+    } else if (gz.length > PROBE_PREFIX) {
+      const prefix = gunzipSync(gz.subarray(0, PROBE_PREFIX), { finishFlush: zc.Z_SYNC_FLUSH });
+      new StructureWatch().inspect(prefix);
     }
     return gunzipSync(gz, { maxOutputLength: maxBytes });
   } catch (err: unknown) {

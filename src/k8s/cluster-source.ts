@@ -1,14 +1,11 @@
 /** The audit's ClusterSource over the real API: metadata-only lists (or the watch caches), single reads. */
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { NotReadable, type ClusterSource, type ObjectRef } from '../audit/source.js';
+import type { ObjectRef } from '../engine/types.js';
+import { NotReadable, objectRef, type ClusterSource, type Meta } from './source.js';
 import { objectData, type DataReader } from '../engine/carriers/context.js';
 import { isObject } from '../engine/values.js';
 import type { LiveCluster } from './live-cluster.js';
 import { KubeApiError, type KubeRest } from './rest.js';
-
-interface Meta {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
-}
 
 /** Where Helm release Secrets may be read: everywhere, or only in these namespaces (none: `[]`). */
 export type ReleaseScope = 'all' | readonly string[];
@@ -21,16 +18,8 @@ export interface ApiSourceOptions {
   view?: LiveCluster;
 }
 
-function ref(o: Meta): ObjectRef {
-  return {
-    name: o.metadata?.name ?? '',
-    namespace: o.metadata?.namespace ?? '',
-    labels: o.metadata?.labels ?? {},
-  };
-}
-
 async function* refs(it: AsyncIterable<Meta>): AsyncGenerator<ObjectRef> {
-  for await (const o of it) yield ref(o);
+  for await (const o of it) yield objectRef(o);
 }
 
 async function* each<T>(items: readonly T[]): AsyncGenerator<T> {

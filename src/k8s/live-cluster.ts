@@ -1,7 +1,7 @@
 /** The webhook's read-only view of its own cluster, kept by metadata-only watches. */
+import { clusterView } from '../engine/cluster-view.js';
 import { ExplainedError } from '../engine/errors.js';
-import type { ClusterView } from '../engine/types.js';
-import type { ObjectRef } from '../audit/source.js';
+import type { ClusterView, ObjectRef } from '../engine/types.js';
 import { Reflector, type ReflectorHooks, type ReflectorLog, type ReflectorOptions } from './reflector.js';
 import type { KubeRest } from './rest.js';
 
@@ -76,21 +76,17 @@ export class LiveCluster {
 
   /** The ClusterView policies read; every call throws ClusterUnavailableError while a cache is not current. */
   view(): ClusterView {
-    return {
-      namespaceLabels: (name) => {
-        this.check();
-        return this.namespaces.get('', name)?.labels;
-      },
-      deployments: () => {
-        this.check();
-        return this.deployments.list();
-      },
-      secretExists: (namespace, name) => {
-        this.check();
+    return clusterView(
+      {
+        namespaceLabels: (name) => this.namespaces.get('', name)?.labels,
+        deployments: () => this.deployments.list(),
         // Secrets are watched only in the Gloo Mesh namespaces; elsewhere, absence is not known.
-        const cache = this.secrets.get(namespace);
-        return cache === undefined || cache.get(namespace, name) !== undefined;
+        secretKnown: (namespace, name) => {
+          const cache = this.secrets.get(namespace);
+          return cache === undefined ? undefined : cache.get(namespace, name) !== undefined;
+        },
       },
-    };
+      () => this.check(),
+    );
   }
 }

@@ -10,16 +10,13 @@
  * and lists again only when the API server answers 410 Gone.
  */
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
-import type { ObjectRef } from '../audit/source.js';
+import type { ObjectRef } from '../engine/types.js';
 import { KubeApiError, type KubeRest } from './rest.js';
+import { objectRef, type Meta } from './source.js';
 
 /** What the cache keeps of an object: its metadata for ListWatch, and the same as an ObjectRef for readers. */
 interface Slim extends ObjectRef {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
-}
-
-interface Meta {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
 }
 
 /** Logs what the cache does (lists, lost connections), never object contents. */
@@ -42,9 +39,7 @@ export interface ReflectorOptions {
 function slim(o: Meta): Slim {
   const md = o.metadata ?? {};
   return {
-    name: md.name ?? '',
-    namespace: md.namespace ?? '',
-    labels: md.labels ?? {},
+    ...objectRef(o),
     metadata: {
       name: md.name ?? '',
       ...(md.namespace ? { namespace: md.namespace } : {}),

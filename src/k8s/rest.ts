@@ -3,6 +3,14 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 
+/**
+ * A kubeconfig that cannot be loaded; the message names the file and never quotes it. Here, beside
+ * KubeApiError, so the CLI can recognise it without loading client-node at start-up.
+ */
+export class KubeConfigError extends Error {
+  override name = 'KubeConfigError';
+}
+
 /** An API call that failed: unreachable, timed out, or answered with an error status. */
 export class KubeApiError extends Error {
   override name = 'KubeApiError';

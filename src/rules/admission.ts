@@ -5,27 +5,26 @@
  * API server.
  */
 import type { AdmissionContext } from '../engine/types.js';
+import { isObject } from '../engine/values.js';
 
 type Json = Record<string, unknown>;
-
-const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function text(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
 function gvk(v: unknown, last: 'kind' | 'resource'): Json {
-  const o = isJson(v) ? v : {};
+  const o = isObject(v) ? v : {};
   return { group: text(o.group), version: text(o.version), [last]: text(o[last]) };
 }
 
 function userInfo(v: unknown): Json {
-  const u = isJson(v) ? v : {};
+  const u = isObject(v) ? v : {};
   return {
     username: text(u.username),
     uid: text(u.uid),
     groups: Array.isArray(u.groups) ? u.groups.filter((g) => typeof g === 'string') : [],
-    extra: isJson(u.extra) ? u.extra : {},
+    extra: isObject(u.extra) ? u.extra : {},
   };
 }
 
@@ -44,7 +43,7 @@ export function celRequest(r: Json): Json {
     operation: text(r.operation),
     userInfo: userInfo(r.userInfo),
     dryRun: r.dryRun === true,
-    options: isJson(r.options) ? r.options : null,
+    options: isObject(r.options) ? r.options : null,
   };
 }
 

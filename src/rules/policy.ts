@@ -1,5 +1,6 @@
 /** Turns a rule into a Policy, so the engine, the presenters and the config treat it like a built-in. */
 import type { CelInput } from '@bufbuild/cel';
+import { subjectName, subjectNamespace } from '../engine/match.js';
 import type { ClusterView, Policy, PolicyViolation, Subject } from '../engine/types.js';
 import { compileCel, CelEvalError, DEFAULT_COST_BUDGET, type CelProgram } from './cel.js';
 import { compareSemver, parseSemver } from './k8s-lib.js';
@@ -96,17 +97,8 @@ export function versionInRange(version: string, range: string): boolean {
     });
 }
 
-function subjectName(s: Subject): string {
-  return s.kind === 'release' ? s.release.name : s.name;
-}
-
-function subjectNamespace(s: Subject): string | undefined {
-  if (s.kind === 'release') return s.release.namespace;
-  return s.kind === 'namespace' ? s.name : s.namespace;
-}
-
-/** Whether the rule's match selects this subject. */
-export function ruleMatches(match: RuleMatch | undefined, s: Subject): boolean {
+/** Whether a user rule's match (families, versions, names, namespaces) selects this subject. */
+export function userRuleMatches(match: RuleMatch | undefined, s: Subject): boolean {
   if (!match) return true;
   if (match.names && !match.names.includes(subjectName(s))) return false;
   const ns = subjectNamespace(s);
@@ -130,7 +122,7 @@ function message(rule: RuleSpec, vars: Record<string, CelInput>, budget: number)
 
 /** Runs a rule on a subject: [] when it passes, one violation when false; throws on error or a non-bool. */
 export function runRule(rule: RuleSpec, s: Subject, cluster?: ClusterView): PolicyViolation[] {
-  if (!ruleMatches(rule.match, s)) return [];
+  if (!userRuleMatches(rule.match, s)) return [];
   const vars = ruleVariables(s, cluster);
   const budget = rule.costBudget ?? DEFAULT_COST_BUDGET;
   const { value } = programFor(rule.expression).run(vars, budget);

@@ -13,7 +13,7 @@ import { apiClusterSource } from '../k8s/cluster-source.js';
 import { LeaseElector } from '../k8s/lease.js';
 import { apiDataReader } from '../k8s/cluster-source.js';
 import { LiveCluster } from '../k8s/live-cluster.js';
-import { policyReportsAvailable, writePolicyReports } from '../k8s/policy-reports.js';
+import { policyReportsAvailable, writePolicyReports } from '../audit/write-reports.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
 import { errorForLog, type Logger } from './log.js';
 import { recordAudit, type Metrics } from './metrics.js';

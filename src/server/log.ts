@@ -69,6 +69,9 @@ function policyIds(decision: Decision): string[] {
 /** The levels `serve --log-level` accepts; decisions that say something are logged at info. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** True for a request about a Helm release record or a Gloo Mesh resource (an API group under solo.io). */
 function aboutGlooMesh(req: AdmissionRequest): boolean {
   const group = req.kind.group;

@@ -11,7 +11,11 @@ import { isObject } from '../engine/values.js';
 import { HttpProblem, parseJsonBody } from './body.js';
 import { prepareReview, type PreparedReview } from './review.js';
 
-/** What reading a body gives: a prepared review, or why there is none. */
+/**
+ * What reading a body gives: a prepared review, or why there is none. Plain data, not errors: it
+ * crosses the worker boundary, where postMessage would drop an error's class, so callers tell
+ * outcomes by `type` instead of instanceof.
+ */
 export type BodyOutcome =
   | { type: 'prepared'; request: AdmissionRequest; prepared: PreparedReview }
   | { type: 'malformed'; reason: string }

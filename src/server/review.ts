@@ -11,14 +11,9 @@ import {
   type EvaluationResult,
   type Finding,
 } from '../engine/evaluate.js';
-import {
-  InputError,
-  isReleaseConfigMap,
-  isReleaseSecret,
-  NotJudged,
-  subjectsFromObject,
-} from '../engine/subjects.js';
+import { isReleaseConfigMap, isReleaseSecret, readObject } from '../engine/subjects.js';
 import type { Subject } from '../engine/types.js';
+import { catalogOf } from '../rules/catalog.js';
 import { isObject } from '../engine/values.js';
 import type { AdmissionRequest, Verdict } from './admission.js';
 import {
@@ -88,23 +83,6 @@ function onInputError(req: AdmissionRequest, config: Config, problem: string): D
   return { ...base, allowed: false, message: inputErrorDenial(what, problem), warnings: [] };
 }
 
-/** Reads the subjects; an unreadable object is an input error, never a crash and never the user's values in a message. */
-function readSubjects(
-  req: AdmissionRequest,
-  config: Config,
-  ctx: CarrierContext,
-): Subject[] | { problem: string } | { notJudged: string } {
-  try {
-    const source = { location: 'admission', ...(req.admission ? { admission: req.admission } : {}) };
-    return subjectsFromObject(req.object, source, config.limits.maxReleaseBytes, ctx);
-  } catch (err: unknown) {
-    if (err instanceof NotJudged) return { notJudged: err.message };
-    if (err instanceof InputError) return { problem: err.message };
-    // Not one of ours: its message may quote the object, so only its type is kept.
-    return { problem: `the object could not be read (${err instanceof Error ? err.name : 'unknown error'})` };
-  }
-}
-
 function errorWarnings(result: EvaluationResult, config: Config, denied: boolean): string[] {
   if (denied && config.onError === 'deny') return [];
   const why = config.mode === 'audit' ? 'mode: audit' : 'onError: allow';
@@ -152,9 +130,12 @@ export function prepareReview(
 ): PreparedReview {
   const skip = notJudged(req);
   if (skip !== undefined) return { decision: allow(skip) };
-  const subjects = readSubjects(req, config, ctx);
-  if ('problem' in subjects) return { decision: onInputError(req, config, subjects.problem) };
-  if ('notJudged' in subjects) return { decision: allow(subjects.notJudged) };
+  // An unreadable object is an input error, never a crash and never the user's values in a message.
+  const source = { location: 'admission', ...(req.admission ? { admission: req.admission } : {}) };
+  const read = readObject(req.object, source, config.limits.maxReleaseBytes, ctx, true);
+  if ('problem' in read) return { decision: onInputError(req, config, read.problem) };
+  if ('notJudged' in read) return { decision: allow(read.notJudged) };
+  const { subjects } = read;
   if (subjects.length === 0)
     return { decision: allow(`${req.kind.kind} is not a kind or chart gloo-guard judges`) };
   const first = subjects[0];
@@ -179,7 +160,8 @@ function combine(results: EvaluationResult[]): EvaluationResult {
 /** Runs the one engine on the prepared subjects. */
 export function finishReview(prepared: PreparedReview, config: Config, opts: EvaluateOptions = {}): Decision {
   if ('decision' in prepared) return prepared.decision;
-  return decide(combine(prepared.subjects.map((s) => evaluate(s, config, opts))), config);
+  const handed = { policies: catalogOf(config), ...opts };
+  return decide(combine(prepared.subjects.map((s) => evaluate(s, config, handed))), config);
 }
 
 /** Judges one AdmissionRequest: DELETE and release UPDATEs are never decoded. */

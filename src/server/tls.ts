@@ -9,20 +9,20 @@ import type { Server } from 'node:https';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { generateServingBundle } from '../certs/generate.js';
+import { generateServingBundle, type KeyPair } from '../certs/generate.js';
 import { watchFiles, type FileWatch } from './watch.js';
 
 /** TLS 1.2 is the floor, as Kubernetes' own components require. */
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
-/** A serving certificate (PEM, possibly a chain) and its key. */
-export interface TlsMaterial {
-  cert: string;
-  key: string;
+/** The files a serving certificate (PEM, possibly a chain) and its key are read from. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 /** A generated certificate, with where its CA bundle was written. */
-export interface SelfSignedTls extends TlsMaterial {
+export interface SelfSignedTls extends KeyPair {
   caPath: string;
 }
 
@@ -32,8 +32,8 @@ export class TlsError extends Error {
 }
 
 /** The options of a TLS server or secure context for this material. */
-export function tlsOptions(m: TlsMaterial): SecureContextOptions & { minVersion: typeof TLS_MIN_VERSION } {
-  return { cert: m.cert, key: m.key, minVersion: TLS_MIN_VERSION };
+export function tlsOptions(m: KeyPair): SecureContextOptions & { minVersion: typeof TLS_MIN_VERSION } {
+  return { cert: m.certPem, key: m.keyPem, minVersion: TLS_MIN_VERSION };
 }
 
 /** When the (first) certificate expires. */
@@ -58,7 +58,7 @@ export function selfSignedTls(opts: { days?: number; dnsNames?: string[] } = {})
   const caPath = join(dir, 'ca.crt');
   // Only the CA certificate leaves the process: the CA key is dropped, the serving key stays in memory.
   writeFileSync(caPath, bundle.ca.certPem, { mode: 0o644 });
-  return { cert: bundle.serving.certPem, key: bundle.serving.keyPem, caPath };
+  return { ...bundle.serving, caPath };
 }
 
 function readPem(file: string, what: string): string {
@@ -72,11 +72,11 @@ function readPem(file: string, what: string): string {
 }
 
 /** Reads a certificate and key and checks that they form a usable pair. */
-export function readTlsFiles(certFile: string, keyFile: string): TlsMaterial {
-  const m = { cert: readPem(certFile, 'certificate'), key: readPem(keyFile, 'key') };
+export function readTlsFiles(certFile: string, keyFile: string): KeyPair {
+  const m = { certPem: readPem(certFile, 'certificate'), keyPem: readPem(keyFile, 'key') };
   try {
     createSecureContext(tlsOptions(m));
-    certificateNotAfter(m.cert);
+    certificateNotAfter(m.certPem);
   } catch (err: unknown) {
     // OpenSSL's reason (e.g. "key values mismatch") names the problem without quoting the key.
     const reason = err instanceof Error ? err.message.split('\n')[0] : 'unusable';
@@ -87,7 +87,7 @@ export function readTlsFiles(certFile: string, keyFile: string): TlsMaterial {
 
 /** What a reload reports. */
 export interface TlsReloadEvents {
-  onLoad(m: TlsMaterial): void;
+  onLoad(m: KeyPair): void;
   onError(err: TlsError): void;
 }
 
@@ -97,12 +97,12 @@ export interface TlsReloadEvents {
  */
 export function reloadTlsOnChange(
   server: Server,
-  files: { certFile: string; keyFile: string },
+  files: TlsFiles,
   events: TlsReloadEvents,
   pollMs = 10_000,
 ): FileWatch {
   const reload = (): void => {
-    let m: TlsMaterial;
+    let m: KeyPair;
     try {
       m = readTlsFiles(files.certFile, files.keyFile);
     } catch (err: unknown) {

@@ -15,34 +15,23 @@ REPO="$(cd "$HERE/../.." && pwd)"
 OUT="${HELM_DIFF_BIN_DIR:-$REPO/.cache/helm-diff-bin}"
 START=$SECONDS
 
-log() { printf '[helm-diff] %s\n' "$*" >&2; }
+LOG_TAG=helm-diff
+# shellcheck source=../../scripts/lib/go-build.sh
+source "$REPO/scripts/lib/go-build.sh"
+require_go "The differential tests against Helm"
+lock_dir "$OUT"
 
-if ! command -v go >/dev/null 2>&1; then
-  log "ERROR: 'go' not found on PATH. The differential tests against Helm need Go >= 1.26 (https://go.dev/dl/)."
-  exit 1
-fi
-
-mkdir -p "$OUT"
-
-# Serialise concurrent builds (several test files start at once).
-exec 9>"$OUT/.lock"
-if ! flock -n 9; then
-  log "another build is running; waiting for it to finish…"
-  flock 9
-fi
-
-# The stamp covers everything that determines the binaries.
+# The stamp covers everything that determines the binaries (common/ is linked into v3 and v4).
 stamp_inputs() {
   cd "$HERE"
   go version
   printf '%s\n' "${GOFLAGS:-}"
-  find build.sh shared v3 v4 -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.sh' \) -print0 \
+  find build.sh common shared v3 v4 -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.sh' \) -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum
 }
 STAMP="$(stamp_inputs | sha256sum | cut -d' ' -f1)"
 
-if [[ -z "${HELM_DIFF_FORCE_BUILD:-}" && -x "$OUT/helm-diff-v3" && -x "$OUT/helm-diff-v4" \
-      && -f "$OUT/.stamp" && "$(cat "$OUT/.stamp")" == "$STAMP" ]]; then
+if [[ -z "${HELM_DIFF_FORCE_BUILD:-}" ]] && stamp_current "$OUT" "$STAMP" "$OUT/helm-diff-v3" "$OUT/helm-diff-v4"; then
   echo "$OUT"
   exit 0
 fi

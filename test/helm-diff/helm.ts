@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ReleaseFields } from '../../src/helm/release-json.js';
+import type { GoDependency, ReleaseFields } from '../../src/helm/release-json.js';
 
 /** The Helm majors the harness judges with. */
 export const MAJORS = ['v3', 'v4'] as const;
@@ -88,10 +88,15 @@ export interface ValuesCase {
   setJSON?: string[];
 }
 
-/** What Helm renders with: `.Values`, and the subcharts left enabled (`parent/child` paths). */
+/**
+ * What Helm renders with: `.Values`, and the subcharts left enabled (`parent/child` paths); and what
+ * a release of that install stores: the chart's values and dependencies as ProcessDependencies left them.
+ */
 export interface HelmValuesView {
   values: Record<string, unknown>;
   enabled: string[];
+  chartValues: Record<string, unknown> | null;
+  dependencies: Array<GoDependency | null> | null;
 }
 
 /** Loads charts and user values as `helm install DIR -f ... --set ...` does before rendering. */

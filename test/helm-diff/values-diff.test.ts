@@ -8,13 +8,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseYamlText } from '../../src/cli/inputs.js';
-import { coalesce, isObject, mergeValues } from '../../src/engine/values.js';
+import { coalesce, isObject, mergeValues, type HelmMajor } from '../../src/engine/values.js';
 import { MAJORS, renderValues, type HelmResult, type HelmValuesView } from './helm.js';
 
 const CHART_YAML = 'apiVersion: v2\nname: c\nversion: 0.1.0\n';
 
 /** gloo-guard's values for a chart's values.yaml and the user's files, or its refusal. */
-function ours(chartValues: string, files: string[]): { ok?: Record<string, unknown>; error?: string } {
+function ours(
+  chartValues: string,
+  files: string[],
+  major: HelmMajor,
+): { ok?: Record<string, unknown>; error?: string } {
   try {
     const read = (text: string, name: string): Record<string, unknown> => {
       const docs = parseYamlText(text, name, true).filter((d) => d.value !== null && d.value !== undefined);
@@ -23,38 +27,36 @@ function ours(chartValues: string, files: string[]): { ok?: Record<string, unkno
       return v;
     };
     const user = files.map((f, i) => read(f, `values-${i}.yaml`)).reduce((acc, v) => mergeValues(acc, v), {});
-    return { ok: coalesce(read(chartValues, 'values.yaml'), user) };
+    return { ok: coalesce(read(chartValues, 'values.yaml'), user, [], major) };
   } catch (err: unknown) {
     return { error: (err as Error).message };
   }
 }
 
-/** Helm's values with the null-valued keys dropped: `.Values.x` is nil whether x is absent or null. */
-function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
-  if (!isObject(v)) return v;
-  return Object.fromEntries(
-    Object.entries(v)
-      .filter(([, x]) => x !== null)
-      .map(([k, x]) => [k, withoutNulls(x)]),
-  );
-}
-
+/**
+ * Exactly Helm's `.Values`, nulls included (issue 15: a user's `x: null` where the chart has no `x`
+ * stays; Helm 4 drops the chart's own nulls, Helm 3 keeps them), or Helm's refusal.
+ */
 function compare(
   chartValues: string,
   files: string[],
   helm: Record<string, HelmResult<HelmValuesView>>,
 ): void {
-  const mine = ours(chartValues, files);
   const { v3, v4 } = helm as Record<'v3' | 'v4', HelmResult<HelmValuesView>>;
-  const context = `chart values:\n${chartValues}\nfiles:\n${files.join('\n---\n')}\nHelm 3: ${v3.error ?? 'read'}; Helm 4: ${v4.error ?? 'read'}; gloo-guard: ${mine.error ?? 'read'}`;
-  if (v3.ok === undefined || v4.ok === undefined) {
-    expect(mine.ok, context).toBeUndefined();
-    return;
+  const context = `chart values:\n${chartValues}\nfiles:\n${files.join('\n---\n')}\nHelm 3: ${v3.error ?? 'read'}; Helm 4: ${v4.error ?? 'read'}`;
+  expect(v3.ok === undefined, context).toBe(v4.ok === undefined);
+  for (const [major, h] of [
+    [3, v3],
+    [4, v4],
+  ] as const) {
+    const mine = ours(chartValues, files, major);
+    if (h.ok === undefined) {
+      expect(mine.ok, `${context}; gloo-guard read it`).toBeUndefined();
+      continue;
+    }
+    expect(mine.error, context).toBeUndefined();
+    expect(mine.ok, `${context}\nas Helm ${major}`).toStrictEqual(h.ok.values);
   }
-  expect(withoutNulls(v3.ok.values), context).toEqual(withoutNulls(v4.ok.values));
-  expect(mine.error, context).toBeUndefined();
-  expect(withoutNulls(mine.ok), context).toEqual(withoutNulls(v3.ok.values));
 }
 
 function helms(

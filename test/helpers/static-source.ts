@@ -1,5 +1,5 @@
 /** A ClusterSource over arrays of objects, for audit tests that need no API server. */
-import type { ClusterSource } from '../../src/audit/source.js';
+import type { ClusterSource } from '../../src/k8s/source.js';
 
 interface Obj {
   apiVersion?: string;

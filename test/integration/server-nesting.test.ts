@@ -5,34 +5,46 @@
  * its body, so small bombs never hold the event loop. Figures: bench/nesting-bomb.ts.
  */
 import request from 'supertest';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync, constants as zc } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { createApp } from '../../src/server/app.js';
 import { Offload } from '../../src/server/offload.js';
 import { deploymentObject, objectReview } from '../fixtures/admission/reviews.js';
+import { cli } from '../helpers/cli.js';
 
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
 
-/** A release Secret whose JSON nests `levels` arrays under a key Helm ignores. */
-function bombSecret(levels: number): Record<string, unknown> {
+/**
+ * A release Secret whose JSON nests `levels` arrays under a key Helm ignores, after `textBytes` of
+ * incompressible template text; `forged` sets the gzip trailer's size to 0, as a bomb would, so that
+ * only inflating tells how large it is.
+ */
+function bombSecret(levels: number, textBytes = 0, forged = false): Record<string, unknown> {
   const json = Buffer.concat([
     Buffer.from(
-      '{"name":"r","info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-platform","version":"2.5.4"}},"x":',
+      `{"name":"r","info":{"status":"pending-install"},"chart":{"metadata":{"name":"gloo-platform","version":"2.5.4"},"templates":[{"name":"t","data":"${randomBytes(Math.ceil((textBytes * 3) / 4)).toString('base64')}"}]},"x":`,
     ),
     Buffer.alloc(levels, '['),
     Buffer.alloc(levels, ']'),
     Buffer.from('}'),
   ]);
-  const helm = gzipSync(json, { level: zc.Z_BEST_COMPRESSION }).toString('base64');
+  const gz = gzipSync(json, { level: zc.Z_BEST_COMPRESSION });
+  if (forged) gz.writeUInt32LE(0, gz.length - 4);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'helm.sh/release.v1',
     metadata: { name: 'sh.helm.release.v1.r.v1', namespace: 'gloo-mesh' },
-    data: { release: Buffer.from(helm).toString('base64') },
+    data: { release: Buffer.from(gz.toString('base64')).toString('base64') },
   };
 }
+
+const MiB = 1024 * 1024;
 
 describe('item 7: releases nested past what Helm reads', () => {
   it('when a 53 KB review nests 15 million levels, then it is refused as unreadable, never allowed', async () => {
@@ -63,4 +75,32 @@ describe('item 7: releases nested past what Helm reads', () => {
     expect(deployment.body.response.allowed).toBe(true);
     await offload.close();
   });
+
+  // Each bomb inflates to 30 MB, past the 8 MiB limit, and its trailer says 0: a decoder that inflates
+  // the whole release before looking refuses it for its size; one that watches the text as it comes
+  // stops at level 10,001, long before the limit, and says why Helm cannot read it.
+  for (const [name, textBytes] of [
+    ['300 KiB', 300 * 1024],
+    ['1 MiB', MiB],
+  ] as const) {
+    it(`when the nesting starts ${name} into the release (past the first probes), then the webhook and check refuse it for its nesting, before inflating to the limit`, async () => {
+      const config = { ...defaultConfig(), limits: { maxReleaseBytes: 8 * MiB } };
+      const secret = bombSecret(15_000_000, textBytes, true);
+      const res = await request(createApp({ config: () => config }))
+        .post('/validate')
+        .send(objectReview(secret));
+      expect(res.status).toBe(200);
+      expect(res.body.response.allowed).toBe(false);
+      expect(res.body.response.status.message).toContain(
+        'release is not valid JSON after gunzip (nested more than 10000 levels deep)',
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'gg-late-bomb-'));
+      writeFileSync(join(dir, 'config.yaml'), `limits:\n  maxReleaseBytes: ${8 * MiB}\n`);
+      writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret));
+      const r = cli(['check', '--config', join(dir, 'config.yaml'), join(dir, 'secret.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toContain('nested more than 10000 levels deep');
+      expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
 });

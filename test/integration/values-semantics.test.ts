@@ -76,6 +76,32 @@ const CASES: Case[] = [
     want: ['deny prometheus.enabled'],
   },
   {
+    name: '15.2 prometheus.enabled: null deletes the chart default, and a missing condition leaves the subchart deployed',
+    chart: 'gloo-platform',
+    version: '2.4.3',
+    yaml: 'glooMgmtServer:\n  enabled: true\nprometheus:\n  enabled: null\ncommon:\n  prometheusUrl: http://prom.monitoring:9090\n',
+    stored: {
+      glooMgmtServer: { enabled: true },
+      prometheus: { enabled: null },
+      common: { prometheusUrl: 'http://prom.monitoring:9090' },
+    },
+    policy: 'no-bundled-prometheus',
+    want: ['deny prometheus.enabled'],
+  },
+  {
+    name: '15.2 prometheus: null drops the whole table, and Helm still deploys the subchart with its defaults',
+    chart: 'gloo-platform',
+    version: '2.4.3',
+    yaml: 'glooMgmtServer:\n  enabled: true\nprometheus: null\ncommon:\n  prometheusUrl: http://prom.monitoring:9090\n',
+    stored: {
+      glooMgmtServer: { enabled: true },
+      prometheus: null,
+      common: { prometheusUrl: 'http://prom.monitoring:9090' },
+    },
+    policy: 'no-bundled-prometheus',
+    want: ['deny prometheus.enabled'],
+  },
+  {
     name: '15.3 YAML 1.1: insecure: yes is a boolean',
     chart: 'gloo-platform',
     version: '2.4.3',

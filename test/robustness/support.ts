@@ -191,7 +191,7 @@ export interface AppServer {
 /** Serves `app` over HTTPS on a free loopback port, with the serve process's TLS settings. */
 export async function serveApp(app: RequestListener): Promise<AppServer> {
   const bundle = generateServingBundle({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], days: 2 });
-  const server = createServer(tlsOptions({ cert: bundle.serving.certPem, key: bundle.serving.keyPem }), app);
+  const server = createServer(tlsOptions(bundle.serving), app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {

@@ -4,7 +4,7 @@ import { auditCluster } from '../../src/audit/audit.js';
 import { buildPolicyReports } from '../../src/audit/policy-report.js';
 import { defaultConfig } from '../../src/config/types.js';
 import { encodeReleasePayload } from '../../src/helm/release.js';
-import { NotReadable } from '../../src/audit/source.js';
+import { NotReadable } from '../../src/k8s/source.js';
 import { apiClusterSource } from '../../src/k8s/cluster-source.js';
 import { KubeApiError, type KubeRest } from '../../src/k8s/rest.js';
 import { staticSource } from '../helpers/static-source.js';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { auditCluster, latestRevisions } from '../../src/audit/audit.js';
 import { crossClusterFindings } from '../../src/audit/cross-cluster.js';
 import { buildPolicyReports } from '../../src/audit/policy-report.js';
+import { parseConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/types.js';
 import { releaseSecret } from '../../src/helm/release.js';
 import { staticSource } from '../helpers/static-source.js';
@@ -114,6 +115,33 @@ describe('audit of one cluster', () => {
       },
     ]);
     expect(a.objects.some((o) => o.result.findings.some((f) => f.policy === 'no-bundled-redis'))).toBe(true);
+  });
+  it('when the config has a rule, then the audit judges with it as check and the webhook do', async () => {
+    const config = parseConfig(
+      [
+        'rules:',
+        '  - id: relay-internal-dns',
+        '    title: Relay addresses use our internal DNS zone',
+        '    severity: high',
+        '    appliesTo: [release]',
+        '    expression: |',
+        '      !has(values.glooAgent.relay.serverAddress) ||',
+        '      values.glooAgent.relay.serverAddress.endsWith(".internal.example.com:9900")',
+        '    message: the relay address is outside internal.example.com',
+        '    path: glooAgent.relay.serverAddress',
+        '    remediation: use the management server name in internal.example.com',
+      ].join('\n'),
+      'cfg.yaml',
+    );
+    const src = staticSource('w1', [
+      ns('gloo-mesh'),
+      rel('agent', 'gloo-platform', 1, {
+        glooAgent: { enabled: true, relay: { serverAddress: 'mgmt.example.org:9900' } },
+      }),
+    ]);
+    const audit = await auditCluster(src, config);
+    const policies = audit.objects.flatMap((o) => o.result.findings.map((f) => f.policy));
+    expect(policies).toContain('relay-internal-dns');
   });
 });
 

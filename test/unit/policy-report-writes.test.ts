@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyReport } from '../../src/audit/policy-report.js';
-import { writePolicyReports } from '../../src/k8s/policy-reports.js';
+import { writePolicyReports } from '../../src/audit/write-reports.js';
 import { KubeApiError, type KubeRest } from '../../src/k8s/rest.js';
 
 const report = (namespace: string): PolicyReport => ({

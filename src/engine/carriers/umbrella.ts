@@ -6,7 +6,8 @@
  */
 import type { HelmRelease } from '../../helm/release.js';
 import { chartFamily } from '../charts/adapters.js';
-import { coalesce, getPath, isObject, mergeValues } from '../values.js';
+import { dependencyEnabled } from '../helm-values.js';
+import { coalesce, isObject, mergeValues } from '../values.js';
 
 /** One dependency of an umbrella chart that gloo-guard judges. */
 export interface JudgedDependency {
@@ -45,16 +46,6 @@ export function versionOfConstraint(constraint: string): string {
   return `${m[1]}.${minor}.${patch}${m[4] ?? ''}`;
 }
 
-/** Helm's condition: the first listed path that holds a boolean decides; anything else is skipped. */
-function conditionValue(condition: string, values: Record<string, unknown>): boolean | undefined {
-  for (const path of condition.split(',').map((p) => p.trim())) {
-    if (path === '') continue;
-    const v = getPath(values, path);
-    if (typeof v === 'boolean') return v;
-  }
-  return undefined;
-}
-
 /**
  * The subchart's top-level keys a condition names (`mesh.enabled` under key `mesh` names `enabled`):
  * Helm reads them on the parent and still passes them down, where the subchart never reads them.
@@ -69,27 +60,17 @@ function conditionKeysOf(dep: Record<string, unknown>, key: string): string[] {
   return [...new Set(keys.filter((k) => k !== ''))];
 }
 
-/** Helm's tags: any true tag enables, otherwise any false tag disables. */
-function tagsValue(tags: unknown, values: Record<string, unknown>): boolean | undefined {
-  if (!Array.isArray(tags) || tags.length === 0) return undefined;
-  const set = isObject(values.tags) ? values.tags : {};
-  const found = tags.map((t) => (typeof t === 'string' ? set[t] : undefined));
-  if (found.includes(true)) return true;
-  return found.includes(false) ? false : undefined;
-}
-
 function enabledBy(
   dep: Record<string, unknown>,
   values: Record<string, unknown>,
 ): Pick<JudgedDependency, 'enabled' | 'disabledBy'> {
-  const condition = text(field(dep, 'condition'));
-  const byCondition = condition === '' ? undefined : conditionValue(condition, values);
-  if (byCondition !== undefined)
-    return byCondition
-      ? { enabled: true }
-      : { enabled: false, disabledBy: `condition ${condition} is false` };
-  const byTags = tagsValue(field(dep, 'tags'), values);
-  return byTags === false ? { enabled: false, disabledBy: 'its tags are false' } : { enabled: true };
+  const tags = field(dep, 'tags');
+  const { enabled, by } = dependencyEnabled(
+    { condition: text(field(dep, 'condition')), ...(Array.isArray(tags) ? { tags } : {}) },
+    values,
+  );
+  if (enabled) return { enabled };
+  return { enabled, disabledBy: by === 'tags' ? 'its tags are false' : `${by} is false` };
 }
 
 /**
@@ -159,9 +140,14 @@ export function subchartRelease(rel: HelmRelease, dep: JudgedDependency): HelmRe
   };
 }
 
+/** The keys of a chart's dependencies in its values (alias, or name): Helm merges user values there. */
+export function subchartKeys(rel: HelmRelease): string[] {
+  return (rel.chart.metadata.dependencies ?? []).map((d) => (d.alias === '' ? d.name : d.alias));
+}
+
 /** The parent's effective values, against which conditions and tags are read. */
 export function parentValues(rel: HelmRelease): Record<string, unknown> {
-  return coalesce(rel.chart.values, rel.config);
+  return coalesce(rel.chart.values, rel.config, subchartKeys(rel));
 }
 
 /** Judged chart names, for messages and for spotting umbrella values checked as the subchart. */

@@ -21,13 +21,39 @@ interface Read {
   flag(path: string): Flag;
 }
 
-function reader(values: Record<string, unknown>, cat: ChartCatalog): Read {
+/**
+ * What a release says of its chart: its own values, and the subcharts Helm deployed (the stored
+ * metadata lists only the dependencies it left enabled, by key and condition; empty when there is
+ * no list).
+ */
+interface StoredChart {
+  values: Record<string, unknown>;
+  deployed: ReadonlyArray<{ key: string; condition: string }>;
+}
+
+/**
+ * Whether the subchart a top-level condition (`prometheus.enabled`) switches was deployed, when the
+ * release's stored dependency list says so: Helm decided with the subchart's own defaults, which a
+ * release does not store. A dependency listed under that key or with that condition was deployed.
+ */
+function storedDecision(path: string, chart: StoredChart): boolean | undefined {
+  const keys = path.split('.');
+  if (chart.deployed.length === 0 || keys.length !== 2) return undefined;
+  return chart.deployed.some((d) => d.key === keys[0] || d.condition.trim().split(',').includes(path));
+}
+
+function reader(values: Record<string, unknown>, cat: ChartCatalog, chart: StoredChart): Read {
   const read = <T>(path: string): Setting<T> => ({ value: getPath(values, path) as T, path });
   return Object.assign(read, {
     flag(path: string): Flag {
       const raw = getPath(values, path);
-      const r = readFlag(raw, cat.flags[path] ?? 'unknown');
-      return { value: r.on, path, raw, ambiguous: r.ambiguous, reading: r.reading };
+      const use = cat.flags[path] ?? 'unknown';
+      // A condition's subchart exists when the chart's values hold its table (`prometheus` for `prometheus.enabled`).
+      const subchart = isObject(getPath(chart.values, path.slice(0, Math.max(0, path.lastIndexOf('.')))));
+      const r = readFlag(raw, use, subchart);
+      const stored = use === 'condition' ? storedDecision(path, chart) : undefined;
+      const on = stored ?? r.on;
+      return { value: on, path, raw, ambiguous: r.ambiguous, reading: r.reading };
     },
   });
 }
@@ -308,15 +334,19 @@ function platform(read: Read, version: string, cat: ChartCatalog): Parts {
   };
 }
 
-/** Builds the model of a release from its effective values (and the user's, for unknown keys). */
+/**
+ * Builds the model of a release from its effective values (and the user's, for unknown keys; and
+ * the chart's own values and, for a release, the subcharts Helm deployed).
+ */
 export function buildModel(
   family: ChartFamily,
   values: Record<string, unknown>,
   chartVersion: string,
   userValues: Record<string, unknown> = values,
+  chart: StoredChart = { values, deployed: [] },
 ): GlooModel {
   const { catalog } = catalogFor(family, chartVersion);
-  const read = reader(values, catalog);
+  const read = reader(values, catalog, chart);
   const parts =
     family === 'gloo-mesh-enterprise'
       ? enterprise(read, chartVersion)

@@ -70,10 +70,23 @@ type ValuesCase struct {
 }
 
 // ValuesView is what Helm renders with: .Values after dependencies are processed, and which
-// subcharts stay enabled (paths like "parent/child", aliases applied).
+// subcharts stay enabled (paths like "parent/child", aliases applied); and what a release of it
+// stores: the chart's values and dependencies after ProcessDependencies changed them.
 type ValuesView struct {
-	Values  map[string]any `json:"values"`
-	Enabled []string       `json:"enabled"`
+	Values       map[string]any `json:"values"`
+	Enabled      []string       `json:"enabled"`
+	ChartValues  map[string]any `json:"chartValues"`
+	Dependencies []*DepView     `json:"dependencies"`
+}
+
+// Dependencies reads a major's []*chart.Dependency (the same JSON in v3 and v4) as DepViews.
+func Dependencies(deps any) ([]*DepView, error) {
+	raw, err := json.Marshal(deps)
+	if err != nil {
+		return nil, err
+	}
+	var out []*DepView
+	return out, json.Unmarshal(raw, &out)
 }
 
 // Helm is what each major supplies.
@@ -325,4 +338,52 @@ func WriteCase(dir string, c ValuesCase) (string, []string, error) {
 		files = append(files, p)
 	}
 	return chartDir, files, nil
+}
+
+// ValuesFlags are one major's parsers for the steps of values.Options.MergeValues.
+type ValuesFlags struct {
+	// Load reads one -f file; Merge puts it over the files before it.
+	Load  func(raw []byte) (map[string]any, error)
+	Merge func(base, over map[string]any) map[string]any
+	// SetJSON applies one --set-json, with the major's own error text.
+	SetJSON func(value string, base map[string]any) (map[string]any, error)
+	// ParseInto and ParseIntoString are the major's strvals parsers for --set and --set-string.
+	ParseInto, ParseIntoString func(value string, base map[string]any) error
+}
+
+// MergeValues does what values.Options.MergeValues (pkg/cli/values/options.go) does with -f files
+// and --set-json, --set, --set-string, in that order and with its error texts. The files are local
+// paths, for which its readFile falls back to os.ReadFile, so the getter providers (and the OCI,
+// docker and cli-runtime code they import) are not needed.
+func MergeValues(files []string, c ValuesCase, f ValuesFlags) (map[string]any, error) {
+	base := map[string]any{}
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		current, err := f.Load(raw)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", path, err)
+		}
+		base = f.Merge(base, current)
+	}
+	for _, value := range c.SetJSON {
+		next, err := f.SetJSON(value, base)
+		if err != nil {
+			return nil, err
+		}
+		base = next
+	}
+	for _, value := range c.Set {
+		if err := f.ParseInto(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set data: %w", err)
+		}
+	}
+	for _, value := range c.SetString {
+		if err := f.ParseIntoString(value, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set-string data: %w", err)
+		}
+	}
+	return base, nil
 }

@@ -2,7 +2,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,9 +17,6 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"helm.sh/helm/v3/pkg/strvals"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"helmdiff/shared"
@@ -62,35 +58,6 @@ func (helm3) ReadRelease(kind string, object []byte) (*shared.ReleaseView, error
 		return nil, err
 	}
 	return view(rls), nil
-}
-
-// secretStore holds the one Secret a case gives, for Helm's real Secrets driver. The harness only
-// calls the driver's Get, which only calls Get here; the other methods of the embedded (nil)
-// interface are never reached. It replaces client-go's fake clientset, which compiles every API
-// group's typed clients.
-type secretStore struct {
-	typedcorev1.SecretInterface
-	obj *corev1.Secret
-}
-
-func (s secretStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.Secret, error) {
-	if name != s.obj.Name {
-		return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
-	}
-	return s.obj.DeepCopy(), nil
-}
-
-// configMapStore is secretStore for Helm's ConfigMaps driver.
-type configMapStore struct {
-	typedcorev1.ConfigMapInterface
-	obj *corev1.ConfigMap
-}
-
-func (s configMapStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.ConfigMap, error) {
-	if name != s.obj.Name {
-		return nil, apierrors.NewNotFound(corev1.Resource("configmaps"), name)
-	}
-	return s.obj.DeepCopy(), nil
 }
 
 func view(r *rspb.Release) *shared.ReleaseView {
@@ -135,7 +102,7 @@ func (helm3) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := mergeValues(files, c)
+	vals, err := shared.MergeValues(files, c, flags3)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +126,11 @@ func (helm3) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	}
 	walk(chrt, "")
 	sort.Strings(enabled)
-	return &shared.ValuesView{Values: top, Enabled: enabled}, nil
+	deps, err := shared.Dependencies(chrt.Metadata.Dependencies)
+	if err != nil {
+		return nil, err
+	}
+	return &shared.ValuesView{Values: top, Enabled: enabled, ChartValues: chrt.Values, Dependencies: deps}, nil
 }
 
 func (helm3) ReadValues(text string) (map[string]any, error) {
@@ -185,39 +156,22 @@ func (helm3) RenderIf(v any) (bool, error) {
 
 func main() { shared.Main(helm3{}) }
 
-// mergeValues does what Helm 3.17.3's values.Options.MergeValues (pkg/cli/values/options.go) does
-// with -f files and --set-json, --set, --set-string, in that order and with its error texts. The
-// files are local paths, for which its readFile falls back to os.ReadFile, so the getter providers
-// (and the OCI, docker and cli-runtime code they import) are not needed.
-func mergeValues(files []string, c shared.ValuesCase) (map[string]any, error) {
-	base := map[string]any{}
-	for _, path := range files {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
+// flags3 are Helm 3.17.3's parsers for MergeValues: sigs.k8s.io/yaml for -f files, merged by its
+// unexported mergeMaps (below).
+var flags3 = shared.ValuesFlags{
+	Load: func(raw []byte) (map[string]any, error) {
 		current := map[string]any{}
-		if err := yaml.Unmarshal(raw, &current); err != nil {
-			return nil, fmt.Errorf("failed to parse %s: %w", path, err)
-		}
-		base = mergeMaps(base, current)
-	}
-	for _, value := range c.SetJSON {
+		return current, yaml.Unmarshal(raw, &current)
+	},
+	Merge: mergeMaps,
+	SetJSON: func(value string, base map[string]any) (map[string]any, error) {
 		if err := strvals.ParseJSON(value, base); err != nil {
 			return nil, fmt.Errorf("failed parsing --set-json data %s", value)
 		}
-	}
-	for _, value := range c.Set {
-		if err := strvals.ParseInto(value, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set data: %w", err)
-		}
-	}
-	for _, value := range c.SetString {
-		if err := strvals.ParseIntoString(value, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set-string data: %w", err)
-		}
-	}
-	return base, nil
+		return base, nil
+	},
+	ParseInto:       strvals.ParseInto,
+	ParseIntoString: strvals.ParseIntoString,
 }
 
 // mergeMaps is Helm 3's unexported values merge for -f files: maps merge key by key, anything

@@ -3,7 +3,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -23,9 +22,6 @@ import (
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"helm.sh/helm/v4/pkg/strvals"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"helmdiff/shared"
 )
@@ -72,35 +68,6 @@ func (helm4) ReadRelease(kind string, object []byte) (*shared.ReleaseView, error
 	return view(rls), nil
 }
 
-// secretStore holds the one Secret a case gives, for Helm's real Secrets driver. The harness only
-// calls the driver's Get, which only calls Get here; the other methods of the embedded (nil)
-// interface are never reached. It replaces client-go's fake clientset, which compiles every API
-// group's typed clients.
-type secretStore struct {
-	typedcorev1.SecretInterface
-	obj *corev1.Secret
-}
-
-func (s secretStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.Secret, error) {
-	if name != s.obj.Name {
-		return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
-	}
-	return s.obj.DeepCopy(), nil
-}
-
-// configMapStore is secretStore for Helm's ConfigMaps driver.
-type configMapStore struct {
-	typedcorev1.ConfigMapInterface
-	obj *corev1.ConfigMap
-}
-
-func (s configMapStore) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.ConfigMap, error) {
-	if name != s.obj.Name {
-		return nil, apierrors.NewNotFound(corev1.Resource("configmaps"), name)
-	}
-	return s.obj.DeepCopy(), nil
-}
-
 func view(r *rspb.Release) *shared.ReleaseView {
 	v := &shared.ReleaseView{Name: r.Name, Namespace: r.Namespace, Version: r.Version, Config: r.Config}
 	if r.Info != nil {
@@ -143,7 +110,7 @@ func (helm4) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := mergeValues(files, c)
+	vals, err := shared.MergeValues(files, c, flags4)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +134,11 @@ func (helm4) Values(c shared.ValuesCase) (*shared.ValuesView, error) {
 	}
 	walk(chrt, "")
 	sort.Strings(enabled)
-	return &shared.ValuesView{Values: top, Enabled: enabled}, nil
+	deps, err := shared.Dependencies(chrt.Metadata.Dependencies)
+	if err != nil {
+		return nil, err
+	}
+	return &shared.ValuesView{Values: top, Enabled: enabled, ChartValues: chrt.Values, Dependencies: deps}, nil
 }
 
 func (helm4) ReadValues(text string) (map[string]any, error) {
@@ -193,42 +164,13 @@ func (helm4) RenderIf(v any) (bool, error) {
 
 func main() { shared.Main(helm4{}) }
 
-// mergeValues does what Helm 4.3.2's values.Options.MergeValues (pkg/cli/values/options.go) does
-// with -f files and --set-json, --set, --set-string, in that order and with its error texts, on
-// Helm's own loader.LoadValues and loader.MergeMaps. The files are local paths, for which its
-// readFile falls back to os.ReadFile, so the getter providers (and the OCI, docker and cli-runtime
-// code they import) are not needed.
-func mergeValues(files []string, c shared.ValuesCase) (map[string]any, error) {
-	base := map[string]any{}
-	for _, path := range files {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		current, err := loader.LoadValues(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("failed to parse %s: %w", path, err)
-		}
-		base = loader.MergeMaps(base, current)
-	}
-	for _, value := range c.SetJSON {
-		next, err := setJSON(value, base)
-		if err != nil {
-			return nil, err
-		}
-		base = next
-	}
-	for _, value := range c.Set {
-		if err := strvals.ParseInto(value, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set data: %w", err)
-		}
-	}
-	for _, value := range c.SetString {
-		if err := strvals.ParseIntoString(value, base); err != nil {
-			return nil, fmt.Errorf("failed parsing --set-string data: %w", err)
-		}
-	}
-	return base, nil
+// flags4 are Helm 4.3.2's parsers for MergeValues, on its own loader.LoadValues and loader.MergeMaps.
+var flags4 = shared.ValuesFlags{
+	Load:            func(raw []byte) (map[string]any, error) { return loader.LoadValues(bytes.NewReader(raw)) },
+	Merge:           loader.MergeMaps,
+	SetJSON:         setJSON,
+	ParseInto:       strvals.ParseInto,
+	ParseIntoString: strvals.ParseIntoString,
 }
 
 // setJSON is Helm 4's --set-json: a JSON object merges into the values, anything else is key=JSON.

@@ -1,11 +1,6 @@
 /** Writes policy reports: one per namespace, replaced each audit, and removed where nothing is left to report. */
-import {
-  POLICY_REPORT_NAME,
-  REPORT_APIS,
-  type PolicyReport,
-  type ReportGroup,
-} from '../audit/policy-report.js';
-import { KubeApiError, type KubeRest } from './rest.js';
+import { POLICY_REPORT_NAME, REPORT_APIS, type PolicyReport, type ReportGroup } from './policy-report.js';
+import { KubeApiError, type KubeRest } from '../k8s/rest.js';
 
 function groupPath(group: ReportGroup): string {
   return `/apis/${REPORT_APIS[group].apiVersion}`;

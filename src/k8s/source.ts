@@ -1,5 +1,6 @@
-/** What the audit reads from one cluster. src/k8s implements it against the API; tests use static data. */
+/** What the audit reads from one cluster: apiClusterSource implements it against the API; tests use static data. */
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { ObjectRef } from '../engine/types.js';
 
 /**
  * A list the source could not read: an API that is not served, or one it may not list. Thrown by
@@ -20,11 +21,15 @@ export class NotReadable extends Error {
   }
 }
 
-/** Name, namespace and labels: all the audit keeps of an object it only needs to know exists. */
-export interface ObjectRef {
-  name: string;
-  namespace: string;
-  labels: Record<string, string>;
+/** The metadata of an object as a list or watch returns it. */
+export interface Meta {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
+}
+
+/** What the audit and the watch caches keep of an object: name, namespace ('' when cluster-scoped) and labels. */
+export function objectRef(o: Meta): ObjectRef {
+  const md = o.metadata ?? {};
+  return { name: md.name ?? '', namespace: md.namespace ?? '', labels: md.labels ?? {} };
 }
 
 /**
