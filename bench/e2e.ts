@@ -9,7 +9,7 @@
  *   npm run bench:e2e [-- --deployments 500 --namespaces 100 --upgrades 20 --timed 10]
  *   npm run bench:e2e -- --scale 20000 [--minutes 3]   # only the cluster view at scale, added to e2e.json
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +17,19 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { KubeRest } from '../src/k8s/rest.js';
 import type { HelmMajor } from '../scripts/helm-bin.js';
-import { startCluster } from '../test/e2e/cluster/cluster.js';
 import {
+  buildGlooGuard,
   CHARTS,
-  E2E_DIST,
+  type ClusterInfo,
   ensure,
   helm,
   kube,
   registerWebhook,
   releaseSecrets,
-  startWebhook,
+  serveRegistered,
+  startE2eCluster,
   tempFile,
   unregisterWebhook,
-  webhookConfiguration,
-  type ClusterInfo,
 } from '../test/e2e/support.js';
 import { renderE2e, type E2eResults } from './e2e-report.js';
 import { latencyOf, scrape, subtract, webhookBuckets, type WebhookLatency } from './apiserver-metrics.js';
@@ -293,21 +292,14 @@ function args(): {
 async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
   const started = new Date();
   // The webhook runs compiled, as the image runs it (the e2e suite's own build).
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', E2E_DIST], { cwd: ROOT });
-  const cluster = await startCluster({ log: (s) => process.stderr.write(`${s}\n`) });
+  buildGlooGuard();
+  const cluster = await startE2eCluster();
   const charts: string[] = [];
   try {
     const info = { ...cluster, kubeconfigPath: cluster.kubeconfigPath };
     const rest = kube(info);
-    const webhook = await startWebhook({
-      config: { mode: 'enforce' },
-      certFile: tempFile('tls.crt', cluster.servingCertPem),
-      keyFile: tempFile('tls.key', cluster.servingKeyPem),
-    });
-    const vwc = webhookConfiguration({ url: webhook.url, caPem: cluster.caPem });
-    const ctx: Ctx = { info, rest, vwc, vwcName: (vwc.metadata as { name: string }).name };
-    await registerWebhook(rest, vwc);
+    const webhook = await serveRegistered(rest, info, { config: { mode: 'enforce' } });
+    const ctx: Ctx = { info, rest, vwc: webhook.vwc, vwcName: webhook.vwcName };
     say(`== (a) ${opts.deployments} Deployments and ${opts.namespaces} Namespaces, created and updated`);
     const a = await objects(ctx, opts.deployments, opts.namespaces);
     say(JSON.stringify(a.apiServer));

@@ -2,8 +2,9 @@
 //   - charts/webhook/README.md from README.tmpl.md (hand-written prose), the `# --` comments of
 //     values.yaml (descriptions), values.yaml (defaults), values.schema.json (types, allowed values)
 //     and the policy catalog;
-//   - the policy-dependent part of charts/webhook/values.schema.json (`policies` and the policy ids
-//     allowed in `exceptions`) from src/policies, so a new policy is accepted by the chart at once.
+//   - the part of charts/webhook/values.schema.json for the values the chart writes into the config
+//     file (mode, onError, namespaces, policies, exceptions, rules, limits) from the config's one
+//     schema, src/config/schema.ts (whose `policies` follow src/policies).
 //
 //   npx tsx scripts/gen-chart-readme.ts           # write both files
 //   npx tsx scripts/gen-chart-readme.ts --check   # exit 1 if either is out of date
@@ -12,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { isMap, isScalar, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { configSchema } from '../src/config/schema.js';
 import { POLICIES } from '../src/policies/index.js';
 import { reachTemplate } from './gen-reach.js';
 import { vapTemplate } from './gen-vap.js';
@@ -31,7 +33,7 @@ export interface ValueDoc {
 
 type JsonSchema = {
   type?: string | string[];
-  enum?: unknown[];
+  enum?: readonly unknown[];
   oneOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
@@ -125,47 +127,36 @@ export function policiesTable(): string {
   ].join('\n');
 }
 
-const KEBAB = '^[a-z0-9]+(-[a-z0-9]+)*$';
-
-/** The schema of `policies:` and of the policy ids in `exceptions:`, from the catalog. */
-export function withCatalog(schema: JsonSchema): JsonSchema {
-  const ids = POLICIES.map((p) => p.id);
-  const policyProps: Record<string, JsonSchema> = {};
-  for (const p of POLICIES) {
-    const options: Record<string, JsonSchema> = {};
-    for (const [name, o] of Object.entries(p.options ?? {})) {
-      options[name] = { type: typeof o.default, description: o.description };
-    }
-    policyProps[p.id] = {
-      type: 'object',
-      description: p.title,
-      additionalProperties: false,
-      properties: {
-        action: { type: 'string', enum: ['deny', 'warn', 'off'] },
-        options: { type: 'object', additionalProperties: false, properties: options },
-      },
-    };
+/** The schema without the loader's message annotations, which only the loader reads. */
+export function validationOnly(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'errorMessage' || k === 'requiredMessage') continue;
+    out[k] = k === 'properties' ? mapValues(v as Record<string, JsonSchema>) : sub(v);
   }
+  return out;
+}
+
+const isSchema = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
+const sub = (v: unknown): unknown => (isSchema(v) ? validationOnly(v) : v);
+const mapValues = (props: Record<string, JsonSchema>): Record<string, JsonSchema> =>
+  Object.fromEntries(Object.entries(props).map(([k, v]) => [k, validationOnly(v)]));
+
+/**
+ * The chart's values that templates/configmap.yaml writes into the config file get the config's
+ * own schema (src/config/schema.ts), so `helm install` refuses what the server would refuse. The
+ * template always writes both namespaces, so the chart also requires them (null would render "").
+ */
+export function withConfigSchema(schema: JsonSchema): JsonSchema {
+  const config = configSchema();
   const out = structuredClone(schema);
-  out.properties = {
-    ...out.properties,
-    // Other keys are the ids of `rules`, which have an action and no options; the chart's
-    // configmap refuses an id that is neither a built-in nor a rule (a schema cannot see `rules`).
-    policies: {
-      type: 'object',
-      properties: policyProps,
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { action: { type: 'string', enum: ['deny', 'warn', 'off'] } },
-      },
-    },
-  };
-  const policy = out.properties.exceptions?.items?.properties?.policy;
-  if (!policy) throw new Error('values.schema.json: exceptions.items.properties.policy is missing');
-  delete policy.enum;
-  policy.pattern = KEBAB;
-  policy.description = `A built-in policy (${ids.join(', ')}) or the id of one of \`rules\`.`;
+  out.properties = { ...out.properties };
+  for (const [key, schema] of Object.entries(config.properties ?? {})) {
+    if (!out.properties[key])
+      throw new Error(`values.schema.json: the config key ${key} is not a chart value`);
+    const value = validationOnly(schema);
+    out.properties[key] = key === 'namespaces' ? { ...value, required: ['management', 'addons'] } : value;
+  }
   return out;
 }
 
@@ -178,7 +169,7 @@ async function formatted(text: string, parser: 'json' | 'markdown', file: string
 export async function expectedSchema(): Promise<string> {
   const file = join(CHART_DIR, 'values.schema.json');
   const schema = JSON.parse(readFileSync(file, 'utf8')) as JsonSchema;
-  return formatted(JSON.stringify(withCatalog(schema), null, 2), 'json', file);
+  return formatted(JSON.stringify(withConfigSchema(schema), null, 2), 'json', file);
 }
 
 /** The README.md the template, values, schema and catalog imply. */

@@ -1,106 +1,19 @@
-/** Reads and validates a config file, with errors that name the file, the line and the problem. */
+/**
+ * Reads a config file and validates it with its JSON Schema (src/config/schema.ts, through ajv),
+ * with errors that name the file, the line and the key. What a schema cannot see (ids that name
+ * rules, CEL that compiles) is checked here and in rules.ts.
+ */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import { POLICIES, policyById } from '../policies/index.js';
-import { readRules, type RuleReader } from './rules.js';
+import { checkRules, toRuleSpecs, type RuleReader } from './rules.js';
+import { configSchema, type JsonSchema } from './schema.js';
 import { defaultConfig, type Config, type PolicyException, type PolicySettings } from './types.js';
 
 /** A config that cannot be used; the message names the file, line and problem. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-}
-
-interface Ctx {
-  file: string;
-  lc: LineCounter;
-  errors: string[];
-  /** Ids of the config's own rules, which policies and exceptions may name too. */
-  ruleIds: Set<string>;
-}
-
-function knownPolicy(ctx: Ctx, id: string): boolean {
-  return policyById(id) !== undefined || ctx.ruleIds.has(id);
-}
-
-const ACTIONS = ['deny', 'warn', 'off'] as const;
-
-function where(ctx: Ctx, node: Node | null | undefined): string {
-  const offset = node?.range?.[0];
-  if (offset === undefined) return ctx.file;
-  const { line } = ctx.lc.linePos(offset);
-  return `${ctx.file}:${line}`;
-}
-
-function fail(ctx: Ctx, node: Node | null | undefined, msg: string): void {
-  ctx.errors.push(`${where(ctx, node)}: ${msg}`);
-}
-
-function entries(ctx: Ctx, node: Node | null | undefined, path: string): Array<[string, Node | null, Node]> {
-  if (!isMap(node)) {
-    fail(ctx, node, `${path} must be a mapping`);
-    return [];
-  }
-  return (node as YAMLMap<Node, Node | null>).items.map((pair) => {
-    const key = pair.key;
-    const name = isScalar(key) ? String(key.value) : '';
-    return [name, pair.value, key];
-  });
-}
-
-function str(ctx: Ctx, node: Node | null, path: string, allowed?: readonly string[]): string | undefined {
-  if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') {
-    fail(ctx, node, `${path} must be a non-empty string`);
-    return undefined;
-  }
-  if (allowed && !allowed.includes(node.value)) {
-    fail(ctx, node, `${path} must be one of ${allowed.join(', ')}, not "${node.value}"`);
-    return undefined;
-  }
-  return node.value;
-}
-
-function unknownKey(ctx: Ctx, key: Node, path: string, name: string, known: readonly string[]): void {
-  fail(ctx, key, `unknown key "${path ? `${path}.` : ''}${name}" (known: ${known.join(', ')})`);
-}
-
-function readPolicies(ctx: Ctx, node: Node | null): Record<string, PolicySettings> {
-  const out: Record<string, PolicySettings> = {};
-  for (const [id, value, key] of entries(ctx, node, 'policies')) {
-    if (!knownPolicy(ctx, id)) {
-      fail(ctx, key, `unknown policy id "${id}" (run \`gloo-guard policies\` for the list)`);
-      continue;
-    }
-    const settings: PolicySettings = {};
-    for (const [k, v, kn] of entries(ctx, value, `policies.${id}`)) {
-      if (k === 'action') {
-        const a = str(ctx, v, `policies.${id}.action`, ACTIONS);
-        if (a) settings.action = a as PolicySettings['action'];
-      } else if (k === 'options') {
-        settings.options = readOptions(ctx, v, id);
-      } else unknownKey(ctx, kn, `policies.${id}`, k, ['action', 'options']);
-    }
-    out[id] = settings;
-  }
-  return out;
-}
-
-function readOptions(ctx: Ctx, node: Node | null, id: string): Record<string, unknown> {
-  const known = policyById(id)?.options ?? {};
-  const out: Record<string, unknown> = {};
-  for (const [k, v, kn] of entries(ctx, node, `policies.${id}.options`)) {
-    const spec = known[k];
-    if (!spec) {
-      unknownKey(ctx, kn, `policies.${id}.options`, k, Object.keys(known));
-      continue;
-    }
-    const value = isScalar(v) ? v.value : undefined;
-    if (typeof value !== typeof spec.default) {
-      fail(ctx, v, `policies.${id}.options.${k} must be a ${typeof spec.default}`);
-      continue;
-    }
-    out[k] = value;
-  }
-  return out;
 }
 
 /**
@@ -115,131 +28,236 @@ export function isCalendarDate(text: string): boolean {
   return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
 }
 
-const EXCEPTION_KEYS = ['policy', 'namespace', 'name', 'reason', 'expires'] as const;
+let compiled: ValidateFunction | undefined;
 
-function readException(ctx: Ctx, node: Node, i: number): PolicyException | undefined {
-  const path = `exceptions[${i}]`;
-  const ex: Partial<PolicyException> = {};
-  for (const [k, v, kn] of entries(ctx, node, path)) {
-    if (!(EXCEPTION_KEYS as readonly string[]).includes(k)) {
-      unknownKey(ctx, kn, path, k, EXCEPTION_KEYS);
-      continue;
+/** The schema compiled once, on first use (compiling costs a few ms that `--help` need not pay). */
+function validator(): ValidateFunction {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, verbose: true });
+  // Our annotations: they only shape the messages below.
+  ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'requiredMessage', schemaType: 'string' });
+  // What Helm's validators check for `format: date` (Go's time.Parse): a day that exists.
+  ajv.addFormat('date', isCalendarDate);
+  compiled = ajv.compile(configSchema());
+  return compiled;
+}
+
+type Path = Array<string | number>;
+
+interface Problem {
+  line: number | undefined;
+  text: string;
+  /** The JSON pointer of the value or key the problem is about, to drop knock-on problems. */
+  pointer: string;
+}
+
+interface Ctx {
+  file: string;
+  lc: LineCounter;
+  doc: Document;
+  data: unknown;
+  problems: Problem[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const pointerOf = (path: Path): string =>
+  path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+function pathOf(pointer: string): Path {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** `exceptions[0].reason`; a list item with an id is named by it: `rules[0] (relay-internal-dns)`. */
+function label(data: unknown, path: Readonly<Path>): string {
+  let out = '';
+  let at: unknown = data;
+  for (const seg of path) {
+    if (Array.isArray(at)) {
+      at = at[Number(seg)];
+      const id = isRecord(at) ? at.id : undefined;
+      out += `[${seg}]${typeof id === 'string' || typeof id === 'number' ? ` (${id})` : ''}`;
+    } else {
+      at = isRecord(at) ? at[String(seg)] : undefined;
+      out += `${out ? '.' : ''}${seg}`;
     }
-    const value = k === 'expires' && isScalar(v) && v.value instanceof Date ? v.value : undefined;
-    if (value) ex.expires = value.toISOString().slice(0, 10);
-    else {
-      const s = str(ctx, v, `${path}.${k}`);
-      if (s !== undefined) (ex as Record<string, string>)[k] = s;
-      if (k === 'expires' && s !== undefined && !isCalendarDate(s)) {
-        fail(
-          ctx,
-          v,
-          `${path}.expires: "${s}" is not a date; write a real day as YYYY-MM-DD, e.g. 2027-03-31`,
-        );
-        delete ex.expires;
-      }
+  }
+  return out;
+}
+
+function nodeAt(ctx: Ctx, path: Readonly<Path>): Node | undefined {
+  if (path.length === 0) return ctx.doc.contents ?? undefined;
+  return ctx.doc.getIn(path, true) as Node | undefined;
+}
+
+/** The key node of `key` in the map at `path`: an unknown key is reported where it is written. */
+function keyNodeAt(ctx: Ctx, path: Readonly<Path>, key: string): Node | undefined {
+  const map = nodeAt(ctx, path);
+  if (!isMap(map)) return map;
+  const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+  return (pair?.key as Node | undefined) ?? map;
+}
+
+function lineOf(ctx: Ctx, node: Node | undefined): number | undefined {
+  const offset = node?.range?.[0];
+  return offset === undefined ? undefined : ctx.lc.linePos(offset).line;
+}
+
+function report(ctx: Ctx, node: Node | undefined, pointer: string, text: string): void {
+  ctx.problems.push({ line: lineOf(ctx, node), text, pointer });
+}
+
+/** What a value of the schema's type is called in a message. */
+function typeText(schema: JsonSchema): string {
+  const t = [schema.type ?? []].flat()[0];
+  if (t === 'object') return 'must be a mapping';
+  if (t === 'array') return (schema.minItems ?? 0) > 0 ? 'must be a non-empty list' : 'must be a list';
+  if (t === 'string') return (schema.minLength ?? 0) > 0 ? 'must be a non-empty string' : 'must be a string';
+  if (t === 'integer') return 'must be a whole number';
+  return `must be a ${t ?? 'value'}`;
+}
+
+function valueMessage(e: ErrorObject, path: string): string {
+  const schema = (e.parentSchema ?? {}) as JsonSchema;
+  const value = JSON.stringify(e.data) ?? 'nothing';
+  if (schema.errorMessage) return schema.errorMessage.replace('{path}', path).replace('{value}', value);
+  if (schema.enum) return `${path} must be one of ${schema.enum.join(', ')}, not ${value}`;
+  if (e.keyword === 'type') return `${path} ${typeText(schema)}`;
+  if (e.keyword === 'minItems') return `${path} must be a non-empty list`;
+  if (e.keyword === 'minLength') return `${path} must be a non-empty string`;
+  return `${path} ${e.message ?? 'is not valid'}`;
+}
+
+/** One schema error as the user reads it, at the line of the key or value it is about. */
+function schemaProblem(ctx: Ctx, e: ErrorObject): void {
+  const path = pathOf(e.instancePath);
+  const schema = (e.parentSchema ?? {}) as JsonSchema;
+  if (e.keyword === 'additionalProperties') {
+    const key = String((e.params as { additionalProperty: string }).additionalProperty);
+    const known = Object.keys(schema.properties ?? {}).join(', ');
+    const text = `unknown key "${label(ctx.data, [...path, key])}" (known: ${known})`;
+    report(ctx, keyNodeAt(ctx, path, key), pointerOf([...path, key]), text);
+  } else if (e.keyword === 'required') {
+    const key = String((e.params as { missingProperty: string }).missingProperty);
+    const hint = schema.properties?.[key]?.requiredMessage;
+    const text = `${label(ctx.data, [...path, key])} is required${hint ? `: ${hint}` : ''}`;
+    report(ctx, nodeAt(ctx, path), pointerOf([...path, key]), text);
+  } else {
+    const text = valueMessage(e, path.length ? label(ctx.data, path) : 'the config');
+    report(ctx, nodeAt(ctx, path), e.instancePath, text);
+  }
+}
+
+function ruleIds(data: Record<string, unknown>): Set<string> {
+  const rules = Array.isArray(data.rules) ? (data.rules as unknown[]) : [];
+  return new Set(rules.flatMap((r) => (isRecord(r) && typeof r.id === 'string' ? [r.id] : [])));
+}
+
+/** Policies and exceptions may name built-in policies and the config's own rules, nothing else. */
+function checkIds(ctx: Ctx, data: Record<string, unknown>): void {
+  const rules = ruleIds(data);
+  const known = (id: string): boolean => policyById(id) !== undefined || rules.has(id);
+  if (isRecord(data.policies)) {
+    for (const id of Object.keys(data.policies).filter((k) => !known(k))) {
+      const text = `unknown policy id "${id}" (run \`gloo-guard policies\` for the list)`;
+      // What the schema said about its settings is beside the point: the id is the mistake.
+      const pointer = pointerOf(['policies', id]);
+      ctx.problems = ctx.problems.filter((p) => !p.pointer.startsWith(`${pointer}/`));
+      report(ctx, keyNodeAt(ctx, ['policies'], id), pointer, text);
     }
   }
-  if (ex.policy && !knownPolicy(ctx, ex.policy))
-    fail(ctx, node, `${path}.policy: unknown policy id "${ex.policy}"`);
-  if (!ex.policy) fail(ctx, node, `${path}.policy is required`);
-  if (!ex.reason) fail(ctx, node, `${path}.reason is required: say why the exception exists`);
-  return ex.policy && ex.reason ? (ex as PolicyException) : undefined;
+  if (!Array.isArray(data.exceptions)) return;
+  data.exceptions.forEach((ex: unknown, i) => {
+    const id = isRecord(ex) ? ex.policy : undefined;
+    if (typeof id !== 'string' || id === '' || known(id)) return;
+    const text = `exceptions[${i}].policy: unknown policy id "${id}"`;
+    report(ctx, nodeAt(ctx, ['exceptions', i]), pointerOf(['exceptions', i, 'policy']), text);
+  });
 }
-
-function readExceptions(ctx: Ctx, node: Node | null): PolicyException[] {
-  if (!isSeq(node)) {
-    fail(ctx, node, 'exceptions must be a list');
-    return [];
-  }
-  return node.items.flatMap((item, i) => readException(ctx, item as Node, i) ?? []);
-}
-
-function readPositiveInt(ctx: Ctx, node: Node | null, path: string): number | undefined {
-  const v = isScalar(node) ? node.value : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    fail(ctx, node, `${path} must be a positive whole number`);
-    return undefined;
-  }
-  return v;
-}
-
-const TOP_KEYS = ['mode', 'onError', 'namespaces', 'policies', 'exceptions', 'rules', 'limits'] as const;
 
 function ruleReader(ctx: Ctx): RuleReader {
   return {
-    fail: (node, msg) => fail(ctx, node, msg),
-    failAt: (line, msg) => ctx.errors.push(`${ctx.file}:${line}: ${msg}`),
-    lineOf: (node) => (node?.range ? ctx.lc.linePos(node.range[0]).line : undefined),
+    nodeAt: (path) => nodeAt(ctx, path),
+    lineOf: (node) => lineOf(ctx, node),
+    failAt: (line, text) => ctx.problems.push({ line, text, pointer: '' }),
+    label: (path) => label(ctx.data, path),
     builtinIds: new Set(POLICIES.map((p) => p.id)),
   };
 }
 
-/** Rules are read before the rest: policies and exceptions may name them. */
-function readRulesFirst(ctx: Ctx, all: Array<[string, Node | null, Node]>): Config['rules'] {
-  const rules = all.filter(([k]) => k === 'rules').flatMap(([, v]) => readRules(ruleReader(ctx), v));
-  for (const r of rules) ctx.ruleIds.add(r.id);
-  return rules;
+/** YAML 1.1 files (`%YAML 1.1`) read an unquoted date as a timestamp: the config keeps the day. */
+function datesAsDays(data: unknown): void {
+  if (!isRecord(data) || !Array.isArray(data.exceptions)) return;
+  for (const ex of data.exceptions as unknown[]) {
+    if (isRecord(ex) && ex.expires instanceof Date) ex.expires = ex.expires.toISOString().slice(0, 10);
+  }
 }
 
-function readTop(ctx: Ctx, root: Node | null): Config {
-  const cfg = defaultConfig();
-  const all = entries(ctx, root, 'the config');
-  cfg.rules = readRulesFirst(ctx, all);
-  for (const [k, v, kn] of all) {
-    switch (k) {
-      case 'rules':
-        break;
-      case 'mode':
-        cfg.mode = (str(ctx, v, 'mode', ['enforce', 'audit']) as Config['mode'] | undefined) ?? cfg.mode;
-        break;
-      case 'onError':
-        cfg.onError =
-          (str(ctx, v, 'onError', ['deny', 'allow']) as Config['onError'] | undefined) ?? cfg.onError;
-        break;
-      case 'namespaces':
-        for (const [nk, nv, nkn] of entries(ctx, v, 'namespaces')) {
-          if (nk === 'management' || nk === 'addons')
-            cfg.namespaces[nk] = str(ctx, nv, `namespaces.${nk}`) ?? '';
-          else unknownKey(ctx, nkn, 'namespaces', nk, ['management', 'addons']);
-        }
-        break;
-      case 'policies':
-        cfg.policies = v === null ? {} : readPolicies(ctx, v);
-        break;
-      case 'exceptions':
-        cfg.exceptions = v === null ? [] : readExceptions(ctx, v);
-        break;
-      case 'limits':
-        for (const [lk, lv, lkn] of entries(ctx, v, 'limits')) {
-          if (lk === 'maxReleaseBytes')
-            cfg.limits.maxReleaseBytes = readPositiveInt(ctx, lv, 'limits.maxReleaseBytes') ?? 0;
-          else unknownKey(ctx, lkn, 'limits', lk, ['maxReleaseBytes']);
-        }
-        break;
-      default:
-        unknownKey(ctx, kn, '', k, TOP_KEYS);
-    }
-  }
-  return cfg;
+/** The validated data as a Config: what the file leaves out keeps its default. */
+function toConfig(data: Record<string, unknown>): Config {
+  const d = defaultConfig();
+  return {
+    mode: (data.mode as Config['mode'] | undefined) ?? d.mode,
+    onError: (data.onError as Config['onError'] | undefined) ?? d.onError,
+    namespaces: { ...d.namespaces, ...(data.namespaces as Partial<Config['namespaces']> | undefined) },
+    policies: (data.policies as Record<string, PolicySettings> | undefined) ?? {},
+    exceptions: (data.exceptions as PolicyException[] | undefined) ?? [],
+    rules: toRuleSpecs(data.rules),
+    limits: { ...d.limits, ...(data.limits as Partial<Config['limits']> | undefined) },
+  };
+}
+
+function fail(ctx: Ctx): never {
+  const lines = ctx.problems
+    .map((p, i) => ({ ...p, i }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.i - b.i)
+    .map((p) => `${ctx.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.text}`);
+  throw new ConfigError([...new Set(lines)].join('\n'));
 }
 
 /** Parses config text; throws ConfigError listing every problem with its line. */
 export function parseConfig(text: string, file = 'config'): Config {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const ctx: Ctx = { file, lc, errors: [], ruleIds: new Set() };
   // The first syntax error only: the parser reports the knock-on errors of one mistake too.
   const first = doc.errors[0];
   if (first) {
     const line = lc.linePos(first.pos[0]).line;
-    ctx.errors.push(`${file}:${line}: not valid YAML: ${first.message.split('\n')[0] ?? ''}`);
+    throw new ConfigError(`${file}:${line}: not valid YAML: ${first.message.split('\n')[0] ?? ''}`);
   }
-  if (ctx.errors.length) throw new ConfigError(ctx.errors.join('\n'));
   if (doc.contents === null) return defaultConfig();
-  const cfg = readTop(ctx, doc.contents);
-  if (ctx.errors.length) throw new ConfigError(ctx.errors.join('\n'));
-  return cfg;
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err: unknown) {
+    // An alias bomb: the parser stops at its limit rather than expanding it.
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  datesAsDays(data);
+  const ctx: Ctx = { file, lc, doc, data, problems: [] };
+  const validate = validator();
+  if (!validate(data)) {
+    // One problem per key or value: a value of the wrong type fails its other keywords too.
+    const seen = new Set<string>();
+    for (const e of validate.errors ?? []) {
+      const before = ctx.problems.length;
+      schemaProblem(ctx, e);
+      const p = ctx.problems[before];
+      if (p && seen.has(p.pointer)) ctx.problems.pop();
+      else if (p) seen.add(p.pointer);
+    }
+  }
+  if (!isRecord(data)) fail(ctx);
+  checkIds(ctx, data);
+  checkRules(ruleReader(ctx), data.rules);
+  if (ctx.problems.length) fail(ctx);
+  return toConfig(data);
 }
 
 /** Reads a config file; a missing or unreadable file is a ConfigError naming it. */

@@ -1,26 +1,23 @@
 // The webhook proven where a user meets it: the real API server calls gloo-guard, real Helm prints the answer.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeRest } from '../../src/k8s/rest.js';
-import type { HelmMajor } from '../../scripts/helm-bin.js';
 import {
   attempt,
   CHARTS,
-  ensure,
+  type ClusterInfo,
   deploymentNames,
+  ensure,
   helm,
   kube,
-  registerWebhook,
+  MAJORS,
+  type RegisteredWebhook,
   releaseSecrets,
-  startWebhook,
+  serveRegistered,
   tempFile,
   unregisterWebhook,
-  webhookConfiguration,
-  type ClusterInfo,
-  type Webhook,
 } from './support.js';
 
 const info: ClusterInfo = inject('cluster');
-const MAJORS: HelmMajor[] = ['v3', 'v4'];
 
 const PRODUCTION = {
   prometheus: { enabled: false },
@@ -45,20 +42,16 @@ const PRODUCTION = {
 };
 
 let rest: KubeRest;
-let webhook: Webhook | undefined;
+let webhook: RegisteredWebhook | undefined;
 let vwcName = '';
-const certFile = tempFile('tls.crt', info.servingCertPem);
-const keyFile = tempFile('tls.key', info.servingKeyPem);
 
 async function useWebhook(
   config: Record<string, unknown>,
   values: Record<string, unknown> = {},
 ): Promise<void> {
   await webhook?.stop();
-  webhook = await startWebhook({ config, certFile, keyFile });
-  const vwc = webhookConfiguration({ url: webhook.url, caPem: info.caPem, values });
-  vwcName = (vwc.metadata as { name: string }).name;
-  await registerWebhook(rest, vwc);
+  webhook = await serveRegistered(rest, info, { config, values });
+  vwcName = webhook.vwcName;
 }
 
 beforeAll(async () => {
@@ -67,8 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await unregisterWebhook(rest, vwcName);
-  await webhook?.stop();
+  await webhook?.close();
 });
 
 const enterprise = `${CHARTS}/gloo-mesh-enterprise`;

@@ -1,34 +1,33 @@
 // Every way Gloo Mesh gets installed, on the real API server: Argo CD Applications and Flux
 // HelmReleases (with the projects' published CRDs), umbrella charts and HELM_DRIVER=configmap through real Helm.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
-import type { HelmMajor } from '../../scripts/helm-bin.js';
 import {
   attempt,
   CHARTS,
+  type ClusterInfo,
   ensure,
   GLOO_GUARD,
   helm,
   kube,
-  registerWebhook,
+  MAJORS,
+  namespace,
+  type RegisteredWebhook,
   ROOT,
-  startWebhook,
+  serveRegistered,
+  serviceAccountKubeconfig,
   tempFile,
-  unregisterWebhook,
-  webhookConfiguration,
-  type ClusterInfo,
-  type Webhook,
 } from './support.js';
+import { installCrd, publishedCrd, type CrdSource } from './crds.js';
 
 const info: ClusterInfo = inject('cluster');
-const MAJORS: HelmMajor[] = ['v3', 'v4'];
 const PROD = parse(
   readFileSync(join(ROOT, 'test/fixtures/values/platform-mgmt-production.yaml'), 'utf8'),
 ) as Record<string, unknown>;
@@ -39,46 +38,18 @@ const INSECURE = { ...PROD, redis: { deployment: { enabled: true } } };
  * argo-cd v2.13.3 manifests/crds/application-crd.yaml and helm-controller v1.4.0
  * config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml.
  */
-const CRDS = [
-  { module: 'github.com/argoproj/argo-cd/v2@v2.13.3', file: 'manifests/crds/application-crd.yaml' },
+const CRDS: CrdSource[] = [
   {
-    module: 'github.com/fluxcd/helm-controller@v1.4.0',
+    module: 'github.com/argoproj/argo-cd/v2',
+    version: 'v2.13.3',
+    file: 'manifests/crds/application-crd.yaml',
+  },
+  {
+    module: 'github.com/fluxcd/helm-controller',
+    version: 'v1.4.0',
     file: 'config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml',
   },
 ];
-
-function moduleDir(module: string): string {
-  const out = execFileSync('go', ['mod', 'download', '-json', module], {
-    encoding: 'utf8',
-    env: { ...process.env, GOFLAGS: '-mod=mod' },
-    cwd: tmpdir(),
-  });
-  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
-  if (!dir) throw new Error(`go mod download ${module} gave no directory`);
-  return dir;
-}
-
-/** Installs a CRD and waits until the API server serves its resource. */
-async function installCrd(rest: KubeRest, path: string): Promise<void> {
-  const crd = parseAllDocuments(readFileSync(path, 'utf8'))
-    .map((d) => d.toJS() as Record<string, unknown> | null)
-    .find((d) => d?.kind === 'CustomResourceDefinition');
-  if (!crd) throw new Error(`${path}: no CustomResourceDefinition`);
-  await ensure(rest, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-  const spec = crd.spec as {
-    group: string;
-    names: { plural: string };
-    versions: Array<{ name: string; storage: boolean }>;
-  };
-  const version = spec.versions.find((v) => v.storage)?.name ?? '';
-  const list = `/apis/${spec.group}/${version}/${spec.names.plural}`;
-  // The resource is served once the CRD is Established and discovery caught up: wait for that event.
-  for (;;) {
-    // 404 until discovery knows it, 503 while its storage initialises.
-    if ((await attempt(rest, 'GET', list, undefined)).status === 200) return;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
 
 /** A kubeconfig with the token of a ServiceAccount that may read what the audit reads, but no GitOps API. */
 async function limitedKubeconfig(sa: string): Promise<string> {
@@ -105,14 +76,7 @@ async function limitedKubeconfig(sa: string): Promise<string> {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
     subjects: [{ kind: 'ServiceAccount', name: sa, namespace: 'argocd' }],
   });
-  const tr = await rest.call('POST', `/api/v1/namespaces/argocd/serviceaccounts/${sa}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  const token = (tr.body as { status?: { token?: string } }).status?.token;
-  if (!token) throw new Error(`no token for ${sa}: HTTP ${tr.status}`);
-  const kc = parse(readFileSync(info.kubeconfigPath, 'utf8')) as { users: Array<{ user: unknown }> };
-  for (const u of kc.users) u.user = { token };
-  return tempFile('kubeconfig', kc);
+  return serviceAccountKubeconfig(rest, info, 'argocd', sa);
 }
 
 /** POSTs an object as kubectl does and returns the status and the Warning headers the API server relayed. */
@@ -149,10 +113,7 @@ function run(script: string, args: string[]): { code: number; stdout: string; st
 }
 
 let rest: KubeRest;
-let webhook: Webhook | undefined;
-let vwcName = '';
-
-const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+let webhook: RegisteredWebhook | undefined;
 
 function application(name: string, values: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -214,31 +175,21 @@ function umbrellaChart(): string {
 
 beforeAll(async () => {
   rest = kube(info);
-  for (const c of CRDS) await installCrd(rest, join(moduleDir(c.module), c.file));
-  for (const n of ['argocd', 'flux-apps', 'gloo-mesh']) await ensure(rest, '/api/v1/namespaces', ns(n));
-  const certFile = tempFile('tls.crt', info.servingCertPem);
-  const keyFile = tempFile('tls.key', info.servingKeyPem);
+  for (const c of CRDS) await installCrd(rest, publishedCrd(c));
+  for (const n of ['argocd', 'flux-apps', 'gloo-mesh'])
+    await ensure(rest, '/api/v1/namespaces', namespace(n));
   // With the cluster view, the webhook reads the ConfigMaps and Secrets a HelmRelease takes values from.
-  webhook = await startWebhook({
+  webhook = await serveRegistered(rest, info, {
     config: { mode: 'enforce' },
-    certFile,
-    keyFile,
     extraArgs: ['--cluster-view'],
     env: { KUBECONFIG: info.kubeconfigPath },
-  });
-  const vwc = webhookConfiguration({
-    url: webhook.url,
-    caPem: info.caPem,
     values: { fullnameOverride: 'gloo-guard-carriers' },
     apiVersions: ['argoproj.io/v1alpha1/Application', 'helm.toolkit.fluxcd.io/v2/HelmRelease'],
   });
-  vwcName = (vwc.metadata as { name: string }).name;
-  await registerWebhook(rest, vwc);
 });
 
 afterAll(async () => {
-  await unregisterWebhook(rest, vwcName);
-  await webhook?.stop();
+  await webhook?.close();
 });
 
 describe('Argo CD Applications at kubectl apply', () => {

@@ -3,33 +3,36 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
 import {
   attempt,
-  ensure as ensureIn,
   CHARTS,
+  type ClusterInfo,
+  deployment,
+  GLOO_GUARD,
   helm,
   kube,
-  GLOO_GUARD,
+  namespace,
+  type RegisteredWebhook,
   registerWebhook,
   ROOT,
+  serveRegistered,
+  servingCert,
   startWebhook,
   tempFile,
   unregisterWebhook,
-  webhookConfiguration,
-  type ClusterInfo,
+  waitFor,
   type Webhook,
+  webhookConfiguration,
+  ensure as ensureIn,
 } from './support.js';
 import { installReportCrd } from './report-crds.js';
 
 const info: ClusterInfo = inject('cluster');
 let rest: KubeRest;
 const platform = `${CHARTS}/gloo-platform`;
-const certFile = tempFile('tls.crt', info.servingCertPem);
-const keyFile = tempFile('tls.key', info.servingKeyPem);
 
 const MGMT = {
   glooMgmtServer: {
@@ -41,21 +44,6 @@ const MGMT = {
   common: { prometheusUrl: 'http://prometheus.monitoring:9090' },
   redis: { deployment: { enabled: false } },
 };
-
-const ns = (name: string, labels: Record<string, string> = {}) => ({
-  apiVersion: 'v1',
-  kind: 'Namespace',
-  metadata: { name, labels },
-});
-const deployment = (name: string, namespace: string, labels: Record<string, string> = {}) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace, labels },
-  spec: {
-    selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } },
-  },
-});
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -94,16 +82,6 @@ function cliAuditWith(
   });
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 const ensure = (path: string, body: unknown): Promise<void> => ensureIn(rest, path, body);
 
 beforeAll(async () => {
@@ -111,12 +89,19 @@ beforeAll(async () => {
   await installReportCrd(rest, 'wgpolicyk8s.io');
   await unregisterWebhook(rest, 'gloo-guard');
   for (const n of ['gloo-guard', 'gloo-mesh', 'istio-system', 'gloo-mesh-addons-bare'])
-    await ensure('/api/v1/namespaces', ns(n));
+    await ensure('/api/v1/namespaces', namespace(n));
   // istiod exists before any webhook: the cluster-aware checks below meet it as a fact of the cluster.
   await ensure(
     '/apis/apps/v1/namespaces/istio-system/deployments',
     deployment('istiod', 'istio-system', { app: 'istiod' }),
   );
+});
+
+// The files share one cluster in an order vitest may change (it runs last run's failures and the
+// longest files first): an istiod left behind makes every later management-plane install a
+// dedicated-management-cluster denial (carriers.e2e.test.ts met it), so it goes with this file.
+afterAll(async () => {
+  await rest.call('DELETE', '/apis/apps/v1/namespaces/istio-system/deployments/istiod');
 });
 
 describe('self-managed certificates', () => {
@@ -133,18 +118,10 @@ describe('self-managed certificates', () => {
     for (const w of vwc.webhooks as Array<{ clientConfig: Record<string, unknown> }>)
       delete w.clientConfig.caBundle;
     await registerWebhook(rest, vwc);
-    const config = tempFile('config.yaml', { mode: 'enforce' });
-    const child = spawn(
-      process.execPath,
-      [
-        GLOO_GUARD,
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--config',
-        config,
+    webhook = await startWebhook({
+      config: { mode: 'enforce' },
+      port,
+      extraArgs: [
         '--self-managed-certs',
         '--tls-secret',
         'gloo-guard-tls',
@@ -159,30 +136,9 @@ describe('self-managed certificates', () => {
         '--cert-check-interval',
         '2s',
       ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, KUBECONFIG: info.kubeconfigPath },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const logs: string[] = [];
-    child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.on('exit', (c) => reject(new Error(`serve exited ${String(c)}: ${logs.join('')}`)));
-      createInterface({ input: child.stdout }).on('line', (l) => {
-        logs.push(l);
-        if (l.includes('serving admission reviews')) resolve();
-      });
+      env: { KUBECONFIG: info.kubeconfigPath },
     });
-    webhook = {
-      url: '',
-      process: child,
-      logs,
-      stop: () =>
-        new Promise((r) =>
-          child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')),
-        ),
-    };
+    const logs = webhook.logs;
 
     const secret = (await rest.call('GET', '/api/v1/namespaces/gloo-guard/secrets/gloo-guard-tls')).body as {
       data: Record<string, string>;
@@ -244,16 +200,10 @@ describe('self-managed certificates', () => {
 });
 
 describe('cluster-aware policies', () => {
-  let webhook: Webhook;
+  let webhook: RegisteredWebhook;
+  const withClusterView = { extraArgs: ['--cluster-view'], env: { KUBECONFIG: info.kubeconfigPath } };
   beforeAll(async () => {
-    webhook = await startWebhook({
-      config: { mode: 'enforce' },
-      certFile,
-      keyFile,
-      extraArgs: ['--cluster-view'],
-      env: { KUBECONFIG: info.kubeconfigPath },
-    });
-    await registerWebhook(rest, webhookConfiguration({ url: webhook.url, caPem: info.caPem }));
+    webhook = await serveRegistered(rest, info, { config: { mode: 'enforce' }, ...withClusterView });
   });
   afterAll(async () => {
     await webhook.stop();
@@ -285,14 +235,7 @@ describe('cluster-aware policies', () => {
     });
     const cfg = { mode: 'enforce', namespaces: { addons: 'gloo-mesh-addons-bare', management: 'gloo-mesh' } };
     await webhook.stop();
-    webhook = await startWebhook({
-      config: cfg,
-      certFile,
-      keyFile,
-      extraArgs: ['--cluster-view'],
-      env: { KUBECONFIG: info.kubeconfigPath },
-    });
-    await registerWebhook(rest, webhookConfiguration({ url: webhook.url, caPem: info.caPem }));
+    webhook = await serveRegistered(rest, info, { config: cfg, ...withClusterView });
     const r = helm('v3', info, ['install', 'addons', platform, '-n', 'gloo-mesh-addons-bare', '-f', values]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
@@ -317,8 +260,7 @@ describe('the audit', () => {
     expect(install.code).toBe(0);
     const webhook = await startWebhook({
       config: { mode: 'enforce' },
-      certFile,
-      keyFile,
+      ...servingCert(info),
       extraArgs: ['--audit-interval', '10s', '--policy-reports'],
       env: { KUBECONFIG: info.kubeconfigPath },
     });
@@ -414,7 +356,7 @@ describe('the audit', () => {
   it('when a cluster holds 2,000 namespaces and 5,000 Deployments, then the CLI audit reads them all with bounded memory', async () => {
     const started = Date.now();
     const jobs: Array<() => Promise<void>> = [];
-    for (let n = 0; n < 2000; n++) jobs.push(() => ensure('/api/v1/namespaces', ns(`load-${n}`)));
+    for (let n = 0; n < 2000; n++) jobs.push(() => ensure('/api/v1/namespaces', namespace(`load-${n}`)));
     for (let d = 0; d < 5000; d++)
       jobs.push(() =>
         ensure(

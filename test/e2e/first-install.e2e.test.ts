@@ -11,15 +11,16 @@ import type { KubeRest } from '../../src/k8s/rest.js';
 import {
   attempt,
   CHARTS,
+  type ClusterInfo,
   deploymentNames,
   ensure,
   helm,
   kube,
+  namespace,
   ROOT,
+  type Run,
   unregisterWebhook,
   VWC_PATH,
-  type ClusterInfo,
-  type Run,
 } from './support.js';
 
 const info: ClusterInfo = inject('cluster');
@@ -121,7 +122,7 @@ beforeAll(async () => {
   rest = kube(info);
   // Another suite's webhook (a local process, gone by now) must not decide these writes.
   await unregisterWebhook(rest, 'gloo-guard');
-  await ensure(rest, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await ensure(rest, '/api/v1/namespaces', namespace(NS));
   await ensure(rest, '/api/v1/namespaces', {
     apiVersion: 'v1',
     kind: 'Namespace',

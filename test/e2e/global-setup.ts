@@ -1,18 +1,15 @@
 // Starts one real kube-apiserver + etcd for the whole e2e run and stops it afterwards, even on failure.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startCluster, type Cluster } from './cluster/cluster.js';
-import { E2E_DIST, ROOT } from './support.js';
+import type { Cluster } from './cluster/cluster.js';
+import { buildGlooGuard, startE2eCluster } from './support.js';
 
 let cluster: Cluster | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   // The webhook and the CLI run compiled, as the image runs them (with the offload worker thread).
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', E2E_DIST], { cwd: ROOT });
+  buildGlooGuard();
   const started = Date.now();
-  cluster = await startCluster({ log: (s) => process.stderr.write(`${s}\n`) });
+  cluster = await startE2eCluster();
   process.stderr.write(
     `[e2e] cluster ready at ${cluster.server} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );

@@ -3,31 +3,32 @@
 // TokenRequest API): a missing permission shows as a 403 in the logs, an excess one in a
 // SubjectAccessReview. Also: one replica audits (Lease), the cache resumes its watches under
 // churn, and the share of writes that reach the webhook before and after least reach.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
 import { installReportCrd } from './report-crds.js';
 import {
   apply,
-  ensure,
-  helm,
-  kube,
-  registerWebhook,
-  ROOT,
-  startWebhook,
-  tempFile,
-  unregisterWebhook,
-  webhookConfiguration,
   type ClusterInfo,
+  deployment,
+  ensure,
+  inParallel,
+  kube,
+  metricSum,
+  namespace,
+  registerWebhook,
+  renderWebhookChart,
+  serviceAccountKubeconfig,
+  servingCert,
+  startWebhook,
+  unregisterWebhook,
+  waitFor,
   type Webhook,
+  webhookConfiguration,
+  webhookMetrics,
 } from './support.js';
 
 const info: ClusterInfo = inject('cluster');
 let rest: KubeRest;
-const certFile = tempFile('tls.crt', info.servingCertPem);
-const keyFile = tempFile('tls.key', info.servingKeyPem);
 const NS = 'gloo-guard';
 const running: Webhook[] = [];
 
@@ -59,54 +60,17 @@ function collection(o: Obj): string {
  * and returns a kubeconfig holding a token the API server issued for that ServiceAccount.
  */
 async function chartServiceAccount(release: string, values: Record<string, unknown>): Promise<string> {
-  const r = helm('v3', info, [
-    'template',
-    release,
-    join(ROOT, 'charts/webhook'),
-    '-n',
-    NS,
-    '-f',
-    tempFile('v.yaml', values),
-  ]);
-  if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  const objs = parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as Obj | null)
-    .filter((o): o is Obj => o !== null);
+  const objs = renderWebhookChart({ release, namespace: NS, values }) as Obj[];
   const wanted = ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Lease'];
   for (const o of objs.filter((x) => wanted.includes(x.kind))) await apply(rest, collection(o), o);
   const sa = objs.find((o) => o.kind === 'ServiceAccount')!.metadata.name;
-  const tr = await rest.call('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  const token = (tr.body as { status?: { token?: string } }).status?.token;
-  if (!token) throw new Error(`no token for ${sa}: HTTP ${tr.status}`);
-  const kc = parse(readFileSync(info.kubeconfigPath, 'utf8')) as {
-    users: Array<{ user: Record<string, unknown> }>;
-  };
-  for (const u of kc.users) u.user = { token };
-  return tempFile('kubeconfig', kc);
+  return serviceAccountKubeconfig(rest, info, NS, sa);
 }
 
 /** The chart's --audit-* and --cluster-view arguments, as its Deployment passes them. */
 function chartArgs(release: string, values: Record<string, unknown>): string[] {
-  const r = helm('v3', info, [
-    'template',
-    release,
-    join(ROOT, 'charts/webhook'),
-    '-n',
-    NS,
-    '-f',
-    tempFile('v.yaml', values),
-  ]);
-  const dep = parseAllDocuments(r.stdout)
-    .map(
-      (d) =>
-        d.toJS() as {
-          kind?: string;
-          spec?: { template: { spec: { containers: Array<{ args: string[] }> } } };
-        } | null,
-    )
-    .find((o) => o?.kind === 'Deployment');
+  const dep = renderWebhookChart({ release, namespace: NS, values }).find((o) => o.kind === 'Deployment') as
+    { spec?: { template: { spec: { containers: Array<{ args: string[] }> } } } } | undefined;
   const args = dep!.spec!.template.spec.containers[0]!.args;
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -125,8 +89,7 @@ async function serveAs(
 ): Promise<Webhook> {
   const w = await startWebhook({
     config,
-    certFile,
-    keyFile,
+    ...servingCert(info),
     extraArgs: args,
     env: { KUBECONFIG: kubeconfig },
   });
@@ -146,59 +109,8 @@ const forbidden = (w: Webhook): string[] =>
     .filter((l) => /forbidden|HTTP 403/i.test(JSON.stringify(l)))
     .map((l) => JSON.stringify(l));
 
-async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  ms = 90_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function metric(w: Webhook, name: string): Promise<number> {
-  const { request } = await import('node:https');
-  const url = new URL(w.url.replace(/\/validate$/, '/metrics'));
-  const text = await new Promise<string>((res, rej) => {
-    request(url, { ca: info.caPem }, (r) => {
-      let b = '';
-      r.on('data', (c: Buffer) => (b += c.toString()));
-      r.on('end', () => res(b));
-    })
-      .on('error', rej)
-      .end();
-  });
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-}
-
-const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-const deployment = (name: string, namespace: string, labels: Record<string, string> = {}) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace, labels },
-  spec: {
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'c', image: `${name}:1` }] },
-    },
-  },
-});
-
-async function inParallel(jobs: Array<() => Promise<unknown>>, width = 16): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < jobs.length) await jobs[next++]!();
-    }),
-  );
+  return metricSum(await webhookMetrics(w, info.caPem), name);
 }
 
 beforeAll(async () => {
@@ -206,7 +118,7 @@ beforeAll(async () => {
   // The real published PolicyReport CRD (the accept-anything stand-in is gone).
   await installReportCrd(rest, 'wgpolicyk8s.io');
   for (const n of [NS, 'gloo-mesh', 'gloo-mesh-addons', 'istio-system', 'lp-apps'])
-    await ensure(rest, '/api/v1/namespaces', ns(n));
+    await ensure(rest, '/api/v1/namespaces', namespace(n));
   await unregisterWebhook(rest, 'gloo-guard');
 });
 
@@ -320,7 +232,7 @@ describe("the chart's ServiceAccount", () => {
 describe('the cluster view under churn', () => {
   it('when 2,000 Deployments are created, changed and removed while watches end and resume, then the cache lists once and follows every change', async () => {
     const kubeconfig = await chartServiceAccount('lp', AUDIT);
-    for (let n = 0; n < 20; n++) await ensure(rest, '/api/v1/namespaces', ns(`churn-${n}`));
+    for (let n = 0; n < 20; n++) await ensure(rest, '/api/v1/namespaces', namespace(`churn-${n}`));
     await inParallel(
       Array.from(
         { length: 2000 },
@@ -391,7 +303,8 @@ describe('the cluster view under churn', () => {
 /** A busy cluster's writes: mostly other teams' Deployments and Namespaces, and the Gloo Mesh ones. */
 async function busyWrites(tag: string): Promise<number> {
   const jobs: Array<() => Promise<unknown>> = [];
-  for (let n = 0; n < 10; n++) jobs.push(() => ensure(rest, '/api/v1/namespaces', ns(`${tag}-team-${n}`)));
+  for (let n = 0; n < 10; n++)
+    jobs.push(() => ensure(rest, '/api/v1/namespaces', namespace(`${tag}-team-${n}`)));
   await inParallel(jobs);
   const writes: Array<() => Promise<unknown>> = [];
   for (let i = 0; i < 200; i++) {

@@ -2,7 +2,6 @@
 // field for field (nothing pruned), in both groups, from the CLI audit and from the webhook's own audit.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,15 +11,18 @@ import { launch, open } from '../helpers/browser.js';
 import { installReportCrd } from './report-crds.js';
 import {
   CHARTS,
+  type ClusterInfo,
   ensure,
   GLOO_GUARD,
   helm,
   kube,
+  namespace,
   ROOT,
+  servingCert,
   startWebhook,
   tempFile,
   unregisterWebhook,
-  type ClusterInfo,
+  webhookMetrics,
 } from './support.js';
 
 const info: ClusterInfo = inject('cluster');
@@ -157,11 +159,10 @@ describe('reports accepted by the published CRD schemas', () => {
 
   it('when the webhook audits with --reports-api openreports.io, then it writes a Report and exports when it last audited', async () => {
     await rest.call('DELETE', reportPath('openreports.io'));
-    await ensure(rest, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await ensure(rest, '/api/v1/namespaces', namespace(NS));
     const webhook = await startWebhook({
       config: { mode: 'enforce' },
-      certFile: tempFile('tls.crt', info.servingCertPem),
-      keyFile: tempFile('tls.key', info.servingKeyPem),
+      ...servingCert(info),
       extraArgs: ['--audit-interval', '10s', '--policy-reports', '--reports-api', 'openreports.io'],
       env: { KUBECONFIG: info.kubeconfigPath },
     });
@@ -173,7 +174,7 @@ describe('reports accepted by the published CRD schemas', () => {
       }
       expect(report, 'a Report from the webhook within 60 s').toBeDefined();
       expectInsecureRelayResult(report!);
-      const metrics = await scrape(webhook.url.replace(/\/validate$/, '/metrics'), info.caPem);
+      const metrics = await webhookMetrics(webhook, info.caPem);
       expect(metrics).toMatch(/^gloo_guard_audit_interval_seconds 10$/m);
       const last = Number(/^gloo_guard_audit_last_run_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
       expect(last).toBeGreaterThan(Date.now() / 1000 - 120);
@@ -182,18 +183,6 @@ describe('reports accepted by the published CRD schemas', () => {
     }
   });
 });
-
-function scrape(url: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, { ca }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 /** The e2e kubeconfig with a second context to the same API server: a fleet of two, as `--all-contexts` reads it. */
 function fleetKubeconfig(): string {

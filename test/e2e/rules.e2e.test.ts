@@ -5,29 +5,24 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
-import type { HelmMajor } from '../../scripts/helm-bin.js';
 import {
   apply,
   attempt,
   CHARTS,
+  type ClusterInfo,
   ensure,
   GLOO_GUARD,
   helm,
   kube,
-  registerWebhook,
+  MAJORS,
+  type RegisteredWebhook,
   releaseSecrets,
   ROOT,
-  startWebhook,
-  tempFile,
-  unregisterWebhook,
+  serveRegistered,
   VWC_PATH,
-  webhookConfiguration,
-  type ClusterInfo,
-  type Webhook,
 } from './support.js';
 
 const info: ClusterInfo = inject('cluster');
-const MAJORS: HelmMajor[] = ['v3', 'v4'];
 const VAP = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
 const BINDING = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
 
@@ -47,8 +42,7 @@ const RULE = {
 const PRODUCTION = `${ROOT}/test/fixtures/values/enterprise-production.yaml`;
 
 let rest: KubeRest;
-let webhook: Webhook | undefined;
-let vwcName = '';
+let webhook: RegisteredWebhook | undefined;
 const rendered: Array<{ path: string; name: string }> = [];
 
 beforeAll(() => {
@@ -56,27 +50,17 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  if (vwcName) await unregisterWebhook(rest, vwcName);
-  await webhook?.stop();
+  await webhook?.close();
   for (const r of rendered) await rest.call('DELETE', `${r.path}/${r.name}`);
 });
 
 describe('a user rule at admission', () => {
   beforeAll(async () => {
-    webhook = await startWebhook({
-      config: { mode: 'enforce', rules: [RULE] },
-      certFile: tempFile('tls.crt', info.servingCertPem),
-      keyFile: tempFile('tls.key', info.servingKeyPem),
-    });
-    const vwc = webhookConfiguration({ url: webhook.url, caPem: info.caPem, values: {} });
-    vwcName = (vwc.metadata as { name: string }).name;
-    await registerWebhook(rest, vwc);
+    webhook = await serveRegistered(rest, info, { config: { mode: 'enforce', rules: [RULE] } });
   });
 
   afterAll(async () => {
-    await unregisterWebhook(rest, vwcName);
-    vwcName = '';
-    await webhook?.stop();
+    await webhook?.close();
     webhook = undefined;
   });
 

@@ -1,19 +1,66 @@
 /** What every e2e scenario uses: real helm, the real gloo-guard process, the chart's webhook configuration. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeApiError, KubeRest } from '../../src/k8s/rest.js';
 import { helmBin, type HelmMajor } from '../../scripts/helm-bin.js';
+import { startCluster, type Cluster } from './cluster/cluster.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** Where global-setup compiles gloo-guard, and its entry point. */
 export const E2E_DIST = join(ROOT, '.cache/e2e-dist');
 export const GLOO_GUARD = join(E2E_DIST, 'cli/main.js');
 export const CHARTS = join(ROOT, 'test/e2e/charts');
+/** The Helm majors every scenario runs with. */
+export const MAJORS: HelmMajor[] = ['v3', 'v4'];
+
+/** Compiles gloo-guard into E2E_DIST: the webhook and the CLI run compiled, as the image runs them. */
+export function buildGlooGuard(): void {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', E2E_DIST], { cwd: ROOT });
+}
+
+/** Starts the real kube-apiserver + etcd (test/e2e/cluster), its progress on stderr. */
+export function startE2eCluster(): Promise<Cluster> {
+  return startCluster({ log: (s) => process.stderr.write(`${s}\n`) });
+}
+
+/** A Deployment object with one container, named like it, running `${name}:1`. */
+export function deployment(
+  name: string,
+  namespace: string,
+  labels: Record<string, string> = {},
+): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `${name}:1` }] } },
+    },
+  };
+}
+
+/** Runs the jobs `width` at a time (filling a cluster with objects). */
+export async function inParallel(jobs: Array<() => Promise<unknown>>, width = 16): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < jobs.length) await jobs[next++]?.();
+    }),
+  );
+}
+
+/** A Namespace object. */
+export function namespace(name: string, labels: Record<string, string> = {}): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
 
 /** What the global setup shares with every test file. */
 export interface ClusterInfo {
@@ -77,46 +124,80 @@ export function tempFile(name: string, content: unknown): string {
 /** A running gloo-guard server process. */
 export interface Webhook {
   url: string;
+  port: number;
+  /** The CA file the server logged when it made its own certificate (no certFile given). */
+  caFile?: string;
   process: ChildProcess;
   logs: string[];
   stop(): Promise<void>;
 }
 
-/** Starts the real `gloo-guard serve` on loopback with the given config and certificate files. */
-export async function startWebhook(opts: {
-  config: unknown;
-  certFile: string;
-  keyFile: string;
+/** How to start `gloo-guard serve`; every field is optional. */
+export interface WebhookOptions {
+  /** The config file's content; without it, no --config (the server's defaults). */
+  config?: unknown;
+  /** The certificate to serve with (servingCert); without it, the server makes its own. */
+  certFile?: string;
+  keyFile?: string;
+  /** The port; 0 (the default) lets the system pick one. */
+  port?: number;
   extraArgs?: string[];
   env?: Record<string, string>;
-}): Promise<Webhook> {
-  const configFile = tempFile('config.yaml', opts.config);
-  const child = spawn(
-    process.execPath,
-    [
-      GLOO_GUARD,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--config',
-      configFile,
-      '--tls-cert',
-      opts.certFile,
-      '--tls-key',
-      opts.keyFile,
-      ...(opts.extraArgs ?? []),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
-  );
+  /** Pass the server's stderr through (long studies) instead of keeping it in `logs`. */
+  inheritStderr?: boolean;
+  /** How long to wait for "serving admission reviews" (a large cluster view syncs first). */
+  readyTimeoutMs?: number;
+}
+
+const servingFiles = new WeakMap<ClusterInfo, { certFile: string; keyFile: string }>();
+
+/** The e2e cluster's serving certificate (the one its caPem signs) as files for --tls-cert/--tls-key. */
+export function servingCert(info: ClusterInfo): { certFile: string; keyFile: string } {
+  let files = servingFiles.get(info);
+  if (!files) {
+    files = {
+      certFile: tempFile('tls.crt', info.servingCertPem),
+      keyFile: tempFile('tls.key', info.servingKeyPem),
+    };
+    servingFiles.set(info, files);
+  }
+  return files;
+}
+
+function serveArgs(opts: WebhookOptions): string[] {
+  return [
+    GLOO_GUARD,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(opts.port ?? 0),
+    ...(opts.config === undefined ? [] : ['--config', tempFile('config.yaml', opts.config)]),
+    ...(opts.certFile ? ['--tls-cert', opts.certFile] : []),
+    ...(opts.keyFile ? ['--tls-key', opts.keyFile] : []),
+    ...(opts.extraArgs ?? []),
+  ];
+}
+
+/** Starts the real `gloo-guard serve` on loopback; resolves when it says it serves. */
+export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
+  const child = spawn(process.execPath, serveArgs(opts), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   const logs: string[] = [];
-  child.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
+  let caFile: string | undefined;
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`gloo-guard did not start:\n${logs.join('')}`)), 60_000);
+    const timer = setTimeout(
+      () => rej(new Error(`gloo-guard did not start:\n${logs.join('')}`)),
+      opts.readyTimeoutMs ?? 60_000,
+    );
     child.on('exit', (code) => rej(new Error(`gloo-guard exited with ${String(code)}:\n${logs.join('')}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
+      caFile = /"caBundle":"([^"]+)"/.exec(line)?.[1] ?? caFile;
       const m = /"port":(\d+)/.exec(line);
       if (m && line.includes('serving admission reviews')) {
         clearTimeout(timer);
@@ -126,6 +207,8 @@ export async function startWebhook(opts: {
   });
   return {
     url: `https://127.0.0.1:${port}/validate`,
+    port,
+    ...(caFile ? { caFile } : {}),
     process: child,
     logs,
     stop: () =>
@@ -137,6 +220,77 @@ export async function startWebhook(opts: {
   };
 }
 
+/**
+ * A webhook as the cluster meets it: registered with the chart's configuration. stop() stops only
+ * the server (the configuration stays, as when its pods are gone); close() undoes both.
+ */
+export interface RegisteredWebhook extends Webhook {
+  vwc: Record<string, unknown>;
+  vwcName: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts gloo-guard with the cluster's serving certificate and registers the chart's webhook
+ * configuration (rendered with `values`, seeing `apiVersions` as served) pointed at it.
+ */
+export async function serveRegistered(
+  rest: KubeRest,
+  info: ClusterInfo,
+  opts: WebhookOptions & { values?: Record<string, unknown>; apiVersions?: string[] } = {},
+): Promise<RegisteredWebhook> {
+  const webhook = await startWebhook({ ...servingCert(info), ...opts });
+  const vwc = webhookConfiguration({
+    url: webhook.url,
+    caPem: info.caPem,
+    values: opts.values ?? {},
+    ...(opts.apiVersions ? { apiVersions: opts.apiVersions } : {}),
+  });
+  const vwcName = (vwc.metadata as { name: string }).name;
+  try {
+    await registerWebhook(rest, vwc);
+  } catch (err: unknown) {
+    await webhook.stop();
+    throw err;
+  }
+  return {
+    ...webhook,
+    vwc,
+    vwcName,
+    close: async () => {
+      await unregisterWebhook(rest, vwcName);
+      await webhook.stop();
+    },
+  };
+}
+
+/** The webhook chart's objects, as `helm template` (real Helm 3) renders them. */
+export function renderWebhookChart(
+  opts: {
+    release?: string;
+    namespace?: string;
+    values?: Record<string, unknown>;
+    /** APIs the chart should see as served (`group/version/Kind`), for webhooks rendered only where their API exists. */
+    apiVersions?: string[];
+  } = {},
+): Array<Record<string, unknown>> {
+  const values = tempFile('values.yaml', opts.values ?? {});
+  const r = helm('v3', { kubeconfigPath: '/dev/null' } as ClusterInfo, [
+    'template',
+    opts.release ?? 'gloo-guard',
+    join(ROOT, 'charts/webhook'),
+    '-n',
+    opts.namespace ?? 'gloo-guard',
+    '-f',
+    values,
+    ...(opts.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
+  ]);
+  if (r.code !== 0) throw new Error(`helm template charts/webhook failed: ${r.stderr}`);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .filter((d): d is Record<string, unknown> => d !== null);
+}
+
 /** The chart's ValidatingWebhookConfiguration (from `helm template charts/webhook`), pointed at a local URL. */
 export function webhookConfiguration(opts: {
   url: string;
@@ -145,20 +299,7 @@ export function webhookConfiguration(opts: {
   /** APIs the chart should see as served (`group/version/Kind`), for webhooks rendered only where their API exists. */
   apiVersions?: string[];
 }): Record<string, unknown> {
-  const values = tempFile('values.yaml', opts.values ?? {});
-  const r = helm('v3', { kubeconfigPath: '/dev/null' } as ClusterInfo, [
-    'template',
-    'gloo-guard',
-    join(ROOT, 'charts/webhook'),
-    '-n',
-    'gloo-guard',
-    '-f',
-    values,
-    ...(opts.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
-  ]);
-  if (r.code !== 0) throw new Error(`helm template charts/webhook failed: ${r.stderr}`);
-  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, unknown> | null);
-  const vwc = docs.find((d) => d?.kind === 'ValidatingWebhookConfiguration');
+  const vwc = renderWebhookChart(opts).find((d) => d.kind === 'ValidatingWebhookConfiguration');
   if (!vwc) throw new Error('the chart rendered no ValidatingWebhookConfiguration');
   const caBundle = Buffer.from(opts.caPem).toString('base64');
   for (const w of vwc.webhooks as Array<Record<string, unknown>>) {
@@ -200,6 +341,60 @@ export async function registerWebhook(rest: KubeRest, vwc: Record<string, unknow
 export async function unregisterWebhook(rest: KubeRest, name: string): Promise<void> {
   await rest.call('DELETE', `${VWC_PATH}/${name}`);
   await new Promise((r) => setTimeout(r, 1500));
+}
+
+/** A kubeconfig for the e2e cluster holding a token the API server issued to a ServiceAccount. */
+export async function serviceAccountKubeconfig(
+  rest: KubeRest,
+  info: ClusterInfo,
+  namespace: string,
+  sa: string,
+): Promise<string> {
+  const tr = await rest.call('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${sa}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  const token = (tr.body as { status?: { token?: string } }).status?.token;
+  if (!token) throw new Error(`no token for ${sa}: HTTP ${tr.status}`);
+  const kc = parse(readFileSync(info.kubeconfigPath, 'utf8')) as { users: Array<{ user: unknown }> };
+  for (const u of kc.users) u.user = { token };
+  return tempFile('kubeconfig', kc);
+}
+
+/** What a webhook's /metrics says, over HTTPS trusting `ca` (the CA of its certificate). */
+export function webhookMetrics(webhook: Pick<Webhook, 'url'>, ca: string): Promise<string> {
+  const url = new URL(webhook.url.replace(/\/validate$/, '/metrics'));
+  return new Promise((res, rej) => {
+    httpsRequest(url, { ca }, (r) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c.toString()));
+      r.on('end', () => res(body));
+    })
+      .on('error', rej)
+      .end();
+  });
+}
+
+/** The sum of the metric samples whose line starts with `prefix` (a name, maybe with labels). */
+export function metricSum(text: string, prefix: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+/** Polls until `fn` gives a value (not undefined or false): a state the cluster or the server reaches. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms = 90_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Release Secrets of a release, from the API. */

@@ -8,45 +8,26 @@
 // The webhook runs compiled (the e2e suite's build in .cache/e2e-dist), as the image runs it.
 // Prints one JSON line of figures: full lists of the Deployment cache (1 = no reload), resumed
 // watches, RSS after the first sync (min, max), and review latency (p50, p99) under churn.
-import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { request } from 'node:https';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { latencyOf, type Buckets } from '../../../bench/apiserver-metrics.js';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
-import { startCluster } from '../cluster/cluster.js';
-import { E2E_DIST, GLOO_GUARD } from '../support.js';
+import {
+  buildGlooGuard,
+  deployment,
+  inParallel,
+  metricSum,
+  startE2eCluster,
+  startWebhook,
+  webhookMetrics,
+} from '../support.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const DEPLOYMENTS = Number(process.env.SCALE_DEPLOYMENTS ?? 20_000);
 const MINUTES = Number(process.env.SCALE_MINUTES ?? 3);
 const NAMESPACES = 200;
-
-const deployment = (name: string, namespace: string, labels: Record<string, string> = {}) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace, labels },
-  spec: {
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: { containers: [{ name: 'c', image: `${name}:1` }] },
-    },
-  },
-});
-
-async function inParallel(jobs: Array<() => Promise<unknown>>, width: number): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < jobs.length) await jobs[next++]!();
-    }),
-  );
-}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -75,24 +56,6 @@ function post(port: number, ca: string, body: string): Promise<number> {
   });
 }
 
-function get(port: number, ca: string, path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    request({ host: '127.0.0.1', port, path, ca }, (r) => {
-      let b = '';
-      r.on('data', (c: Buffer) => (b += c.toString()));
-      r.on('end', () => res(b));
-    })
-      .on('error', rej)
-      .end();
-  });
-}
-
-const sum = (text: string, prefix: string): number =>
-  text
-    .split('\n')
-    .filter((l) => l.startsWith(prefix))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-
 /** The webhook's own histogram of Deployment reviews: how long the server took, without the client and the network. */
 function serverBuckets(text: string): Buckets {
   const prefix = 'gloo_guard_admission_duration_seconds_bucket{';
@@ -111,12 +74,8 @@ const pct = (xs: number[], p: number): number => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
 
-execFileSync(
-  process.execPath,
-  [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', E2E_DIST],
-  { cwd: ROOT },
-);
-const cluster = await startCluster({ log: (s) => process.stderr.write(`${s}\n`) });
+buildGlooGuard();
+const cluster = await startE2eCluster();
 try {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
@@ -142,41 +101,19 @@ try {
     `[scale] created ${DEPLOYMENTS} Deployments in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
   );
 
-  const child = spawn(
-    process.execPath,
-    [
-      GLOO_GUARD,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--cluster-view',
-      // info: the line saying where it serves is an info line.
-      '--log-level',
-      'info',
-      '--watch-timeout',
-      '60s',
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
   const started = Date.now();
-  const { port, ca } = await new Promise<{ port: number; ca: string }>((res) => {
-    let caPath = '';
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const caM = /"caBundle":"([^"]+)"/.exec(line);
-      if (caM) caPath = caM[1]!;
-      const m = /"port":(\d+)/.exec(line);
-      if (m && line.includes('serving admission reviews'))
-        res({ port: Number(m[1]), ca: readFileSync(caPath, 'utf8') });
-    });
+  const webhook = await startWebhook({
+    // info: the line saying where it serves is an info line.
+    extraArgs: ['--cluster-view', '--log-level', 'info', '--watch-timeout', '60s'],
+    env: { KUBECONFIG: cluster.kubeconfigPath },
+    inheritStderr: true,
+    // The cluster view lists every Deployment before the server says it serves.
+    readyTimeoutMs: 30 * 60_000,
   });
+  const { port } = webhook;
+  const ca = readFileSync(webhook.caFile ?? '', 'utf8');
   const syncMs = Date.now() - started;
-  const pid = child.pid!;
+  const pid = webhook.process.pid!;
   const rssAtReadyMb = rssMb(pid);
   const rss: number[] = [];
   const latencies: number[] = [];
@@ -208,8 +145,8 @@ try {
     }
   };
   await Promise.all([churn(), churn(), probe()]);
-  const metrics = await get(port, ca, '/metrics');
-  child.kill('SIGTERM');
+  const metrics = await webhookMetrics(webhook, ca);
+  await webhook.stop();
   const figures = {
     deployments: DEPLOYMENTS,
     minutes: MINUTES,
@@ -217,8 +154,8 @@ try {
     firstSyncMs: syncMs,
     rssAtReadyMb,
     loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
-    deploymentLists: sum(metrics, 'gloo_guard_cluster_cache_lists_total{resource="deployments"}'),
-    resumedWatches: sum(
+    deploymentLists: metricSum(metrics, 'gloo_guard_cluster_cache_lists_total{resource="deployments"}'),
+    resumedWatches: metricSum(
       metrics,
       'gloo_guard_cluster_cache_watches_total{resource="deployments",from="resourceVersion"}',
     ),
