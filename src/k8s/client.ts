@@ -1,7 +1,6 @@
 /** Connecting to the API server, and reading its errors. The only place a KubeConfig is loaded. */
-import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import { isObject } from '../engine/values.js';
-import { KubeConfigError } from './rest.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError, KubeConfigError } from './rest.js';
 
 /** The field manager gloo-guard writes with, so `kubectl get --show-managed-fields` names it. */
 export const FIELD_MANAGER = 'gloo-guard';
@@ -28,32 +27,9 @@ export function loadKubeConfig(file?: string): KubeConfig {
   return kc;
 }
 
-/** The HTTP status of a failed API call, or undefined when the error is not an API response. */
-export function apiStatus(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** One line describing a failed API call: status, reason and the API server's message when there is one. */
+/** One line describing a failed API call: the KubeApiError's text (method, path, the API server's message), or the error's message. */
 export function describeApiError(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body = parseBody(err.body);
-    const message = typeof body?.message === 'string' ? body.message : '';
-    const reason = typeof body?.reason === 'string' ? body.reason : '';
-    return `HTTP ${err.code}${reason ? ` ${reason}` : ''}${message ? `: ${message}` : ''}`;
-  }
+  if (err instanceof KubeApiError)
+    return err.status === undefined ? err.message : `HTTP ${err.status}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
-}
-
-function parseBody(body: unknown): Record<string, unknown> | undefined {
-  if (typeof body === 'string') {
-    try {
-      const parsed: unknown = JSON.parse(body);
-      return isObject(parsed) ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return isObject(body) ? body : undefined;
 }

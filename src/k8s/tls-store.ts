@@ -3,15 +3,9 @@
  * ValidatingWebhookConfiguration. Only the verbs the chart's RBAC grants are used: get and patch on
  * both, plus create on the Secret as a fallback when it is missing (the chart creates it empty).
  */
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Secret,
-} from '@kubernetes/client-node';
-import { apiStatus, FIELD_MANAGER } from './client.js';
+import type { KubeConfig, V1Secret, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import { FIELD_MANAGER } from './client.js';
+import { KubeApiError, KubeRest } from './rest.js';
 
 /** The Secret as last read: decoded data, annotations and the version to write against. */
 export interface SecretSnapshot {
@@ -82,23 +76,31 @@ function snapshot(secret: V1Secret): SecretSnapshot {
   };
 }
 
-/** A TlsStore backed by the API server. */
+const MERGE_PATCH = 'application/merge-patch+json';
+const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+const MANAGER = `fieldManager=${FIELD_MANAGER}`;
+
+/** The new resourceVersion of a written object. */
+const versionOf = (body: unknown): string => (body as V1Secret | undefined)?.metadata?.resourceVersion ?? '';
+
+/**
+ * A TlsStore backed by the API server, through the one REST client of k8s/ (KubeRest): it throws a
+ * KubeApiError for every failed call but 404 and 409, which are answers here (missing, raced).
+ */
 export function createTlsStore(kc: KubeConfig, refs: TlsStoreRefs): TlsStore {
-  const core = kc.makeApiClient(CoreV1Api);
-  const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+  const rest = new KubeRest(kc, 30_000);
   const { namespace, secretName: name, webhookConfigName } = refs;
+  const secrets = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+  const secretPath = `${secrets}/${encodeURIComponent(name)}`;
+  const webhookPath = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${encodeURIComponent(webhookConfigName)}`;
 
   return {
     secretRef: `${namespace}/${name}`,
     webhookConfigName,
 
     async readSecret(): Promise<SecretSnapshot | undefined> {
-      try {
-        return snapshot(await core.readNamespacedSecret({ name, namespace }));
-      } catch (err: unknown) {
-        if (apiStatus(err) === 404) return undefined;
-        throw err;
-      }
+      const r = await rest.call('GET', secretPath);
+      return r.status === 404 ? undefined : snapshot(r.body as V1Secret);
     },
 
     async createSecret(data, annotations): Promise<WriteResult> {
@@ -109,52 +111,39 @@ export function createTlsStore(kc: KubeConfig, refs: TlsStoreRefs): TlsStore {
         type: 'kubernetes.io/tls',
         data: encodeData(data),
       };
-      try {
-        const created = await core.createNamespacedSecret({ namespace, body, fieldManager: FIELD_MANAGER });
-        return { ok: true, resourceVersion: created.metadata?.resourceVersion ?? '' };
-      } catch (err: unknown) {
-        if (apiStatus(err) === 409) return { ok: false, reason: 'exists' };
-        throw err;
-      }
+      const r = await rest.call('POST', `${secrets}?${MANAGER}`, { body });
+      return r.status === 409
+        ? { ok: false, reason: 'exists' }
+        : { ok: true, resourceVersion: versionOf(r.body) };
     },
 
     async patchSecret(data, annotations, resourceVersion): Promise<WriteResult> {
       // A merge patch that carries metadata.resourceVersion is refused with 409 if the Secret moved on.
       const body = { metadata: { resourceVersion, annotations }, data: encodeData(data) };
-      try {
-        const patched = await core.patchNamespacedSecret(
-          { name, namespace, body, fieldManager: FIELD_MANAGER },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-        return { ok: true, resourceVersion: patched.metadata?.resourceVersion ?? '' };
-      } catch (err: unknown) {
-        const status = apiStatus(err);
-        if (status === 409) return { ok: false, reason: 'conflict' };
-        if (status === 404) return { ok: false, reason: 'gone' };
-        throw err;
-      }
+      const r = await rest.call('PATCH', `${secretPath}?${MANAGER}`, { body, contentType: MERGE_PATCH });
+      if (r.status === 409) return { ok: false, reason: 'conflict' };
+      if (r.status === 404) return { ok: false, reason: 'gone' };
+      return { ok: true, resourceVersion: versionOf(r.body) };
     },
 
     async readWebhookCaBundles(): Promise<WebhookCaBundle[] | undefined> {
-      try {
-        const config = await admission.readValidatingWebhookConfiguration({ name: webhookConfigName });
-        return (config.webhooks ?? []).map((w) => ({
-          name: w.name,
-          caBundlePem: w.clientConfig.caBundle ? unb64(w.clientConfig.caBundle) : '',
-        }));
-      } catch (err: unknown) {
-        if (apiStatus(err) === 404) return undefined;
-        throw err;
-      }
+      const r = await rest.call('GET', webhookPath);
+      if (r.status === 404) return undefined;
+      return ((r.body as V1ValidatingWebhookConfiguration).webhooks ?? []).map((w) => ({
+        name: w.name,
+        caBundlePem: w.clientConfig.caBundle ? unb64(w.clientConfig.caBundle) : '',
+      }));
     },
 
     async patchWebhookCaBundles(names, caBundlePem): Promise<void> {
       const caBundle = b64(caBundlePem);
       const body = { webhooks: names.map((n) => ({ name: n, clientConfig: { caBundle } })) };
-      await admission.patchValidatingWebhookConfiguration(
-        { name: webhookConfigName, body, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      );
+      const r = await rest.call('PATCH', `${webhookPath}?${MANAGER}`, {
+        body,
+        contentType: STRATEGIC_MERGE_PATCH,
+      });
+      if (r.status === 404 || r.status === 409)
+        throw new KubeApiError(`PATCH ${webhookPath}: HTTP ${r.status}`, r.status);
     },
   };
 }
