@@ -112,9 +112,11 @@ export function createTlsStore(kc: KubeConfig, refs: TlsStoreRefs): TlsStore {
         data: encodeData(data),
       };
       const r = await rest.call('POST', `${secrets}?${MANAGER}`, { body });
-      return r.status === 409
-        ? { ok: false, reason: 'exists' }
-        : { ok: true, resourceVersion: versionOf(r.body) };
+      if (r.status === 409) return { ok: false, reason: 'exists' };
+      // 404 here is the namespace missing: a failure, never a Secret that was written.
+      if (r.status === 404)
+        throw new KubeApiError(`POST ${secrets}: HTTP 404 (namespace ${namespace} not found)`, 404);
+      return { ok: true, resourceVersion: versionOf(r.body) };
     },
 
     async patchSecret(data, annotations, resourceVersion): Promise<WriteResult> {
