@@ -53,23 +53,38 @@ function labels(text: string): Record<string, string> {
 }
 
 /**
- * The histogram's buckets per key, summed over the other labels (rejected or not, and operations
- * unless `byOperation`): key is the webhook's name, or `name operation`.
+ * A Prometheus histogram's buckets (`<metric>{...,le="..."} n` lines) per key, summed over the
+ * labels the key leaves out; `keyOf` names a sample's key from its labels, or skips it (undefined).
  */
-export function webhookBuckets(text: string, byOperation = false): Map<string, Buckets> {
+export function histogramBuckets(
+  text: string,
+  metric: string,
+  keyOf: (labels: Record<string, string>) => string | undefined,
+): Map<string, Buckets> {
   const out = new Map<string, Buckets>();
   for (const line of text.split('\n')) {
-    if (!line.startsWith(`${METRIC}{`)) continue;
+    if (!line.startsWith(`${metric}{`)) continue;
     const close = line.lastIndexOf('}');
-    const l = labels(line.slice(METRIC.length + 1, close));
-    if (l.type !== 'validating' || l.name === undefined || l.le === undefined) continue;
-    const key = byOperation ? `${l.name} ${l.operation ?? ''}` : l.name;
+    const l = labels(line.slice(metric.length + 1, close));
+    const key = keyOf(l);
+    if (key === undefined || l.le === undefined) continue;
     const le = l.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(l.le);
     const buckets = out.get(key) ?? new Map<number, number>();
     buckets.set(le, (buckets.get(le) ?? 0) + Number(line.slice(close + 1).trim()));
     out.set(key, buckets);
   }
   return out;
+}
+
+/**
+ * The API server's webhook histogram per key, summed over the other labels (rejected or not, and
+ * operations unless `byOperation`): key is the webhook's name, or `name operation`.
+ */
+export function webhookBuckets(text: string, byOperation = false): Map<string, Buckets> {
+  return histogramBuckets(text, METRIC, (l) => {
+    if (l.type !== 'validating' || l.name === undefined) return undefined;
+    return byOperation ? `${l.name} ${l.operation ?? ''}` : l.name;
+  });
 }
 
 /** after - before, per key (a key absent before counts from zero). */

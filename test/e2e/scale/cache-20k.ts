@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { latencyOf, type Buckets } from '../../../bench/apiserver-metrics.js';
+import { histogramBuckets, latencyOf, type Buckets } from '../../../bench/apiserver-metrics.js';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
 import {
@@ -57,17 +57,10 @@ function post(port: number, ca: string, body: string): Promise<number> {
 }
 
 /** The webhook's own histogram of Deployment reviews: how long the server took, without the client and the network. */
-function serverBuckets(text: string): Buckets {
-  const prefix = 'gloo_guard_admission_duration_seconds_bucket{';
-  const buckets: Buckets = new Map();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix) || !line.includes('kind="Deployment"')) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le === undefined) continue;
-    buckets.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(line.split(' ').pop()));
-  }
-  return buckets;
-}
+const serverBuckets = (text: string): Buckets | undefined =>
+  histogramBuckets(text, 'gloo_guard_admission_duration_seconds_bucket', (l) =>
+    l.kind === 'Deployment' ? 'Deployment' : undefined,
+  ).get('Deployment');
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
