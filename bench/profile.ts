@@ -1,6 +1,6 @@
 /**
  * Profiles gloo-guard under load: `npx tsx bench/profile.ts [--review deployment] [--sec 10]
- * [--connections 16] [--mixed] [--server gloo-guard|limit]`. Starts the server with `node --cpu-prof` on core 1, drives it from
+ * [--connections 16] [--mixed] [--server gloo-guard|limit] [--config FILE]`. Starts the server with `node --cpu-prof` on core 1, drives it from
  * core 0, stops it so the profile is written, and prints where the time went (also written to
  * bench/results/profile-<review>.md). --mixed adds Deployment/Namespace probes during a large-release load.
  */
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '16' },
       mixed: { type: 'boolean', default: false },
       server: { type: 'string', default: 'gloo-guard' },
+      config: { type: 'string' },
     },
   });
   const review = values.review as ReviewName;
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   const def =
     values.server === 'limit'
       ? limitDef(buildLimitServer().path, profArgs)
-      : glooGuardDef(buildGlooGuard().path, profArgs);
+      : glooGuardDef(buildGlooGuard().path, profArgs, values.config);
   const s = await startServer(def, writeTls(work), work, reviews.namespace.body);
   const sec = Number(values.sec);
   try {

@@ -44,7 +44,7 @@ export interface ServerDef {
 export const ALL_REVIEWS: ReviewName[] = ['deployment', 'namespace', 'release-small', 'release-large'];
 
 /** gloo-guard as built by tsc and run with node, as in its container image. */
-export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = []): ServerDef {
+export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], config?: string): ServerDef {
   return {
     name: 'gloo-guard',
     label: 'gloo-guard',
@@ -65,6 +65,7 @@ export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = []): Serv
         tls.certFile,
         '--tls-key',
         tls.keyFile,
+        ...(config !== undefined ? ['--config', config] : []),
       ],
     }),
     display: 'node dist/cli/main.js serve --tls-cert … --tls-key … (default config, JSON logs to a file)',

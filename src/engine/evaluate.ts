@@ -1,7 +1,7 @@
 /** The one engine: every caller (webhook, CLI, audit) judges subjects through evaluate(). */
 import type { Config, PolicyException } from '../config/types.js';
 import { ExplainedError } from './errors.js';
-import { policyMatches, subjectName, subjectNamespace, subjectTarget } from './match.js';
+import { policyMatches, subjectName, subjectNamespace, subjectTarget, type MatchTarget } from './match.js';
 import type { Action, ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
@@ -94,14 +94,28 @@ function matches(ex: PolicyException, policy: string, s: Subject): boolean {
   return ex.name === undefined || ex.name === subjectName(s);
 }
 
+/** Each policy's option defaults, built once: runPolicy is called for every policy on every review. */
+const defaultsCache = new WeakMap<Policy, Record<string, unknown>>();
+
+function optionDefaults(policy: Policy): Record<string, unknown> {
+  let out = defaultsCache.get(policy);
+  if (out === undefined) {
+    out = Object.fromEntries(Object.entries(policy.options ?? {}).map(([k, o]) => [k, o.default]));
+    defaultsCache.set(policy, out);
+  }
+  return out;
+}
+
 function runPolicy(
   policy: Policy,
   subject: Subject,
   config: Config,
   cluster?: ClusterView,
 ): PolicyViolation[] {
-  const defaults = Object.fromEntries(Object.entries(policy.options ?? {}).map(([k, o]) => [k, o.default]));
-  const options = { ...defaults, ...(config.policies[policy.id]?.options ?? {}) };
+  const defaults = optionDefaults(policy);
+  const configured = config.policies[policy.id]?.options;
+  // A fresh object either way: a policy must not be able to change the shared defaults.
+  const options = configured === undefined ? { ...defaults } : { ...defaults, ...configured };
   return policy.validate(subject, {
     namespaces: config.namespaces,
     options,
@@ -122,12 +136,19 @@ function releaseNotes(subject: Subject): string[] {
   return [...(subject.notes ?? []), ...(subject.carrierNotes ?? [])];
 }
 
-/** The action a policy takes on this subject, or undefined when it does not judge it at all. */
-function actionFor(policy: Policy, subject: Subject, config: Config): Exclude<Action, 'off'> | undefined {
+/**
+ * The action a policy takes on this subject, or undefined when it does not judge it at all. `target`
+ * is subjectTarget(subject), computed once per subject rather than once per policy.
+ */
+function actionFor(
+  policy: Policy,
+  subject: Subject,
+  target: MatchTarget | undefined,
+  config: Config,
+): Exclude<Action, 'off'> | undefined {
   const action = config.policies[policy.id]?.action ?? policy.defaultAction;
   if (action === 'off' || !policy.appliesTo.includes(subject.kind)) return undefined;
   // What a policy does not match never reaches the webhook; the CLI and the audit skip it too.
-  const target = subjectTarget(subject);
   if (target && !policyMatches(policy, subject.kind, target, config.namespaces)) return undefined;
   return action;
 }
@@ -138,13 +159,14 @@ function record(
   policy: Policy,
   action: Exclude<Action, 'off'>,
   violations: PolicyViolation[],
-  ctx: { subject: Subject; config: Config; now: Date },
+  ctx: { subject: Subject; config: Config; now: () => Date },
 ): void {
-  const { subject, config, now } = ctx;
+  const { subject, config } = ctx;
   const object = result.object;
   const exceptions = config.exceptions.filter((ex) => matches(ex, policy.id, subject));
-  const live = exceptions.find((ex) => !isExpired(ex, now));
-  for (const ex of exceptions.filter((e) => isExpired(e, now))) {
+  const now = exceptions.length > 0 ? ctx.now() : undefined;
+  const live = now && exceptions.find((ex) => !isExpired(ex, now));
+  for (const ex of now ? exceptions.filter((e) => isExpired(e, now)) : []) {
     result.notes.push(
       `[${policy.id}] exception for ${object} expired on ${ex.expires ?? ''} and no longer applies`,
     );
@@ -170,7 +192,9 @@ function record(
 /** Judges one subject with every policy that applies, and applies config, exceptions and mode. */
 export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions): EvaluationResult {
   const object = describeSubject(subject);
-  const ctx = { subject, config, now: opts.now ?? new Date() };
+  // The clock is read only when an exception needs it, not for every review.
+  const ctx = { subject, config, now: (): Date => opts.now ?? new Date() };
+  const target = subjectTarget(subject);
   const result: EvaluationResult = {
     object,
     findings: [],
@@ -179,7 +203,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
     notes: releaseNotes(subject),
   };
   for (const policy of opts.policies) {
-    const action = actionFor(policy, subject, config);
+    const action = actionFor(policy, subject, target, config);
     if (action === undefined) continue;
     let violations: PolicyViolation[];
     try {

@@ -121,23 +121,23 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
   const uid = readUid(r.uid);
   const kind = readKind(r.kind);
   const operation = readOperation(r.operation);
-  const userInfo = isObject(r.userInfo) ? r.userInfo : {};
-  const optional = {
-    subResource: optionalString(r.subResource),
-    name: optionalString(r.name),
-    namespace: optionalString(r.namespace),
-    username: optionalString(userInfo.username),
-  };
-  const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
-  return {
-    uid,
-    kind,
-    operation,
-    ...defined,
-    ...(r.object !== undefined && r.object !== null ? { object: r.object } : {}),
-    admission: admissionContext(r),
-    dryRun: r.dryRun === true,
-  };
+  const out: AdmissionRequest = { uid, kind, operation, dryRun: r.dryRun === true };
+  // Only the fields that are there: absent ones stay absent, not undefined (the log drops neither).
+  setOptional(out, 'subResource', optionalString(r.subResource));
+  setOptional(out, 'name', optionalString(r.name));
+  setOptional(out, 'namespace', optionalString(r.namespace));
+  setOptional(out, 'username', optionalString(isObject(r.userInfo) ? r.userInfo.username : undefined));
+  if (r.object !== undefined && r.object !== null) out.object = r.object;
+  out.admission = admissionContext(r);
+  return out;
+}
+
+function setOptional(
+  req: AdmissionRequest,
+  key: 'subResource' | 'name' | 'namespace' | 'username',
+  value: string | undefined,
+): void {
+  if (value !== undefined) req[key] = value;
 }
 
 /** Builds the AdmissionReview answer: the uid copied over, a 403 Status when refused. */
@@ -149,6 +149,14 @@ export function admissionResponse(uid: string, verdict: Verdict): AdmissionRevie
   if (verdict.warnings.length > 0) response.warnings = verdict.warnings;
   if (Object.keys(verdict.auditAnnotations).length > 0) response.auditAnnotations = verdict.auditAnnotations;
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
+}
+
+/** The AdmissionReview answer as JSON text: an allow with nothing to add, the most common answer, without a generic stringify. */
+export function admissionResponseText(uid: string, verdict: Verdict): string {
+  const plain =
+    verdict.allowed && verdict.warnings.length === 0 && Object.keys(verdict.auditAnnotations).length === 0;
+  if (!plain) return JSON.stringify(admissionResponse(uid, verdict));
+  return `{"apiVersion":"${ADMISSION_API_VERSION}","kind":"AdmissionReview","response":{"uid":${JSON.stringify(uid)},"allowed":true}}`;
 }
 
 /**

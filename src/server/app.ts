@@ -4,12 +4,12 @@
  * error is a one-line metav1.Status, never a stack trace.
  */
 import type { DataReader } from '../engine/carriers/context.js';
-import { admissionCarrierContext } from './carrier-lookup.js';
+import { admissionCarrierContext, mayReadCarriers } from './carrier-lookup.js';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.js';
 import type { JudgeOptions } from '../engine/evaluate.js';
-import { admissionResponse, failureStatus } from './admission.js';
+import { admissionResponseText, failureStatus } from './admission.js';
 import { checkBodyHeaders, declaredLength, HttpProblem, readBody } from './body.js';
 import { errorForLog, logDecision, silentLogger, type Logger } from './log.js';
 import { createMetrics, recordReview, type Metrics } from './metrics.js';
@@ -42,15 +42,20 @@ function sendStatus(res: express.Response, code: number, reason: string, message
   res.status(code).json(failureStatus(code, reason, message));
 }
 
-/** Writes a JSON answer in one piece: headers and body leave in one TLS record when they fit. */
-function sendJson(res: ServerResponse, code: number, body: unknown, close = false): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...(close ? { connection: 'close' } : {}),
-  });
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Writes JSON text in one piece: headers and body leave in one TLS record when they fit. */
+function sendText(res: ServerResponse, code: number, text: string, close = false): void {
+  const length = Buffer.byteLength(text);
+  if (close)
+    res.writeHead(code, ['content-type', JSON_TYPE, 'content-length', length, 'connection', 'close']);
+  else res.writeHead(code, ['content-type', JSON_TYPE, 'content-length', length]);
   res.end(text);
+}
+
+/** Writes a JSON answer in one piece. */
+function sendJson(res: ServerResponse, code: number, body: unknown, close = false): void {
+  sendText(res, code, JSON.stringify(body), close);
 }
 
 function remoteOf(req: IncomingMessage): string | undefined {
@@ -89,8 +94,9 @@ async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promi
   const length = declaredLength(req);
   if (length !== undefined && length <= OFFLOAD_MIN_BYTES) {
     const body = await readBody(req);
-    // HelmReleases are small: their valuesFrom are read here, before the synchronous judging.
-    const ctx = await admissionCarrierContext(body, d.readData());
+    // HelmReleases are small: their valuesFrom are read here, before the synchronous judging. Other
+    // bodies skip the wait (a promise and a turn of the event loop on every review).
+    const ctx = mayReadCarriers(body) ? await admissionCarrierContext(body, d.readData()) : {};
     const inline = prepareBody(body, d.config(), d.offload.usesWorker, ctx);
     if (inline.type !== 'deferred') return inline;
     const done = await d.offload.admit();
@@ -110,16 +116,20 @@ async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promi
   }
 }
 
-function answer(d: Required<AppDeps>, res: ServerResponse, outcome: BodyOutcome, start: bigint): void {
+/** What the handlers use: the deps with their defaults, and what is built once per app. */
+interface AppParts extends Required<AppDeps> {
+  /** Logs a policy that threw: the user sees which policy failed, the log the error (type and frames, never its text). */
+  onPolicyError: NonNullable<JudgeOptions['onPolicyError']>;
+}
+
+function answer(d: AppParts, res: ServerResponse, outcome: BodyOutcome, start: bigint): void {
   if (outcome.type !== 'prepared') throw new OffloadError(`the worker failed (${outcome.type})`);
   const { request, prepared } = outcome;
   const decision = finishReview(prepared, d.config(), {
     ...d.evaluateOptions(),
-    // The user sees which policy failed; the log gets the error (type and frames, never its text).
-    onPolicyError: (policy, object, err) =>
-      d.logger.error({ policy, subject: object, err: errorForLog(err) }, 'a policy failed to run'),
+    onPolicyError: d.onPolicyError,
   });
-  sendJson(res, 200, admissionResponse(request.uid, decision));
+  sendText(res, 200, admissionResponseText(request.uid, decision));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   recordReview(d.metrics, request, decision, seconds);
   logDecision(d.logger, request, decision, seconds * 1000);
@@ -140,7 +150,7 @@ function internalError(d: Required<AppDeps>, req: IncomingMessage, res: ServerRe
  * POST /validate on Node's own request and response: the hot path has no framework on it. The body
  * is checked from its headers, read, parsed and prepared, then judged by the one engine.
  */
-function validate(d: Required<AppDeps>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+function validate(d: AppParts): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const start = process.hrtime.bigint();
     try {
@@ -196,14 +206,17 @@ function pathOf(url: string | undefined): string {
 
 /** Builds the webhook's request handler, ready for `https.createServer(..., app)` or supertest. */
 export function createApp(deps: AppDeps): RequestListener {
-  const d: Required<AppDeps> = {
+  const logger = deps.logger ?? silentLogger();
+  const d: AppParts = {
     config: deps.config,
-    logger: deps.logger ?? silentLogger(),
+    logger,
     metrics: deps.metrics ?? createMetrics(),
     readiness: deps.readiness ?? (() => ({ ready: true, reasons: [] })),
     evaluateOptions: deps.evaluateOptions ?? (() => ({})),
     offload: deps.offload ?? new Offload(),
     readData: deps.readData ?? (() => undefined),
+    onPolicyError: (policy, object, err) =>
+      logger.error({ policy, subject: object, err: errorForLog(err) }, 'a policy failed to run'),
   };
   const app = express();
   app.disable('x-powered-by');

@@ -9,10 +9,17 @@ import { isObject } from '../engine/values.js';
 
 const FLUX_GROUP = 'helm.toolkit.fluxcd.io/';
 
+/**
+ * Whether a review body may be a HelmRelease with valuesFrom. Most reviews are release Secrets and
+ * Deployments: they skip the second parse, and the wait for a lookup that has nothing to read.
+ */
+export function mayReadCarriers(body: Buffer): boolean {
+  return body.includes('valuesFrom') && body.includes(FLUX_GROUP);
+}
+
 /** The HelmRelease in a review body, when it has valuesFrom; anything else is left to the usual path. */
 function helmReleaseOf(body: Buffer): Record<string, unknown> | undefined {
-  // Most reviews are release Secrets and Deployments: skip the second parse for them.
-  if (!body.includes('valuesFrom') || !body.includes(FLUX_GROUP)) return undefined;
+  if (!mayReadCarriers(body)) return undefined;
   try {
     const review = JSON.parse(body.toString('utf8')) as unknown;
     const obj = isObject(review) && isObject(review.request) ? review.request.object : undefined;

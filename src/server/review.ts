@@ -89,8 +89,22 @@ function errorWarnings(result: EvaluationResult, config: Config, denied: boolean
   return result.errors.map((e) => policyErrorWarning(e, why));
 }
 
+/** The decision for a result that found nothing and failed nowhere: most reviews, built without the general path. */
+function quietAllow(result: EvaluationResult, config: Config): Decision {
+  return {
+    allowed: true,
+    warnings: [],
+    auditAnnotations: config.mode === 'audit' ? { mode: 'audit' } : {},
+    subject: result.object,
+    findings: result.findings,
+    policyErrors: [],
+  };
+}
+
 /** Turns an engine result into a decision; audit mode and onError are applied by isDenied. */
 export function decide(result: EvaluationResult, config: Config): Decision {
+  if (result.findings.length === 0 && result.errors.length === 0 && result.notes.length === 0)
+    return quietAllow(result, config);
   const denied = isDenied(result, config);
   const deny = result.findings.filter((f) => f.action === 'deny');
   const warn = result.findings.filter((f) => f.action === 'warn');

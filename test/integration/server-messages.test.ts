@@ -4,7 +4,7 @@ import { defaultConfig, type Config } from '../../src/config/types.js';
 import type { Finding } from '../../src/engine/evaluate.js';
 import type { Policy } from '../../src/engine/types.js';
 import { POLICIES } from '../../src/policies/index.js';
-import { admissionResponse } from '../../src/server/admission.js';
+import { admissionResponse, admissionResponseText } from '../../src/server/admission.js';
 import { createApp } from '../../src/server/app.js';
 import { createLogger, type Logger } from '../../src/server/log.js';
 import {
@@ -17,7 +17,7 @@ import {
   WARNING_MAX_RUNES,
   WARNINGS_TOTAL_RUNES,
 } from '../../src/server/messages.js';
-import { releaseReview } from '../fixtures/admission/reviews.js';
+import { namespaceObject, objectReview, releaseReview } from '../fixtures/admission/reviews.js';
 
 function finding(i: number, extra = ''): Finding {
   return {
@@ -79,6 +79,51 @@ describe('the denial message', () => {
       kind: 'AdmissionReview',
       response: { uid: 'u', allowed: true },
     });
+  });
+});
+
+describe('the answer as the API server reads it', () => {
+  const post = (body: Record<string, unknown>, over: Partial<Config> = {}) => {
+    const config = { ...defaultConfig(), ...over };
+    return request(createApp({ config: () => config }))
+      .post('/validate')
+      .send(body);
+  };
+
+  it('when a Namespace that nothing is wrong with is allowed, then the body is exactly the AdmissionReview with its uid and allowed, and its length is the Content-Length', async () => {
+    const uid = 'q"uo\\te\u2028é🙂-7f0c';
+    const res = await post(objectReview(namespaceObject('team-a'), { uid }));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+    expect(JSON.parse(res.text)).toEqual({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid, allowed: true },
+    });
+  });
+
+  it('when the same Namespace is allowed in audit mode, then the answer carries the audit annotation as before', async () => {
+    const res = await post(objectReview(namespaceObject('team-a')), { mode: 'audit' });
+    expect(res.body.response).toEqual({
+      uid: expect.any(String),
+      allowed: true,
+      auditAnnotations: { mode: 'audit' },
+    });
+  });
+
+  it('for any verdict, then the answer text is the generic JSON of the answer', () => {
+    const verdicts = [
+      { allowed: true, warnings: [], auditAnnotations: {} },
+      { allowed: true, warnings: ['[p] w -> fix'], auditAnnotations: {} },
+      { allowed: true, warnings: [], auditAnnotations: { mode: 'audit' } },
+      { allowed: false, message: 'no', warnings: [], auditAnnotations: { violations: '1' } },
+    ];
+    for (const uid of ['u', 'q"\\\n\u0000é🙂']) {
+      for (const v of verdicts) {
+        expect(admissionResponseText(uid, v)).toBe(JSON.stringify(admissionResponse(uid, v)));
+      }
+    }
   });
 });
 
