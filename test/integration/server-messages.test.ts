@@ -4,7 +4,7 @@ import { defaultConfig, type Config } from '../../src/config/types.js';
 import type { Finding } from '../../src/engine/evaluate.js';
 import type { Policy } from '../../src/engine/types.js';
 import { POLICIES } from '../../src/policies/index.js';
-import { admissionResponse, admissionResponseText } from '../../src/server/admission.js';
+import { admissionResponse, admissionResponseText, type Verdict } from '../../src/server/admission.js';
 import { createApp } from '../../src/server/app.js';
 import { createLogger, type Logger } from '../../src/server/log.js';
 import {
@@ -113,7 +113,7 @@ describe('the answer as the API server reads it', () => {
   });
 
   it('for any verdict, then the answer text is the generic JSON of the answer', () => {
-    const verdicts = [
+    const verdicts: Verdict[] = [
       { allowed: true, warnings: [], auditAnnotations: {} },
       { allowed: true, warnings: ['[p] w -> fix'], auditAnnotations: {} },
       { allowed: true, warnings: [], auditAnnotations: { mode: 'audit' } },
