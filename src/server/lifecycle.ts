@@ -26,13 +26,17 @@ export function listen(server: Server, port: number, host: string): Promise<Addr
  */
 export function trackInFlight(server: Server, state: State): Set<ServerResponse> {
   const open = new Set<ServerResponse>();
+  // One listener for every response ('close' comes once): no closure and no once-wrapper per review.
+  function closed(this: ServerResponse): void {
+    open.delete(this);
+  }
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
     if (state.shuttingDown) {
       res.setHeader('Connection', 'close');
       return;
     }
     open.add(res);
-    res.once('close', () => open.delete(res));
+    res.on('close', closed);
   });
   return open;
 }
