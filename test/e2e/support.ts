@@ -1,5 +1,6 @@
 /** What every e2e scenario uses: real helm, the real gloo-guard process, the chart's webhook configuration. */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
@@ -330,17 +331,71 @@ export async function apply(rest: KubeRest, collection: string, obj: Record<stri
 
 export const VWC_PATH = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 
-/** Points the cluster at a webhook, with the chart's rules; waits until the API server calls it. */
+/** Points the cluster at a webhook, with the chart's rules; resolves once the API server enforces it. */
 export async function registerWebhook(rest: KubeRest, vwc: Record<string, unknown>): Promise<void> {
   await apply(rest, VWC_PATH, vwc);
-  // The API server picks up webhook configurations through an informer: give it a moment.
-  await new Promise((r) => setTimeout(r, 1500));
+  await webhookConfigsSeen(rest);
 }
 
-/** Removes the webhook configuration (for installing "before the webhook existed"). */
+/** Removes the webhook configuration (for installing "before the webhook existed"); resolves once the API server dropped it. */
 export async function unregisterWebhook(rest: KubeRest, name: string): Promise<void> {
   await rest.call('DELETE', `${VWC_PATH}/${name}`);
-  await new Promise((r) => setTimeout(r, 1500));
+  await webhookConfigsSeen(rest);
+}
+
+const SENTINEL_LABEL = 'e2e.gloo-guard.io/sentinel';
+
+/**
+ * Resolves once the API server enforces every webhook configuration written before the call (it
+ * reads them through an informer, so a write takes effect a moment later, longer on a loaded
+ * machine). The API server receives all ValidatingWebhookConfigurations on one watch, in write
+ * order: once it calls a sentinel webhook written after them, it has them too. The sentinel judges
+ * only a dry-run ConfigMap carrying this call's label and points where nothing listens, so each
+ * call fails naming it; a gloo-guard webhook's own answer could not tell the new configuration from
+ * the one it replaced (same names, maybe the same server), nor be seen in audit mode or when no
+ * server runs.
+ */
+export async function webhookConfigsSeen(rest: KubeRest, ms = 90_000): Promise<void> {
+  const nonce = randomUUID();
+  const hook = `s${nonce.slice(0, 8)}.sentinel.e2e.gloo-guard.io`;
+  const name = `gloo-guard-e2e-sentinel-${nonce}`;
+  await apply(rest, VWC_PATH, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name: hook,
+        // Port 1: nothing listens, so the API server's call fails at once and its error names the hook.
+        clientConfig: { url: 'https://127.0.0.1:1/sentinel' },
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
+        objectSelector: { matchLabels: { [SENTINEL_LABEL]: nonce } },
+        failurePolicy: 'Fail',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        timeoutSeconds: 5,
+      },
+    ],
+  });
+  const probe = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'sentinel-probe', labels: { [SENTINEL_LABEL]: nonce } },
+  };
+  try {
+    await waitFor(
+      'the API server to enforce the webhook configurations written so far',
+      async () => {
+        const r = await attempt(rest, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', probe);
+        return r.message.includes(`"${hook}"`);
+      },
+      ms,
+      25,
+    );
+  } finally {
+    // Suites list the webhook configurations; the sentinel must not be among them.
+    await rest.call('DELETE', `${VWC_PATH}/${name}`);
+  }
 }
 
 /** A kubeconfig for the e2e cluster holding a token the API server issued to a ServiceAccount. */
@@ -382,17 +437,21 @@ export function metricSum(text: string, prefix: string): number {
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
-/** Polls until `fn` gives a value (not undefined or false): a state the cluster or the server reaches. */
+/**
+ * Polls every `everyMs` until `fn` gives a value (not undefined or false): a state the cluster or the
+ * server reaches. `ms` only bounds a failure; it is never waited out on success.
+ */
 export async function waitFor<T>(
   what: string,
   fn: () => T | undefined | Promise<T | undefined>,
   ms = 90_000,
+  everyMs = 250,
 ): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await fn();
     if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
