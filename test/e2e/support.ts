@@ -345,28 +345,16 @@ export async function unregisterWebhook(rest: KubeRest, name: string): Promise<v
 
 const SENTINEL_LABEL = 'e2e.gloo-guard.io/sentinel';
 
-/**
- * Resolves once the API server enforces every webhook configuration written before the call (it
- * reads them through an informer, so a write takes effect a moment later, longer on a loaded
- * machine). The API server receives all ValidatingWebhookConfigurations on one watch, in write
- * order: once it calls a sentinel webhook written after them, it has them too. The sentinel judges
- * only a dry-run ConfigMap carrying this call's label and points where nothing listens, so each
- * call fails naming it; a gloo-guard webhook's own answer could not tell the new configuration from
- * the one it replaced (same names, maybe the same server), nor be seen in audit mode or when no
- * server runs.
- */
-export async function webhookConfigsSeen(rest: KubeRest, ms = 90_000): Promise<void> {
-  const nonce = randomUUID();
-  const hook = `s${nonce.slice(0, 8)}.sentinel.e2e.gloo-guard.io`;
-  const name = `gloo-guard-e2e-sentinel-${nonce}`;
-  await apply(rest, VWC_PATH, {
+/** A webhook configuration that judges only a ConfigMap labelled `nonce`, at a port where nothing listens. */
+function sentinel(name: string, hook: string, nonce: string): Record<string, unknown> {
+  return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name },
     webhooks: [
       {
         name: hook,
-        // Port 1: nothing listens, so the API server's call fails at once and its error names the hook.
+        // Port 1: the API server's call fails at once, and its error names the hook.
         clientConfig: { url: 'https://127.0.0.1:1/sentinel' },
         rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
         objectSelector: { matchLabels: { [SENTINEL_LABEL]: nonce } },
@@ -376,22 +364,42 @@ export async function webhookConfigsSeen(rest: KubeRest, ms = 90_000): Promise<v
         timeoutSeconds: 5,
       },
     ],
-  });
-  const probe = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'sentinel-probe', labels: { [SENTINEL_LABEL]: nonce } },
   };
+}
+
+/**
+ * Resolves once the API server enforces every webhook configuration written before the call: it
+ * reads them through an informer, so a write takes effect a moment later, longer on a loaded
+ * machine. The informer receives them on one watch in write order, and its handlers run in that
+ * order; the API server keeps each configuration's webhooks cached by name until the handler for
+ * its change has run, even if its store already holds later writes. So a sentinel configuration is
+ * written, then changed: once a dry-run ConfigMap with the changed label is sent to it (its call
+ * fails, naming it), the handlers of every earlier write have run. A gloo-guard webhook's own answer
+ * could not show this: a replaced configuration keeps its names and maybe its server, and audit
+ * mode or a stopped server answers nothing visible.
+ */
+export async function webhookConfigsSeen(rest: KubeRest, ms = 90_000): Promise<void> {
+  const id = randomUUID();
+  const name = `gloo-guard-e2e-sentinel-${id}`;
+  const hook = `s${id.slice(0, 8)}.sentinel.e2e.gloo-guard.io`;
   try {
-    await waitFor(
-      'the API server to enforce the webhook configurations written so far',
-      async () => {
-        const r = await attempt(rest, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', probe);
-        return r.message.includes(`"${hook}"`);
-      },
-      ms,
-      25,
-    );
+    for (const nonce of [`a-${id}`, `b-${id}`]) {
+      await apply(rest, VWC_PATH, sentinel(name, hook, nonce));
+      const probe = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'sentinel-probe', labels: { [SENTINEL_LABEL]: nonce } },
+      };
+      await waitFor(
+        'the API server to enforce the webhook configurations written so far',
+        async () => {
+          const r = await attempt(rest, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', probe);
+          return r.message.includes(`"${hook}"`);
+        },
+        ms,
+        25,
+      );
+    }
   } finally {
     // Suites list the webhook configurations; the sentinel must not be among them.
     await rest.call('DELETE', `${VWC_PATH}/${name}`);
