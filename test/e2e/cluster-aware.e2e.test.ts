@@ -1,6 +1,7 @@
 // What needs the cluster in view: self-managed certificates, cluster-aware policies, and the audit.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -26,9 +27,11 @@ import {
   waitFor,
   type Webhook,
   webhookConfiguration,
+  webhookConfigsSeen,
   ensure as ensureIn,
 } from './support.js';
 import { installReportCrd } from './report-crds.js';
+import { deploymentObject, objectReview } from '../fixtures/admission/reviews.js';
 
 const info: ClusterInfo = inject('cluster');
 let rest: KubeRest;
@@ -158,7 +161,8 @@ describe('self-managed certificates', () => {
     );
 
     // The API server calls the webhook over the self-managed certificate: a denial proves it trusts it.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The server patched the caBundle (read back above); the API server enforces it once it saw it.
+    await webhookConfigsSeen(rest);
     const refused = await attempt(
       rest,
       'POST',
@@ -168,30 +172,37 @@ describe('self-managed certificates', () => {
     expect(refused.status).toBe(403);
     expect(refused.message).toContain('[no-bundled-prometheus]');
 
-    // Force a CA rotation: an operator drops the CA key. Admissions keep being answered throughout.
+    // Force a CA rotation: an operator drops the CA key. Admissions keep being answered throughout:
+    // ask until the server says it serves the new certificate and a run of answers came after that.
     await rest.call('PATCH', '/api/v1/namespaces/gloo-guard/secrets/gloo-guard-tls', {
       body: { data: { 'ca.key': null } },
       contentType: 'application/merge-patch+json',
     });
+    const rotated = (): boolean => logs.join('').includes('self-managed certificate rotated');
     const answers: string[] = [];
-    const end = Date.now() + 12_000;
-    let i = 0;
-    while (Date.now() < end) {
-      const r = await attempt(
-        rest,
-        'POST',
-        '/apis/apps/v1/namespaces/gloo-mesh/deployments',
-        deployment(`prometheus-server`, 'gloo-mesh'),
-      );
-      answers.push(
-        r.status === 403 && r.message.includes('[no-bundled-prometheus]')
-          ? 'denied-by-policy'
-          : `${r.status} ${r.message}`,
-      );
-      i += 1;
-      await new Promise((r2) => setTimeout(r2, 200));
-    }
-    expect(i).toBeGreaterThan(20);
+    let afterRotation = 0;
+    await waitFor(
+      'the CA rotation and 10 admissions after it',
+      async () => {
+        const wasRotated = rotated();
+        const r = await attempt(
+          rest,
+          'POST',
+          '/apis/apps/v1/namespaces/gloo-mesh/deployments',
+          deployment(`prometheus-server`, 'gloo-mesh'),
+        );
+        answers.push(
+          r.status === 403 && r.message.includes('[no-bundled-prometheus]')
+            ? 'denied-by-policy'
+            : `${r.status} ${r.message}`,
+        );
+        if (wasRotated) afterRotation += 1;
+        return afterRotation >= 10;
+      },
+      120_000,
+      200,
+    );
+    expect(answers.length).toBeGreaterThan(afterRotation);
     expect(answers.filter((a) => a !== 'denied-by-policy')).toEqual([]);
     const bundle = (await bundleOf())[0] ?? '';
     expect(bundle.match(/BEGIN CERTIFICATE/g)?.length).toBe(2);
@@ -241,6 +252,65 @@ describe('cluster-aware policies', () => {
     expect(r.stderr).toContain(
       '[addons-namespace-injection] the add-ons namespace gloo-mesh-addons-bare is not labelled for Istio injection',
     );
+  });
+});
+
+/** POSTs an AdmissionReview to the webhook itself (not through the API server) and returns its answer. */
+function askWebhook(w: Webhook, review: unknown): Promise<{ allowed: boolean; message: string }> {
+  const ca = readFileSync(w.caFile ?? '', 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      w.url,
+      { method: 'POST', ca, headers: { 'content-type': 'application/json' } },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            response: { allowed: boolean; status?: { message?: string } };
+          };
+          resolve({ allowed: body.response.allowed, message: body.response.status?.message ?? '' });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(review));
+  });
+}
+
+describe('the cluster view follows Deployments', () => {
+  it('when a management server Deployment is created and then deleted, then istiod is refused while it runs and not after', async () => {
+    // Unregistered, so the management server below is created without being judged itself.
+    await unregisterWebhook(rest, 'gloo-guard');
+    await ensureIn(rest, '/api/v1/namespaces', namespace('mgmt-indexed'));
+    const webhook = await startWebhook({
+      config: { mode: 'enforce' },
+      extraArgs: ['--cluster-view'],
+      env: { KUBECONFIG: info.kubeconfigPath },
+    });
+    const path = '/apis/apps/v1/namespaces/mgmt-indexed/deployments';
+    const istiod = objectReview(deploymentObject('istiod-canary', 'istio-system'));
+    const names = (m: string): boolean => m.includes('mgmt-indexed/gloo-mesh-mgmt-server');
+    try {
+      await rest.call('POST', path, { body: deployment('gloo-mesh-mgmt-server', 'mgmt-indexed') });
+      // The watch delivers the new Deployment: the index the policy reads now names it.
+      const refused = await waitFor('the cached management server', async () => {
+        const a = await askWebhook(webhook, istiod);
+        return !a.allowed && names(a.message) ? a : undefined;
+      });
+      expect(refused.message).toContain(
+        '[dedicated-management-cluster] istiod-canary would run in a management cluster',
+      );
+      await rest.call('DELETE', `${path}/gloo-mesh-mgmt-server`);
+      // And the deletion: the index forgets it (another test's management server may still be named).
+      await waitFor(
+        'the deletion seen by the cache',
+        async () => !names((await askWebhook(webhook, istiod)).message),
+      );
+    } finally {
+      await webhook.stop();
+      await attempt(rest, 'DELETE', `${path}/gloo-mesh-mgmt-server`, undefined);
+    }
   });
 });
 
