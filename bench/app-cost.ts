@@ -121,7 +121,13 @@ async function main(): Promise<void> {
       .join(' ')}\n`,
   );
   for (const c of cases) {
-    process.stdout.write(`${c.key}: ${median(samples.get(c.key) ?? []).toFixed(1)} µs per review\n`);
+    const mine = samples.get(c.key) ?? [];
+    // Paired by round against the base build: the difference moves less with the machine's load than either figure.
+    const base = c.key.endsWith(', current') ? samples.get(c.key.replace(/current$/, 'base')) : undefined;
+    const paired = base
+      ? `; current − base, median of rounds: ${median(mine.map((x, i) => x - (base[i] ?? Number.NaN))).toFixed(1)} µs`
+      : '';
+    process.stdout.write(`${c.key}: ${median(mine).toFixed(1)} µs per review${paired}\n`);
   }
 }
 
