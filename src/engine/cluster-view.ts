@@ -10,6 +10,8 @@ export interface ClusterFacts {
   namespaceLabels(name: string): Record<string, string> | undefined;
   /** Every Deployment's name, namespace and labels. */
   deployments(): readonly ObjectRef[];
+  /** The Deployments with this name; without it, deployments() is searched. */
+  deploymentsNamed?(name: string): readonly ObjectRef[];
   /** Whether the Secret exists, or undefined where Secrets were not read (its namespace's names are unknown). */
   secretKnown(namespace: string, name: string): boolean | undefined;
 }
@@ -28,6 +30,10 @@ export function clusterView(facts: ClusterFacts, current: () => void = () => und
     deployments: () => {
       current();
       return facts.deployments();
+    },
+    deploymentsNamed: (name) => {
+      current();
+      return facts.deploymentsNamed?.(name) ?? facts.deployments().filter((d) => d.name === name);
     },
     // Where Secret names were not read, absence is not known: the Secret is taken to exist (no false refusal).
     secretExists: (namespace, name) => {

@@ -236,6 +236,8 @@ export interface ClusterView {
   namespaceLabels(name: string): Record<string, string> | undefined;
   /** Deployments across the cluster (name, namespace, labels of the object). */
   deployments(): readonly ObjectRef[];
+  /** The Deployments with this name, in any namespace (an index lookup where the facts keep one). */
+  deploymentsNamed(name: string): readonly ObjectRef[];
   /** Whether a Secret exists (no data is ever read). */
   secretExists(namespace: string, name: string): boolean;
 }

@@ -80,6 +80,7 @@ export class LiveCluster {
       {
         namespaceLabels: (name) => this.namespaces.get('', name)?.labels,
         deployments: () => this.deployments.list(),
+        deploymentsNamed: (name) => this.deployments.named(name),
         // Secrets are watched only in the Gloo Mesh namespaces; elsewhere, absence is not known.
         secretKnown: (namespace, name) => {
           const cache = this.secrets.get(namespace);

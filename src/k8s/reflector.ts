@@ -106,6 +106,8 @@ export class Reflector {
   private backoffMs = 500;
   private retry?: NodeJS.Timeout;
   private snapshot?: readonly ObjectRef[];
+  /** Cached objects by name, then `namespace/name`: kept on every event, so a lookup scans nothing. */
+  private readonly byName = new Map<string, Map<string, ObjectRef>>();
   private freshList = false;
   readonly watchTimeoutSeconds: number;
   private readonly pageSize: number;
@@ -126,10 +128,19 @@ export class Reflector {
       () => this.listAll(),
       false,
     );
-    const changed = (): void => (this.snapshot = undefined);
-    this.informer.on('add', changed);
-    this.informer.on('update', changed);
-    this.informer.on('delete', changed);
+    const changed = (o: Slim, deleted = false): void => {
+      this.snapshot = undefined;
+      const key = `${o.namespace}/${o.name}`;
+      const same = this.byName.get(o.name);
+      if (deleted) {
+        same?.delete(key);
+        if (same?.size === 0) this.byName.delete(o.name);
+      } else if (same) same.set(key, o);
+      else this.byName.set(o.name, new Map([[key, o]]));
+    };
+    this.informer.on('add', (o) => changed(o));
+    this.informer.on('update', (o) => changed(o));
+    this.informer.on('delete', (o) => changed(o, true));
     this.informer.on('error', (err: unknown) => this.failed(err));
   }
 
@@ -147,6 +158,12 @@ export class Reflector {
   list(): readonly ObjectRef[] {
     this.snapshot ??= this.informer.list();
     return this.snapshot;
+  }
+
+  /** The cached objects with this name, in any namespace. */
+  named(name: string): readonly ObjectRef[] {
+    const same = this.byName.get(name);
+    return same ? [...same.values()] : [];
   }
 
   /** One cached object by namespace and name. */

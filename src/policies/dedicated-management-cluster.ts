@@ -16,7 +16,8 @@ function isMeshWorkload(name: string, labels: Record<string, string>): boolean {
 /** A mesh workload added to a management cluster, or a management server added to a mesh cluster. */
 function deploymentFindings(subject: DeploymentSubject, cluster: ClusterView): PolicyViolation[] {
   const labels = subject.object.metadata?.labels ?? {};
-  const mgmt = cluster.deployments().filter((d) => d.name === 'gloo-mesh-mgmt-server');
+  // Every istiod and agent change asks this: an index lookup, not a scan of every Deployment.
+  const mgmt = cluster.deploymentsNamed('gloo-mesh-mgmt-server');
   if (isMeshWorkload(subject.name, labels) && mgmt.length > 0) {
     return [
       violation(

@@ -26,54 +26,55 @@ const KINDS: Record<Exclude<Subject['kind'], 'release'>, { group: string; versio
   service: { group: '', version: 'v1', kind: 'Service' },
 };
 
-function namespaceObject(ns: string | undefined, cluster?: ClusterView): CelInput {
+function namespaceObject(ns: string | undefined, cluster?: ClusterView): Record<string, unknown> | null {
   const labels = ns === undefined ? undefined : cluster?.namespaceLabels(ns);
-  return labels === undefined ? null : toCel({ metadata: { name: ns, labels } });
+  return labels === undefined ? null : { metadata: { name: ns, labels } };
+}
+
+/** The variables of a rule for one subject, as plain data (the fast path reads these; CEL gets them converted). */
+export function plainVariables(s: Subject, cluster?: ClusterView): Record<string, unknown> {
+  const admission = s.source.admission;
+  if (s.kind === 'release')
+    return {
+      object: null,
+      // The webhook has only the new release record; the previous revision is another Secret.
+      oldObject: null,
+      request: admission?.request ?? { name: s.release.name, namespace: s.release.namespace ?? '' },
+      namespaceObject: namespaceObject(s.release.namespace, cluster),
+      values: s.values,
+      userValues: s.userValues,
+      chart: { ...s.chart, family: s.family },
+      release: {
+        name: s.release.name,
+        namespace: s.release.namespace ?? '',
+        revision: s.release.revision ?? 0,
+      },
+    };
+  return {
+    object: s.object,
+    oldObject: admission?.oldObject ?? null,
+    // Outside admission (files, the audit) only what the object itself says.
+    request: admission?.request ?? {
+      kind: KINDS[s.kind],
+      name: s.name,
+      namespace: s.kind === 'namespace' ? '' : (s.namespace ?? ''),
+    },
+    namespaceObject: namespaceObject(s.kind === 'namespace' ? undefined : s.namespace, cluster),
+    values: null,
+    userValues: null,
+    chart: null,
+    release: null,
+  };
 }
 
 const bindingCache = new WeakMap<Subject, Record<string, CelInput>>();
 
-/** The variables of a rule for one subject (converted once per subject, shared by every rule). */
+/** The variables of a rule for one subject as CEL values (converted once per subject, shared by every rule). */
 export function ruleVariables(s: Subject, cluster?: ClusterView): Record<string, CelInput> {
   const cached = bindingCache.get(s);
   if (cached && !cluster) return cached;
-  const admission = s.source.admission;
-  const vars: Record<string, CelInput> =
-    s.kind === 'release'
-      ? {
-          object: null,
-          // The webhook has only the new release record; the previous revision is another Secret.
-          oldObject: null,
-          request: toCel(
-            admission?.request ?? { name: s.release.name, namespace: s.release.namespace ?? '' },
-          ),
-          namespaceObject: namespaceObject(s.release.namespace, cluster),
-          values: toCel(s.values),
-          userValues: toCel(s.userValues),
-          chart: toCel({ ...s.chart, family: s.family }),
-          release: toCel({
-            name: s.release.name,
-            namespace: s.release.namespace ?? '',
-            revision: s.release.revision ?? 0,
-          }),
-        }
-      : {
-          object: toCel(s.object),
-          oldObject: toCel(admission?.oldObject ?? null),
-          // Outside admission (files, the audit) only what the object itself says.
-          request: toCel(
-            admission?.request ?? {
-              kind: KINDS[s.kind],
-              name: s.name,
-              namespace: s.kind === 'namespace' ? '' : (s.namespace ?? ''),
-            },
-          ),
-          namespaceObject: namespaceObject(s.kind === 'namespace' ? undefined : s.namespace, cluster),
-          values: null,
-          userValues: null,
-          chart: null,
-          release: null,
-        };
+  const vars: Record<string, CelInput> = {};
+  for (const [k, v] of Object.entries(plainVariables(s, cluster))) vars[k] = toCel(v);
   if (!cluster) bindingCache.set(s, vars);
   return vars;
 }

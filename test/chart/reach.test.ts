@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
+import { clusterView } from '../../src/engine/cluster-view.js';
 import { policyMatches } from '../../src/engine/match.js';
-import type { ClusterView, Subject } from '../../src/engine/types.js';
+import type { ClusterView, ObjectRef, Subject } from '../../src/engine/types.js';
 import { POLICIES } from '../../src/policies/index.js';
 import { reachOf, reachTemplate } from '../../scripts/gen-reach.js';
 import { CHART_DIR, FULLNAME, MAJORS, one, render, type Json } from './helm.js';
@@ -72,14 +73,14 @@ function namespace(name: string, labels: Record<string, string>): Subject {
   return { kind: 'namespace', object: { metadata: { name, labels } }, name, source: { location: 'test' } };
 }
 
-const cluster: ClusterView = {
+const cluster: ClusterView = clusterView({
   namespaceLabels: () => ({}),
-  deployments: (): Array<{ name: string; namespace: string; labels: Record<string, string> }> => [
+  deployments: (): ObjectRef[] => [
     { name: 'gloo-mesh-mgmt-server', namespace: 'gloo-mesh', labels: {} },
     { name: 'istiod', namespace: 'istio-system', labels: { app: 'istiod' } },
   ],
-  secretExists: () => false,
-};
+  secretKnown: () => false,
+});
 
 describe('match declarations are sound', () => {
   const names = [

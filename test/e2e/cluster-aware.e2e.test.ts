@@ -1,6 +1,7 @@
 // What needs the cluster in view: self-managed certificates, cluster-aware policies, and the audit.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,6 +30,7 @@ import {
   ensure as ensureIn,
 } from './support.js';
 import { installReportCrd } from './report-crds.js';
+import { deploymentObject, objectReview } from '../fixtures/admission/reviews.js';
 
 const info: ClusterInfo = inject('cluster');
 let rest: KubeRest;
@@ -241,6 +243,65 @@ describe('cluster-aware policies', () => {
     expect(r.stderr).toContain(
       '[addons-namespace-injection] the add-ons namespace gloo-mesh-addons-bare is not labelled for Istio injection',
     );
+  });
+});
+
+/** POSTs an AdmissionReview to the webhook itself (not through the API server) and returns its answer. */
+function askWebhook(w: Webhook, review: unknown): Promise<{ allowed: boolean; message: string }> {
+  const ca = readFileSync(w.caFile ?? '', 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      w.url,
+      { method: 'POST', ca, headers: { 'content-type': 'application/json' } },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            response: { allowed: boolean; status?: { message?: string } };
+          };
+          resolve({ allowed: body.response.allowed, message: body.response.status?.message ?? '' });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(review));
+  });
+}
+
+describe('the cluster view follows Deployments', () => {
+  it('when a management server Deployment is created and then deleted, then istiod is refused while it runs and not after', async () => {
+    // Unregistered, so the management server below is created without being judged itself.
+    await unregisterWebhook(rest, 'gloo-guard');
+    await ensureIn(rest, '/api/v1/namespaces', namespace('mgmt-indexed'));
+    const webhook = await startWebhook({
+      config: { mode: 'enforce' },
+      extraArgs: ['--cluster-view'],
+      env: { KUBECONFIG: info.kubeconfigPath },
+    });
+    const path = '/apis/apps/v1/namespaces/mgmt-indexed/deployments';
+    const istiod = objectReview(deploymentObject('istiod-canary', 'istio-system'));
+    const names = (m: string): boolean => m.includes('mgmt-indexed/gloo-mesh-mgmt-server');
+    try {
+      await rest.call('POST', path, { body: deployment('gloo-mesh-mgmt-server', 'mgmt-indexed') });
+      // The watch delivers the new Deployment: the index the policy reads now names it.
+      const refused = await waitFor('the cached management server', async () => {
+        const a = await askWebhook(webhook, istiod);
+        return !a.allowed && names(a.message) ? a : undefined;
+      });
+      expect(refused.message).toContain(
+        '[dedicated-management-cluster] istiod-canary would run in a management cluster',
+      );
+      await rest.call('DELETE', `${path}/gloo-mesh-mgmt-server`);
+      // And the deletion: the index forgets it (another test's management server may still be named).
+      await waitFor(
+        'the deletion seen by the cache',
+        async () => !names((await askWebhook(webhook, istiod)).message),
+      );
+    } finally {
+      await webhook.stop();
+      await attempt(rest, 'DELETE', `${path}/gloo-mesh-mgmt-server`, undefined);
+    }
   });
 });
 

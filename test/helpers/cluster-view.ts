@@ -1,4 +1,5 @@
 /** A ClusterView over static data, for judging fixtures that describe a cluster. */
+import { clusterView } from '../../src/engine/cluster-view.js';
 import type { ClusterView } from '../../src/engine/types.js';
 
 /** The cluster part of a fixture file. */
@@ -8,14 +9,15 @@ export interface ClusterFixture {
   secrets?: string[];
 }
 
-/** Builds a ClusterView from fixture data. */
+/** Builds a ClusterView from fixture data, through the one clusterView the audit and the webhook use. */
 export function staticClusterView(c: ClusterFixture): ClusterView {
-  return {
+  const deployments = (c.deployments ?? []).map((d) => ({ ...d, labels: d.labels ?? {} }));
+  return clusterView({
     namespaceLabels: (name) => {
       if (!c.namespaces || !(name in c.namespaces)) return undefined;
       return c.namespaces[name] ?? {};
     },
-    deployments: () => (c.deployments ?? []).map((d) => ({ ...d, labels: d.labels ?? {} })),
-    secretExists: (ns, name) => (c.secrets ?? []).includes(`${ns}/${name}`),
-  };
+    deployments: () => deployments,
+    secretKnown: (ns, name) => (c.secrets ?? []).includes(`${ns}/${name}`),
+  });
 }

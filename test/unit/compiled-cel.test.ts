@@ -1,0 +1,231 @@
+// The fast path (src/rules/compiled.ts) may only answer where CEL itself gives the same answer. These
+// tests run it beside @bufbuild/cel, the engine it stands in for: every built-in check over generated
+// objects (well-formed and not), and random expressions of the subset over random data. Wherever the
+// fast path decides, CEL must give the same value and no error; where it does not, CEL runs anyway.
+import type { CelInput } from '@bufbuild/cel';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_CEL, type CelCheckGroup } from '../../src/rules/builtin.js';
+import { compileFast, NotDecided, type Plain } from '../../src/rules/compiled.js';
+import { programFor } from '../../src/rules/policy.js';
+import { fromCel, toCel } from '../../src/rules/values.js';
+
+const NAMESPACES = { management: 'gloo-mesh', addons: 'gloo-mesh-addons' };
+const VARIABLES = ['variables'];
+
+type Outcome = { value: unknown } | { error: true };
+
+function viaCel(source: string, vars: Record<string, CelInput>, names = VARIABLES): Outcome {
+  try {
+    return { value: fromCel(programFor(source, names).run(vars).value) };
+  } catch {
+    return { error: true };
+  }
+}
+
+/** The fast path's value, or undefined when it leaves the decision to CEL. */
+function viaFast(source: string, vars: Record<string, unknown>): { value: Plain } | undefined {
+  const p = compileFast(source);
+  if (!p) throw new Error(`not compiled by the fast path: ${source}`);
+  try {
+    return { value: p(vars) };
+  } catch (err: unknown) {
+    if (err instanceof NotDecided) return undefined;
+    throw err;
+  }
+}
+
+/** Runs a group's variables and validations in order in both; returns how many the fast path decided. */
+function compareGroup(g: CelCheckGroup, base: Record<string, unknown>): { decided: number; total: number } {
+  const fastVars: Record<string, unknown> = { namespaces: NAMESPACES };
+  const celVars: Record<string, CelInput> = { namespaces: toCel(NAMESPACES) };
+  const fast = { ...base, variables: fastVars };
+  const cel: Record<string, CelInput> = { variables: celVars };
+  for (const [k, v] of Object.entries(base)) cel[k] = toCel(v);
+  let decided = 0;
+  const steps = [...g.variables, ...g.validations.map((v, i) => [`check${i}`, v.expression] as const)];
+  for (const [name, source] of steps) {
+    const f = viaFast(source, fast);
+    const c = viaCel(source, cel);
+    if (f) {
+      decided += 1;
+      expect({ source, outcome: c }).toEqual({ source, outcome: { value: f.value } });
+    }
+    // A variable CEL could not compute ends the group, as it does in the engine.
+    if ('error' in c) return { decided, total: steps.length };
+    if (!f) return { decided, total: steps.length };
+    fastVars[name] = f.value;
+    celVars[name] = toCel(c.value);
+  }
+  return { decided, total: steps.length };
+}
+
+const KEYS = [
+  'sidecar.istio.io/inject',
+  'istio.io/rev',
+  'istio-injection',
+  'istio.io/dataplane-mode',
+  'prometheus.io/scrape',
+  'prometheus.io/port',
+  'prometheus.io/path',
+  'service.beta.kubernetes.io/aws-load-balancer-internal',
+  'service.beta.kubernetes.io/aws-load-balancer-scheme',
+  'networking.gke.io/load-balancer-type',
+  'cloud.google.com/load-balancer-type',
+  'service.beta.kubernetes.io/azure-load-balancer-internal',
+  'app',
+];
+const WORDS = ['true', 'false', 'enabled', 'disabled', 'ambient', 'none', '', 'TRUE', 'Internal', 'internal'];
+const STRANGE = ['İNTERNAL', 'INTERNAL', '0.0.0.0/0', '9091', '/metrics', 'canary', 'ÄMBIENT'];
+const NAMES = ['gloo-mesh-mgmt-server', 'gloo-mesh', 'gloo-mesh-addons', 'web'];
+
+const word = fc.constantFrom(...WORDS, ...STRANGE);
+/** Label or annotation maps as the API server stores them: strings only. */
+const stringMap = fc.dictionary(fc.constantFrom(...KEYS), word, { maxKeys: 6 });
+/** What a hand-written file may hold instead: numbers, bools, nulls, lists, nested maps. */
+const oddValue: fc.Arbitrary<unknown> = fc.oneof(
+  word,
+  fc.integer({ min: -2, max: 2 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([]),
+  fc.array(word, { maxLength: 2 }),
+  fc.constant({}),
+);
+const oddMap = fc.oneof(
+  stringMap,
+  fc.dictionary(fc.constantFrom(...KEYS), oddValue, { maxKeys: 4 }),
+  oddValue,
+);
+
+function metadata(labels: fc.Arbitrary<unknown>, odd: boolean): fc.Arbitrary<Record<string, unknown>> {
+  const name = fc.constantFrom(...NAMES);
+  return fc.record(
+    { name: odd ? fc.oneof(name, oddValue) : name, labels, annotations: labels },
+    { requiredKeys: ['name'] },
+  );
+}
+
+function objectOf(kind: CelCheckGroup['kind'], odd: boolean): fc.Arbitrary<Record<string, unknown>> {
+  const maps = odd ? oddMap : stringMap;
+  const md = metadata(maps, odd);
+  const other = odd ? oddValue : fc.constant({});
+  if (kind === 'namespace') return fc.record({ metadata: md });
+  const type = fc.constantFrom('LoadBalancer', 'ClusterIP');
+  if (kind === 'service')
+    return fc.record(
+      { metadata: md, spec: fc.record({ type: odd ? fc.oneof(type, oddValue) : type }) },
+      { requiredKeys: ['metadata'] },
+    );
+  const template = fc.record({ metadata: fc.oneof(metadata(maps, odd), other) }, { requiredKeys: [] });
+  return fc.record(
+    {
+      metadata: md,
+      spec: fc.oneof(fc.record({ template: fc.oneof(template, other) }, { requiredKeys: [] }), other),
+    },
+    { requiredKeys: ['metadata'] },
+  );
+}
+
+function bindings(object: Record<string, unknown>, namespace: string): Record<string, unknown> {
+  const md = object.metadata as { name?: unknown };
+  return {
+    object,
+    oldObject: null,
+    request: { namespace, name: typeof md.name === 'string' ? md.name : '' },
+    namespaceObject: null,
+    values: null,
+    userValues: null,
+    chart: null,
+    release: null,
+  };
+}
+
+const namespace = fc.constantFrom('gloo-mesh', 'gloo-mesh-addons', 'apps');
+
+describe('the fast path for CEL decides only as CEL does', () => {
+  it('when the built-in checks are compiled, then every variable and validation is in the fast subset', () => {
+    for (const g of BUILTIN_CEL)
+      for (const source of [...g.variables.map(([, s]) => s), ...g.validations.map((v) => v.expression)])
+        expect({ source, compiled: compileFast(source) !== undefined }).toEqual({ source, compiled: true });
+  });
+
+  it('when objects as the API server stores them are checked, then the fast path decides every check, as CEL', () => {
+    for (const g of BUILTIN_CEL)
+      fc.assert(
+        fc.property(objectOf(g.kind, false), namespace, (object, ns) => {
+          const { decided, total } = compareGroup(g, bindings(object, ns));
+          // Names and label values are strings here: the fast path leaves nothing to CEL.
+          expect(decided).toBe(total);
+        }),
+        { numRuns: 300, seed: 17 },
+      );
+  });
+
+  it('when hand-written objects hold numbers, bools, nulls and lists, then whatever the fast path decides, CEL decides the same', () => {
+    for (const g of BUILTIN_CEL)
+      fc.assert(
+        fc.property(objectOf(g.kind, true), namespace, (object, ns) => {
+          compareGroup(g, bindings(object, ns));
+        }),
+        { numRuns: 400, seed: 29 },
+      );
+  });
+
+  it('when random expressions of the subset run over random data, then every decided value is CEL’s', () => {
+    const leaf = fc.constantFrom(
+      'x',
+      'x.a',
+      'x.a.b',
+      "x['a']",
+      "x.a['b']",
+      'y',
+      "'a'",
+      "'A'",
+      "'b'",
+      "'ÄMBIENT'",
+      "'İnternal'",
+      'true',
+      'false',
+      'null',
+      '{}',
+      "{'a': 'b'}",
+      "['a', 'b']",
+      '[x.a]',
+      'has(x.a)',
+      'has(x.a.b)',
+    );
+    const expr = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc
+          .tuple(tie('e'), fc.constantFrom('&&', '||', '==', '!=', 'in'), tie('e'))
+          .map(([a, op, b]) => `(${a} ${op} ${b})`),
+        tie('e').map((a) => `!(${a})`),
+        tie('e').map((a) => `(${a}).lowerAscii()`),
+        fc.tuple(tie('e'), tie('e'), tie('e')).map(([a, b, c]) => `((${a}) ? (${b}) : (${c}))`),
+      ),
+    })).e;
+    const data = fc.dictionary(
+      fc.constantFrom('a', 'b'),
+      fc.oneof(oddValue, fc.dictionary(fc.constantFrom('a', 'b'), oddValue, { maxKeys: 2 })),
+      { maxKeys: 2 },
+    );
+    let decided = 0;
+    fc.assert(
+      fc.property(expr, data, oddValue, (source, x, y) => {
+        const vars = { x, y };
+        const f = viaFast(source, vars);
+        if (!f) return;
+        decided += 1;
+        const c = viaCel(source, { x: toCel(x), y: toCel(y) }, ['x', 'y']);
+        expect({ source, x, y, outcome: c }).toEqual({ source, x, y, outcome: { value: f.value } });
+      }),
+      { numRuns: 3000, seed: 41 },
+    );
+    // The comparison means something only if the fast path decided a good share of them.
+    expect(decided).toBeGreaterThan(600);
+  });
+});
