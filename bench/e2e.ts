@@ -342,6 +342,8 @@ async function withCluster<T>(phases: (ctx: Ctx, charts: string[]) => Promise<T>
 
 async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
   const started = new Date();
+  // The commit built and measured, read before the run: HEAD may move while it runs.
+  const commit = sourceCommit();
   return withCluster(async (ctx, charts) => {
     say(`== (a) ${opts.deployments} Deployments and ${opts.namespaces} Namespaces, created and updated`);
     const a = await objects(ctx, opts.deployments, opts.namespaces);
@@ -351,7 +353,7 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
       schema: 1,
       generatedAt: started.toISOString(),
       durationSec: Math.round((Date.now() - started.getTime()) / 1000),
-      commit: sourceCommit(),
+      commit,
       loadAverageAtStart: a.loadAverage,
       method: {
         cluster: 'kube-apiserver v1.36.3 + etcd v3.6.8 on loopback (test/e2e/cluster), no controllers',
@@ -417,8 +419,9 @@ async function run(opts: ReturnType<typeof args>): Promise<E2eResults> {
 /** `--only releases`: (b) alone, for working on the release path; bench/results keeps the full run's figures. */
 async function releasesOnly(opts: ReturnType<typeof args>): Promise<void> {
   const started = new Date();
+  const commit = sourceCommit();
   const releases = await withCluster((ctx, charts) => releasePhase(ctx, opts, charts));
-  const out = { generatedAt: started.toISOString(), commit: sourceCommit(), releases };
+  const out = { generatedAt: started.toISOString(), commit, releases };
   const file = join(ROOT, '.cache', 'bench-e2e-releases.json');
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
