@@ -27,6 +27,7 @@ import {
   waitFor,
   type Webhook,
   webhookConfiguration,
+  webhookConfigsSeen,
   ensure as ensureIn,
 } from './support.js';
 import { installReportCrd } from './report-crds.js';
@@ -160,7 +161,8 @@ describe('self-managed certificates', () => {
     );
 
     // The API server calls the webhook over the self-managed certificate: a denial proves it trusts it.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The server patched the caBundle (read back above); the API server enforces it once it saw it.
+    await webhookConfigsSeen(rest);
     const refused = await attempt(
       rest,
       'POST',
@@ -170,30 +172,37 @@ describe('self-managed certificates', () => {
     expect(refused.status).toBe(403);
     expect(refused.message).toContain('[no-bundled-prometheus]');
 
-    // Force a CA rotation: an operator drops the CA key. Admissions keep being answered throughout.
+    // Force a CA rotation: an operator drops the CA key. Admissions keep being answered throughout:
+    // ask until the server says it serves the new certificate and a run of answers came after that.
     await rest.call('PATCH', '/api/v1/namespaces/gloo-guard/secrets/gloo-guard-tls', {
       body: { data: { 'ca.key': null } },
       contentType: 'application/merge-patch+json',
     });
+    const rotated = (): boolean => logs.join('').includes('self-managed certificate rotated');
     const answers: string[] = [];
-    const end = Date.now() + 12_000;
-    let i = 0;
-    while (Date.now() < end) {
-      const r = await attempt(
-        rest,
-        'POST',
-        '/apis/apps/v1/namespaces/gloo-mesh/deployments',
-        deployment(`prometheus-server`, 'gloo-mesh'),
-      );
-      answers.push(
-        r.status === 403 && r.message.includes('[no-bundled-prometheus]')
-          ? 'denied-by-policy'
-          : `${r.status} ${r.message}`,
-      );
-      i += 1;
-      await new Promise((r2) => setTimeout(r2, 200));
-    }
-    expect(i).toBeGreaterThan(20);
+    let afterRotation = 0;
+    await waitFor(
+      'the CA rotation and 10 admissions after it',
+      async () => {
+        const wasRotated = rotated();
+        const r = await attempt(
+          rest,
+          'POST',
+          '/apis/apps/v1/namespaces/gloo-mesh/deployments',
+          deployment(`prometheus-server`, 'gloo-mesh'),
+        );
+        answers.push(
+          r.status === 403 && r.message.includes('[no-bundled-prometheus]')
+            ? 'denied-by-policy'
+            : `${r.status} ${r.message}`,
+        );
+        if (wasRotated) afterRotation += 1;
+        return afterRotation >= 10;
+      },
+      120_000,
+      200,
+    );
+    expect(answers.length).toBeGreaterThan(afterRotation);
     expect(answers.filter((a) => a !== 'denied-by-policy')).toEqual([]);
     const bundle = (await bundleOf())[0] ?? '';
     expect(bundle.match(/BEGIN CERTIFICATE/g)?.length).toBe(2);

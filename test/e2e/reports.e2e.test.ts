@@ -22,6 +22,7 @@ import {
   startWebhook,
   tempFile,
   unregisterWebhook,
+  waitFor,
   webhookMetrics,
 } from './support.js';
 
@@ -167,13 +168,8 @@ describe('reports accepted by the published CRD schemas', () => {
       env: { KUBECONFIG: info.kubeconfigPath },
     });
     try {
-      let report: StoredReport | undefined;
-      for (let i = 0; i < 120 && report === undefined; i++) {
-        report = await stored('openreports.io');
-        if (report === undefined) await new Promise((res) => setTimeout(res, 500));
-      }
-      expect(report, 'a Report from the webhook within 60 s').toBeDefined();
-      expectInsecureRelayResult(report!);
+      const report = await waitFor('a Report from the webhook', () => stored('openreports.io'));
+      expectInsecureRelayResult(report);
       const metrics = await webhookMetrics(webhook, info.caPem);
       expect(metrics).toMatch(/^gloo_guard_audit_interval_seconds 10$/m);
       const last = Number(/^gloo_guard_audit_last_run_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);

@@ -1,5 +1,6 @@
 /** What every e2e scenario uses: real helm, the real gloo-guard process, the chart's webhook configuration. */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
@@ -330,17 +331,79 @@ export async function apply(rest: KubeRest, collection: string, obj: Record<stri
 
 export const VWC_PATH = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 
-/** Points the cluster at a webhook, with the chart's rules; waits until the API server calls it. */
+/** Points the cluster at a webhook, with the chart's rules; resolves once the API server enforces it. */
 export async function registerWebhook(rest: KubeRest, vwc: Record<string, unknown>): Promise<void> {
   await apply(rest, VWC_PATH, vwc);
-  // The API server picks up webhook configurations through an informer: give it a moment.
-  await new Promise((r) => setTimeout(r, 1500));
+  await webhookConfigsSeen(rest);
 }
 
-/** Removes the webhook configuration (for installing "before the webhook existed"). */
+/** Removes the webhook configuration (for installing "before the webhook existed"); resolves once the API server dropped it. */
 export async function unregisterWebhook(rest: KubeRest, name: string): Promise<void> {
   await rest.call('DELETE', `${VWC_PATH}/${name}`);
-  await new Promise((r) => setTimeout(r, 1500));
+  await webhookConfigsSeen(rest);
+}
+
+const SENTINEL_LABEL = 'e2e.gloo-guard.io/sentinel';
+
+/** A webhook configuration that judges only a ConfigMap labelled `nonce`, at a port where nothing listens. */
+function sentinel(name: string, hook: string, nonce: string): Record<string, unknown> {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name: hook,
+        // Port 1: the API server's call fails at once, and its error names the hook.
+        clientConfig: { url: 'https://127.0.0.1:1/sentinel' },
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
+        objectSelector: { matchLabels: { [SENTINEL_LABEL]: nonce } },
+        failurePolicy: 'Fail',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        timeoutSeconds: 5,
+      },
+    ],
+  };
+}
+
+/**
+ * Resolves once the API server enforces every webhook configuration written before the call: it
+ * reads them through an informer, so a write takes effect a moment later, longer on a loaded
+ * machine. The informer receives them on one watch in write order, and its handlers run in that
+ * order; the API server keeps each configuration's webhooks cached by name until the handler for
+ * its change has run, even if its store already holds later writes. So a sentinel configuration is
+ * written, then changed: once a dry-run ConfigMap with the changed label is sent to it (its call
+ * fails, naming it), the handlers of every earlier write have run. A gloo-guard webhook's own answer
+ * could not show this: a replaced configuration keeps its names and maybe its server, and audit
+ * mode or a stopped server answers nothing visible.
+ */
+export async function webhookConfigsSeen(rest: KubeRest, ms = 90_000): Promise<void> {
+  const id = randomUUID();
+  const name = `gloo-guard-e2e-sentinel-${id}`;
+  const hook = `s${id.slice(0, 8)}.sentinel.e2e.gloo-guard.io`;
+  try {
+    for (const nonce of [`a-${id}`, `b-${id}`]) {
+      await apply(rest, VWC_PATH, sentinel(name, hook, nonce));
+      const probe = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'sentinel-probe', labels: { [SENTINEL_LABEL]: nonce } },
+      };
+      await waitFor(
+        'the API server to enforce the webhook configurations written so far',
+        async () => {
+          const r = await attempt(rest, 'POST', '/api/v1/namespaces/default/configmaps?dryRun=All', probe);
+          return r.message.includes(`"${hook}"`);
+        },
+        ms,
+        25,
+      );
+    }
+  } finally {
+    // Suites list the webhook configurations; the sentinel must not be among them.
+    await rest.call('DELETE', `${VWC_PATH}/${name}`);
+  }
 }
 
 /** A kubeconfig for the e2e cluster holding a token the API server issued to a ServiceAccount. */
@@ -382,17 +445,21 @@ export function metricSum(text: string, prefix: string): number {
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
-/** Polls until `fn` gives a value (not undefined or false): a state the cluster or the server reaches. */
+/**
+ * Polls every `everyMs` until `fn` gives a value (not undefined or false): a state the cluster or the
+ * server reaches. `ms` only bounds a failure; it is never waited out on success.
+ */
 export async function waitFor<T>(
   what: string,
   fn: () => T | undefined | Promise<T | undefined>,
   ms = 90_000,
+  everyMs = 250,
 ): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await fn();
     if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
