@@ -8,6 +8,8 @@
  *
  *   npm run bench:e2e [-- --deployments 500 --namespaces 100 --upgrades 20 --timed 10]
  *   npm run bench:e2e -- --scale 20000 [--minutes 3]   # only the cluster view at scale, added to e2e.json
+ *   npm run bench:e2e -- --only releases [--sizes large] [--upgrades 20 --timed 10]
+ *                                  # only (b), printed and kept in .cache/bench-e2e-releases.json
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -262,6 +264,8 @@ function args(): {
   timed: number;
   scale?: number;
   minutes: number;
+  only?: 'releases';
+  sizes: Size[];
 } {
   const { values } = parseArgs({
     options: {
@@ -271,8 +275,16 @@ function args(): {
       namespaces: { type: 'string', default: '100' },
       upgrades: { type: 'string', default: '20' },
       timed: { type: 'string', default: '10' },
+      only: { type: 'string' },
+      sizes: { type: 'string', default: 'small,large' },
     },
   });
+  if (values.only !== undefined && values.only !== 'releases')
+    throw new Error(`--only takes "releases" (the Helm upgrades alone), not "${values.only}"`);
+  const sizes = values.sizes.split(',').map((v) => v.trim());
+  const unknown = sizes.filter((v) => !(v in SIZES));
+  if (unknown.length > 0 || sizes.length === 0)
+    throw new Error(`--sizes is a list of ${Object.keys(SIZES).join(', ')}, not "${values.sizes}"`);
   const n = (k: keyof typeof values): number => {
     const v = Number(values[k]);
     if (!Number.isInteger(v) || v < 1)
@@ -286,11 +298,30 @@ function args(): {
     timed: n('timed'),
     ...(values.scale !== undefined ? { scale: n('scale') } : {}),
     minutes: n('minutes'),
+    ...(values.only === 'releases' ? { only: 'releases' as const } : {}),
+    sizes: sizes as Size[],
   };
 }
 
-async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
-  const started = new Date();
+/** (b) for each size, Helm 3 then 4; the padded charts are left in `charts` for the caller to remove. */
+async function releasePhase(
+  ctx: Ctx,
+  opts: ReturnType<typeof args>,
+  charts: string[],
+): Promise<ReleaseRun[]> {
+  say(`== (b) releases upgraded ${opts.upgrades} times with the webhook, ${opts.timed} without`);
+  const releases: ReleaseRun[] = [];
+  for (const size of opts.sizes) {
+    const chart = paddedChart(SIZES[size], size === 'small' ? 1 : 2);
+    charts.push(chart);
+    for (const major of ['v3', 'v4'] as HelmMajor[])
+      releases.push(await release(ctx, major, size, chart, opts.upgrades, opts.timed));
+  }
+  return releases;
+}
+
+/** Runs `phases` against the e2e cluster with the compiled webhook registered, and stops both. */
+async function withCluster<T>(phases: (ctx: Ctx, charts: string[]) => Promise<T>): Promise<T> {
   // The webhook runs compiled, as the image runs it (the e2e suite's own build).
   buildGlooGuard();
   const cluster = await startE2eCluster();
@@ -300,23 +331,29 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
     const rest = kube(info);
     const webhook = await serveRegistered(rest, info, { config: { mode: 'enforce' } });
     const ctx: Ctx = { info, rest, vwc: webhook.vwc, vwcName: webhook.vwcName };
+    const out = await phases(ctx, charts);
+    await webhook.stop();
+    return out;
+  } finally {
+    await cluster.stop();
+    for (const c of charts) rmSync(c, { recursive: true, force: true });
+  }
+}
+
+async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
+  const started = new Date();
+  // The commit built and measured, read before the run: HEAD may move while it runs.
+  const commit = sourceCommit();
+  return withCluster(async (ctx, charts) => {
     say(`== (a) ${opts.deployments} Deployments and ${opts.namespaces} Namespaces, created and updated`);
     const a = await objects(ctx, opts.deployments, opts.namespaces);
     say(JSON.stringify(a.apiServer));
-    say(`== (b) releases upgraded ${opts.upgrades} times with the webhook, ${opts.timed} without`);
-    const releases: ReleaseRun[] = [];
-    for (const size of Object.keys(SIZES) as Size[]) {
-      const chart = paddedChart(SIZES[size], size === 'small' ? 1 : 2);
-      charts.push(chart);
-      for (const major of ['v3', 'v4'] as HelmMajor[])
-        releases.push(await release(ctx, major, size, chart, opts.upgrades, opts.timed));
-    }
-    await webhook.stop();
+    const releases = await releasePhase(ctx, opts, charts);
     const results = {
       schema: 1,
       generatedAt: started.toISOString(),
       durationSec: Math.round((Date.now() - started.getTime()) / 1000),
-      commit: sourceCommit(),
+      commit,
       loadAverageAtStart: a.loadAverage,
       method: {
         cluster: 'kube-apiserver v1.36.3 + etcd v3.6.8 on loopback (test/e2e/cluster), no controllers',
@@ -330,10 +367,7 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
       releases,
     };
     return results;
-  } finally {
-    await cluster.stop();
-    for (const c of charts) rmSync(c, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -382,8 +416,23 @@ async function run(opts: ReturnType<typeof args>): Promise<E2eResults> {
   return { ...recorded, scale: { ...recorded.scale, [String(opts.scale)]: figures } };
 }
 
+/** `--only releases`: (b) alone, for working on the release path; bench/results keeps the full run's figures. */
+async function releasesOnly(opts: ReturnType<typeof args>): Promise<void> {
+  const started = new Date();
+  const commit = sourceCommit();
+  const releases = await withCluster((ctx, charts) => releasePhase(ctx, opts, charts));
+  const out = { generatedAt: started.toISOString(), commit, releases };
+  const file = join(ROOT, '.cache', 'bench-e2e-releases.json');
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  for (const r of releases) say(`helm ${r.helm} ${r.size}: ${JSON.stringify(r.apiServer)}`);
+  say('wrote .cache/bench-e2e-releases.json (bench/results is left as it was)');
+}
+
 async function main(): Promise<void> {
-  const results = await run(args());
+  const opts = args();
+  if (opts.only === 'releases') return releasesOnly(opts);
+  const results = await run(opts);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(E2E_JSON, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), renderE2e(results));

@@ -77,7 +77,8 @@ export interface ReleaseFields {
   config: Record<string, unknown> | null;
 }
 
-function isSpace(c: number | undefined): boolean {
+/** JSON's white space (Go's isSpace in encoding/json). */
+export function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
@@ -324,13 +325,24 @@ function hasInfinity(root: unknown): boolean {
   return false;
 }
 
+/** A JSON string token (the text is known valid JSON). */
+const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/g;
+
+/**
+ * Whether a number literal in valid JSON text may overflow float64: HUGE_NUMBER outside strings.
+ * The strings are taken out first, since random text in them (base64 values) matches HUGE_NUMBER
+ * often, and walking a large tree for an Infinity that cannot be there cost more than parsing it.
+ */
+function mayOverflow(text: string): boolean {
+  return HUGE_NUMBER.test(text) && HUGE_NUMBER.test(text.replace(JSON_STRING, '""'));
+}
+
 /** Decodes the valid JSON value in `b[start, end)` into plain data as Go decodes into `any`. */
 function goValue(b: Buffer, start: number, end: number): unknown {
   const text = goUtf8(b.subarray(start, end)).toString('utf8');
   let v = JSON.parse(text) as unknown;
   if (SURROGATE_ESCAPE.test(text)) v = wellFormed(v);
-  if (HUGE_NUMBER.test(text) && hasInfinity(v))
-    throw new ReleaseTypeError('a number does not fit in a float64');
+  if (mayOverflow(text) && hasInfinity(v)) throw new ReleaseTypeError('a number does not fit in a float64');
   return v;
 }
 
@@ -859,13 +871,16 @@ function finishChart(c: ChartState | null): ReleaseFields['chart'] {
   return { metadata, values: c.values };
 }
 
-/** True when `b` holds at most `max` opening brackets, in strings or not: it cannot nest deeper. */
-function bracketsAtMost(b: Buffer, max: number): boolean {
+/**
+ * The opening brackets in `b`, in strings or not, counted natively and only up to `max + 1`: a
+ * document with at most `max` of them cannot nest deeper than `max`.
+ */
+export function openBrackets(b: Buffer, max: number): number {
   let count = 0;
   for (const bracket of [OPEN_OBJECT, OPEN_ARRAY]) {
-    for (let i = b.indexOf(bracket); i >= 0; i = b.indexOf(bracket, i + 1)) if (++count > max) return false;
+    for (let i = b.indexOf(bracket); i >= 0; i = b.indexOf(bracket, i + 1)) if (++count > max) return count;
   }
-  return true;
+  return count;
 }
 
 /**
@@ -876,7 +891,7 @@ function bracketsAtMost(b: Buffer, max: number): boolean {
  * message), go through the exact scan.
  */
 function validate(b: Buffer): void {
-  if (bracketsAtMost(b, GO_MAX_DEPTH)) {
+  if (openBrackets(b, GO_MAX_DEPTH) <= GO_MAX_DEPTH) {
     try {
       JSON.parse(b.toString('latin1'));
       return;

@@ -2,6 +2,8 @@
 import { createGunzip, gunzipSync, gzipSync, constants as zc } from 'node:zlib';
 import {
   GO_MAX_DEPTH,
+  isSpace,
+  openBrackets,
   readReleaseFields,
   ReleaseJsonError,
   ReleaseNotObjectError,
@@ -122,23 +124,17 @@ const OUTSIDE_RUN = /[^"{}[\]]*/y;
 const INSIDE_RUN = /[^"\\]*/y;
 
 /**
- * What a release's JSON may not do, checked on each inflated piece as it comes, so that a bomb is
- * refused before the rest is inflated: start with anything but an object, or nest past Go's 10,000
- * levels. Exact on valid JSON (brackets inside strings do not count); the full check runs afterwards.
+ * Follows the nesting of JSON text piece by piece, telling brackets in strings apart, and throws
+ * as soon as it passes Go's 10,000 levels. Exact on valid JSON; the full check runs afterwards.
  */
-class StructureWatch {
+class NestingScan {
   private depth = 0;
   private inString = false;
   private escaped = false;
-  private started = false;
-  /** Bytes in the pieces before this one. */
-  private before = 0;
 
-  /** Throws ReleaseDecodeError as soon as the JSON so far cannot be a release Helm reads. */
-  inspect(piece: Buffer): void {
+  scan(piece: Buffer): void {
     const text = piece.toString('latin1');
-    let i = this.started ? 0 : this.start(text);
-    while (i < text.length) {
+    for (let i = 0; i < text.length;) {
       if (this.escaped) {
         this.escaped = false;
         i++;
@@ -150,17 +146,6 @@ class StructureWatch {
       i = run.lastIndex;
       if (i < text.length) this.structural(text.charCodeAt(i++));
     }
-    this.before += piece.length;
-  }
-
-  /** The first byte that is not white space must open an object; returns where scanning goes on. */
-  private start(text: string): number {
-    const i = text.search(/[^ \t\r\n]/);
-    if (i < 0) return text.length;
-    this.started = true;
-    if (text[i] === '{') return i;
-    if (/[[\]"tfn0-9-]/.test(text[i] ?? '')) throw new ReleaseDecodeError('release JSON is not an object');
-    throw notJson(`an unexpected character at byte ${this.before + i}`);
   }
 
   private structural(c: number): void {
@@ -171,6 +156,50 @@ class StructureWatch {
     else if (c === 0x7b || c === 0x5b) {
       if (++this.depth > GO_MAX_DEPTH) throw notJson(`nested more than ${GO_MAX_DEPTH} levels deep`);
     } else if (this.depth > 0) this.depth--;
+  }
+}
+
+/**
+ * What a release's JSON may not do, checked on each inflated piece as it comes, so that a bomb is
+ * refused before the rest is inflated: start with anything but an object, or nest past Go's 10,000
+ * levels. Nesting that deep takes more than 10,000 opening brackets, so until there are that many
+ * they are only counted (natively); from then on the exact scan reads every piece from the first.
+ * A real release has a few thousand brackets, and the scan cost as much as inflating it.
+ */
+class StructureWatch {
+  private started = false;
+  private brackets = 0;
+  /** The pieces so far, kept (as views: they are never written again) until the exact scan may need them. */
+  private readonly counted: Buffer[] = [];
+  private exact: NestingScan | undefined;
+  /** Bytes in the pieces before this one. */
+  private before = 0;
+
+  /** Throws ReleaseDecodeError as soon as the JSON so far cannot be a release Helm reads. */
+  inspect(piece: Buffer): void {
+    if (!this.started) this.start(piece);
+    if (this.exact) this.exact.scan(piece);
+    else {
+      this.counted.push(piece);
+      this.brackets += openBrackets(piece, GO_MAX_DEPTH - this.brackets);
+      if (this.brackets > GO_MAX_DEPTH) {
+        const exact = (this.exact = new NestingScan());
+        for (const p of this.counted.splice(0)) exact.scan(p);
+      }
+    }
+    this.before += piece.length;
+  }
+
+  /** The first byte that is not white space must open an object. */
+  private start(piece: Buffer): void {
+    let i = 0;
+    while (i < piece.length && isSpace(piece[i])) i++;
+    if (i === piece.length) return;
+    this.started = true;
+    const c = String.fromCharCode(piece[i] ?? 0);
+    if (c === '{') return;
+    if (/[[\]"tfn0-9-]/.test(c)) throw new ReleaseDecodeError('release JSON is not an object');
+    throw notJson(`an unexpected character at byte ${this.before + i}`);
   }
 }
 
@@ -200,48 +229,77 @@ interface ZlibHandle {
 }
 
 /**
+ * The size of the first output buffer: what the gzip trailer declares, plus one byte so that a
+ * stream that fills it is seen to end, when that is believable; else one step. A trailer that lies
+ * costs only more pieces (and one copy at the end), never more than the limit allows.
+ */
+function firstOutputSize(gz: Buffer, maxBytes: number): number {
+  const declared = gz.readUInt32LE(gz.length - 4);
+  return declared > 0 && declared <= maxBytes && declared <= gz.length * MAX_DEFLATE_RATIO
+    ? declared + 1
+    : STEP_OUTPUT;
+}
+
+/**
  * Inflates `gz` a piece at a time, as `gunzipSync` does inside (the same native calls, so the same
  * reading of members, trailers and junk), but handing each piece to `onPiece` before making the
  * next. Node has no public synchronous step-by-step inflate (gunzipSync closes its stream after one
- * call); this drives the stream's own handle, and returns false when this Node has none to drive.
+ * call); this drives the stream's own handle, and returns undefined when this Node has none to drive.
+ * Pieces are written in place into a buffer of the declared size, so an honest release is inflated
+ * with no copy; each piece handed out is a view that is never written again.
  */
-function inflateInPieces(gz: Buffer, onPiece: (piece: Buffer) => void): boolean {
+function inflateInPieces(
+  gz: Buffer,
+  firstSize: number,
+  onPiece: (piece: Buffer) => void,
+): Buffer | undefined {
   const engine = createGunzip() as unknown as { _handle?: ZlibHandle; _writeState?: unknown; close(): void };
   const handle = engine._handle;
   const state = engine._writeState;
-  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) return false;
+  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) return undefined;
   let failed: { message: string; code: string } | undefined;
   // Replaces the stream's handler, which would destroy the stream and emit 'error' on a later tick.
   handle.onerror = (message, _errno, code) => {
     failed = { message, code };
   };
-  const out = Buffer.allocUnsafe(STEP_OUTPUT);
+  const full: Buffer[] = [];
+  let out = Buffer.allocUnsafe(firstSize);
+  let used = 0;
   try {
     for (let inOff = 0; ;) {
-      handle.writeSync(zc.Z_FINISH, gz, inOff, gz.length - inOff, out, 0, STEP_OUTPUT);
+      if (used === out.length) {
+        full.push(out);
+        out = Buffer.allocUnsafe(STEP_OUTPUT);
+        used = 0;
+      }
+      const room = Math.min(STEP_OUTPUT, out.length - used);
+      handle.writeSync(zc.Z_FINISH, gz, inOff, gz.length - inOff, out, used, room);
       if (failed) throw Object.assign(new Error(failed.message), { code: failed.code });
       const [availOut = 0, availIn = 0] = state;
-      if (availOut < STEP_OUTPUT) onPiece(out.subarray(0, STEP_OUTPUT - availOut));
+      if (availOut < room) onPiece(out.subarray(used, used + room - availOut));
+      used += room - availOut;
       inOff = gz.length - availIn;
-      if (availOut !== 0) return true;
+      if (availOut !== 0) return full.length === 0 ? out.subarray(0, used) : concatUsed(full, out, used);
     }
   } finally {
     engine.close();
   }
 }
 
+/** The full buffers, then the used part of the last one, as one buffer. */
+function concatUsed(full: Buffer[], last: Buffer, used: number): Buffer {
+  return Buffer.concat([...full, last.subarray(0, used)]);
+}
+
 /** Inflates all of `gz` a piece at a time, watching every piece and the total, or undefined when it cannot step. */
 function inflateWatched(gz: Buffer, maxBytes: number): Buffer | undefined {
   const watch = new StructureWatch();
-  const pieces: Buffer[] = [];
   let total = 0;
-  const stepped = inflateInPieces(gz, (piece) => {
+  return inflateInPieces(gz, firstOutputSize(gz, maxBytes), (piece) => {
     total += piece.length;
     if (total > maxBytes) throw tooLarge(maxBytes);
     watch.inspect(piece);
-    pieces.push(Buffer.from(piece));
   });
-  return stepped ? Buffer.concat(pieces, total) : undefined;
 }
 
 /**
@@ -253,7 +311,7 @@ function gunzipBounded(gz: Buffer, maxBytes: number): Buffer {
   try {
     if (gz.length > SMALL_GZIP) {
       const whole = inflateWatched(gz, maxBytes);
-      if (whole) return whole;
+      if (whole !== undefined) return whole;
     } else if (gz.length > PROBE_PREFIX) {
       const prefix = gunzipSync(gz.subarray(0, PROBE_PREFIX), { finishFlush: zc.Z_SYNC_FLUSH });
       new StructureWatch().inspect(prefix);

@@ -30,7 +30,9 @@ function yieldToEventLoop(): void {
 
 yieldToEventLoop();
 parentPort?.on('message', (job: OffloadJob) => {
-  const outcome = prepareBody(Buffer.from(job.body), job.config);
+  // A view of the moved bytes, not a copy of them (Buffer.from of a Uint8Array copies).
+  const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
+  const outcome = prepareBody(body, job.config);
   // Values deeper than structured clone goes travel as JSON text (Helm reads 10,000 levels).
   const detached = detachDeep(outcome);
   parentPort?.postMessage({ id: job.id, outcome, detached });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeReleaseSecretData, releaseSecret, ReleaseDecodeError } from '../../src/helm/release.js';
@@ -103,5 +104,29 @@ describe('Helm release Secrets', () => {
     expect(decodeError(bomb, 32 << 20)).toMatch(/^release expands past the limit of 33554432 bytes/);
     // Inflating up to the limit would have allocated 32 MiB or more.
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
+  });
+  it('when the gzip has several members (the trailer gives the size of the last one only), then the release reads the same', () => {
+    // More than one inflating step (1 MiB) and more than the small-gzip path (16 KiB of gzip).
+    const json = Buffer.from(JSON.stringify({ ...REL, manifest: randomBytes(700_000).toString('hex') }));
+    const expected = decodeReleaseSecretData(wrap(gzipSync(json)), 8 << 20);
+    expect(expected.config).toEqual(REL.config);
+    // Go's gzip reader and zlib both read every member; the first output buffer is sized for the last.
+    for (const cut of [json.length - 10, Math.floor(json.length / 2), 100]) {
+      const members = Buffer.concat([gzipSync(json.subarray(0, cut)), gzipSync(json.subarray(cut))]);
+      expect(decodeReleaseSecretData(wrap(members), 8 << 20)).toEqual(expected);
+    }
+  });
+
+  it('when a release has more than 10,000 brackets inside strings, then it reads, and deep nesting after them is still refused early', () => {
+    const brackets = '[{'.repeat(12_000);
+    const json = Buffer.from(JSON.stringify({ ...REL, manifest: `${brackets}${'x'.repeat(40_000)}` }));
+    expect(decodeReleaseSecretData(wrap(gzipSync(json)), 8 << 20).config).toEqual(REL.config);
+    const deep = gzipSync(
+      Buffer.concat([Buffer.from(`{"name":"r","manifest":"${brackets}","x":`), Buffer.alloc(16 << 20, '[')]),
+    );
+    deep.writeUInt32LE(0, deep.length - 4);
+    expect(decodeError(wrap(deep), 8 << 20)).toBe(
+      'release is not valid JSON after gunzip (nested more than 10000 levels deep)',
+    );
   });
 });

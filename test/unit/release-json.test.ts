@@ -65,6 +65,19 @@ describe('reading only the fields of a release that gloo-guard needs', () => {
     );
   });
 
+  it('when strings look like huge numbers, then they are read as strings, and a real overflow beside them is still refused', () => {
+    // Random base64 in values matches an exponent of 100 or more ("5e123") often; only numbers count.
+    const config = { a: '5e123', b: 'x\\"1E+999', c: ['7e777', 1e300], d: { e: '9'.repeat(400) } };
+    const text = JSON.stringify({ name: 'r', config });
+    expect(read(text)).toEqual({ ...EMPTY, name: 'r', config });
+    for (const huge of ['1e400', '-2E+309', '9'.repeat(400)]) {
+      const overflow = text.replace('"d":', `"n":${huge},"d":`);
+      expect(() => read(overflow)).toThrow('a number does not fit in a float64');
+    }
+    // 1e300 fits: an exponent of 100 or more is only a reason to look.
+    expect(read(text.replace('"d":', '"n":1e300,"d":'))).toMatchObject({ config: { n: 1e300 } });
+  });
+
   it('when strings hold escaped quotes, backslashes and braces, then skipping them keeps the reader in step', () => {
     const text = JSON.stringify({
       manifest: 'a "quoted" \\ } ] { [ \\"',
