@@ -14,8 +14,12 @@ const FLUX_GROUP = 'helm.toolkit.fluxcd.io/';
  * Deployments: they skip the second parse, and the wait for a lookup that has nothing to read.
  */
 export function mayReadCarriers(body: Buffer): boolean {
-  return body.includes('valuesFrom') && body.includes(FLUX_GROUP);
+  return body.includes(VALUES_FROM) && body.includes(FLUX_GROUP_BYTES);
 }
+
+// As bytes once: a string needle is converted to a Buffer on every search.
+const VALUES_FROM = Buffer.from('valuesFrom');
+const FLUX_GROUP_BYTES = Buffer.from(FLUX_GROUP);
 
 /** The HelmRelease in a review body, when it has valuesFrom; anything else is left to the usual path. */
 function helmReleaseOf(body: Buffer): Record<string, unknown> | undefined {
