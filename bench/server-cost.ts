@@ -1,11 +1,12 @@
 /**
  * `npx tsx bench/server-cost.ts [--base path/to/cli/main.js] [--rounds 4] [--sec 3] [--limit]`: what a
- * small review costs the server process, in CPU µs per review, under closed-loop HTTPS load, and how
- * much of it is the engine. The current source (built into .cache/bench-dist) and, with --base, another
- * build of gloo-guard (say the main branch's, copied aside) take turns in rounds, so other work on a
- * shared machine slows both alike; the figures are medians over rounds. The engine's share
- * (finishReview on the parsed review, measured in this process) is subtracted to give the server's own
- * cost: HTTP, TLS, parsing, the answer, metrics and the log.
+ * small review costs the server process, in CPU µs per review, under closed-loop HTTPS load. Each build
+ * (the current source, built into .cache/bench-dist, and with --base another build of gloo-guard, say
+ * main's, copied aside) runs twice: with the default config, and with every policy off (the server's
+ * own cost: HTTP, TLS, parsing, the answer, metrics and the log). With --limit the bare Node server
+ * runs too. They take turns in rounds; the figures are medians over rounds. The engine's cost in this
+ * process (judging a freshly parsed review) is printed beside them. On a shared machine the rounds
+ * spread widely: bench/app-cost.ts, in process, resolves smaller differences.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
