@@ -87,6 +87,11 @@ export function webhookBuckets(text: string, byOperation = false): Map<string, B
   });
 }
 
+/** The webhook's own `gloo_guard_admission_duration_seconds` (arrival to answer) per object kind. */
+export function serverBuckets(text: string): Map<string, Buckets> {
+  return histogramBuckets(text, 'gloo_guard_admission_duration_seconds_bucket', (l) => l.kind);
+}
+
 /** after - before, per key (a key absent before counts from zero). */
 export function subtract(after: Map<string, Buckets>, before: Map<string, Buckets>): Map<string, Buckets> {
   const out = new Map<string, Buckets>();

@@ -12,6 +12,8 @@ export interface E2eResults {
     writes: { deployments: number; namespaces: number; concurrency: number };
     clientMs: Record<string, LatencySummary>;
     apiServer: Record<string, WebhookLatency>;
+    /** The same reviews as the webhook timed them (its own histogram, by kind); absent in runs before it was read. */
+    server?: Record<string, WebhookLatency>;
   };
   /** The cluster view at scale (test/e2e/scale/cache-20k.ts's figures) by number of Deployments, from --scale N runs. */
   scale?: Record<string, unknown>;
@@ -40,6 +42,26 @@ function webhookRows(what: string, latencies: Record<string, WebhookLatency>): s
       ([key, l]) =>
         `| ${what} | ${key} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${under(l, 5)} | ${under(l, 25)} | ${under(l, 100)} |`,
     );
+}
+
+/** The webhook's own timing of the same reviews: what of the API server's time was gloo-guard's. */
+function serverRows(server: Record<string, WebhookLatency> | undefined): string[] {
+  if (!server) return [];
+  const cell = (l: WebhookLatency, ms: number): string =>
+    `${((l.atOrUnder[String(ms)] ?? 0) * 100).toFixed(1)}%`;
+  return [
+    'The same object reviews as the webhook timed them (its own `gloo_guard_admission_duration_seconds`, arrival to answer, buckets 0.5, 1, 2.5, 5, 10, 25 ms ...):',
+    '',
+    '| kind | calls | p50 ms | p99 ms | ≤ 1 ms | ≤ 5 ms | ≤ 10 ms |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+    ...Object.entries(server)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([k, l]) =>
+          `| ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${cell(l, 1)} | ${cell(l, 5)} | ${cell(l, 10)} |`,
+      ),
+    '',
+  ];
 }
 
 /** Whether every call of the matching webhooks was at or under `ms` (the histogram can tell no finer). */
@@ -73,6 +95,7 @@ export function renderE2e(r: E2eResults): string {
       webhookRows(`helm ${x.helm} ${x.size} release (${(x.secretBytes / 1024).toFixed(1)} KiB)`, x.apiServer),
     ),
     '',
+    ...serverRows(o.server),
     `Client-side write times (ms, concurrency ${o.writes.concurrency}; only Deployments and Namespaces in gloo-mesh and gloo-mesh-addons reach the webhook, the chart's matchConditions keep the rest away):`,
     '',
     '| write | n | p50 | p99 | max |',

@@ -32,9 +32,17 @@ import {
   startE2eCluster,
   tempFile,
   unregisterWebhook,
+  webhookMetrics,
 } from '../test/e2e/support.js';
 import { renderE2e, type E2eResults } from './e2e-report.js';
-import { latencyOf, scrape, subtract, webhookBuckets, type WebhookLatency } from './apiserver-metrics.js';
+import {
+  latencyOf,
+  scrape,
+  serverBuckets,
+  subtract,
+  webhookBuckets,
+  type WebhookLatency,
+} from './apiserver-metrics.js';
 import { ROOT, sourceCommit } from './build.js';
 import { bytes, seeded } from './prng.js';
 import { summarize } from './stats.js';
@@ -95,7 +103,20 @@ interface Ctx {
   rest: KubeRest;
   vwc: Record<string, unknown>;
   vwcName: string;
+  /** The webhook's own GET /metrics. */
+  serverMetrics: () => Promise<string>;
 }
+
+/** The webhook's own timing per kind between a scrape taken before and now. */
+async function serverLatencies(ctx: Ctx, before: string): Promise<Record<string, WebhookLatency>> {
+  const diff = subtract(serverBuckets(await ctx.serverMetrics()), serverBuckets(before));
+  return Object.fromEntries(
+    [...diff].map(([kind, b]) => [kind, latencyOf(b)] as const).filter(([, l]) => l.calls > 0),
+  );
+}
+
+/** The e2e support's registration sentinels (test/e2e/support.ts) are not gloo-guard's webhooks. */
+const SENTINEL = /\.sentinel\.e2e\./;
 
 async function webhookLatencies(
   ctx: Ctx,
@@ -106,6 +127,7 @@ async function webhookLatencies(
   const diff = subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation));
   const out: Record<string, WebhookLatency> = {};
   for (const [key, buckets] of diff) {
+    if (SENTINEL.test(key)) continue;
     const l = latencyOf(buckets);
     if (l.calls > 0) out[key] = l;
   }
@@ -125,6 +147,7 @@ async function objects(ctx: Ctx, deployments: number, namespaces: number): Promi
   });
   const load0 = load();
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
+  const serverBefore = await ctx.serverMetrics();
   const nsCreate = await timedWrites(
     Array.from(
       { length: namespaces },
@@ -183,6 +206,7 @@ async function objects(ctx: Ctx, deployments: number, namespaces: number): Promi
       deploymentUpdate: summarize(depUpdate),
     },
     apiServer: await webhookLatencies(ctx, before, true),
+    server: await serverLatencies(ctx, serverBefore),
   };
 }
 
@@ -330,7 +354,13 @@ async function withCluster<T>(phases: (ctx: Ctx, charts: string[]) => Promise<T>
     const info = { ...cluster, kubeconfigPath: cluster.kubeconfigPath };
     const rest = kube(info);
     const webhook = await serveRegistered(rest, info, { config: { mode: 'enforce' } });
-    const ctx: Ctx = { info, rest, vwc: webhook.vwc, vwcName: webhook.vwcName };
+    const ctx: Ctx = {
+      info,
+      rest,
+      vwc: webhook.vwc,
+      vwcName: webhook.vwcName,
+      serverMetrics: () => webhookMetrics(webhook, info.caPem),
+    };
     const out = await phases(ctx, charts);
     await webhook.stop();
     return out;

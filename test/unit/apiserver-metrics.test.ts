@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { latencyOf, quantile, subtract, webhookBuckets } from '../../bench/apiserver-metrics.js';
+import {
+  latencyOf,
+  quantile,
+  serverBuckets,
+  subtract,
+  webhookBuckets,
+} from '../../bench/apiserver-metrics.js';
+import { createMetrics } from '../../src/server/metrics.js';
 
 const M = 'apiserver_admission_webhook_admission_duration_seconds_bucket';
 const BOUNDS = ['0.005', '0.025', '0.1', '0.5', '1', '2.5', '10', '25', '+Inf'];
@@ -11,6 +18,23 @@ function text(name: string, operation: string, counts: number[], rejected = 'fal
       `${M}{name="${name}",operation="${operation}",rejected="${rejected}",type="validating",le="${le}"} ${counts[i] ?? counts.at(-1)}`,
   ).join('\n');
 }
+
+describe("the webhook's own review histogram", () => {
+  it('when the server has timed reviews, then the bench reads them back per kind from its real /metrics text', async () => {
+    const m = createMetrics();
+    for (const s of [0.0004, 0.0004, 0.003, 0.02]) m.duration.observe({ kind: 'Deployment' }, s);
+    m.duration.observe({ kind: 'Namespace' }, 0.0004);
+    const before = serverBuckets(await m.registry.metrics());
+    m.duration.observe({ kind: 'Deployment' }, 0.0004);
+    const after = serverBuckets(await m.registry.metrics());
+    expect(latencyOf(after.get('Deployment'))).toMatchObject({
+      calls: 5,
+      atOrUnder: { '0.5': 0.6, '5': 0.8, '25': 1 },
+    });
+    expect(latencyOf(after.get('Namespace')).calls).toBe(1);
+    expect(latencyOf(subtract(after, before).get('Deployment')).calls).toBe(1);
+  });
+});
 
 describe('the API server webhook histogram', () => {
   it('when two scrapes are subtracted, then each webhook gets its own calls, summed over rejected and (unless asked) operations', () => {

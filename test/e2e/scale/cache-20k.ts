@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import { histogramBuckets, latencyOf, type Buckets } from '../../../bench/apiserver-metrics.js';
+import { latencyOf, serverBuckets } from '../../../bench/apiserver-metrics.js';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
 import {
@@ -55,12 +55,6 @@ function post(port: number, ca: string, body: string): Promise<number> {
     req.end(body);
   });
 }
-
-/** The webhook's own histogram of Deployment reviews: how long the server took, without the client and the network. */
-const serverBuckets = (text: string): Buckets | undefined =>
-  histogramBuckets(text, 'gloo_guard_admission_duration_seconds_bucket', (l) =>
-    l.kind === 'Deployment' ? 'Deployment' : undefined,
-  ).get('Deployment');
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -160,7 +154,7 @@ try {
       max: pct(latencies, 100),
     },
     // The same reviews as the server timed them, interpolated within its buckets.
-    serverReviewMs: latencyOf(serverBuckets(metrics)),
+    serverReviewMs: latencyOf(serverBuckets(metrics).get('Deployment')),
   };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
