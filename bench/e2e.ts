@@ -41,6 +41,7 @@ import {
   serverBuckets,
   subtract,
   webhookBuckets,
+  type Buckets,
   type WebhookLatency,
 } from './apiserver-metrics.js';
 import { ROOT, sourceCommit } from './build.js';
@@ -107,31 +108,32 @@ interface Ctx {
   serverMetrics: () => Promise<string>;
 }
 
+/** The latencies of the keys that were called between two scrapes, without `skip`'s. */
+function called(diff: Map<string, Buckets>, skip?: RegExp): Record<string, WebhookLatency> {
+  return Object.fromEntries(
+    [...diff]
+      .filter(([key]) => !skip?.test(key))
+      .map(([key, b]) => [key, latencyOf(b)] as const)
+      .filter(([, l]) => l.calls > 0),
+  );
+}
+
 /** The webhook's own timing per kind between a scrape taken before and now. */
 async function serverLatencies(ctx: Ctx, before: string): Promise<Record<string, WebhookLatency>> {
-  const diff = subtract(serverBuckets(await ctx.serverMetrics()), serverBuckets(before));
-  return Object.fromEntries(
-    [...diff].map(([kind, b]) => [kind, latencyOf(b)] as const).filter(([, l]) => l.calls > 0),
-  );
+  return called(subtract(serverBuckets(await ctx.serverMetrics()), serverBuckets(before)));
 }
 
 /** The e2e support's registration sentinels (test/e2e/support.ts) are not gloo-guard's webhooks. */
 const SENTINEL = /\.sentinel\.e2e\./;
 
+/** The API server's timing of each gloo-guard webhook between a scrape taken before and now. */
 async function webhookLatencies(
   ctx: Ctx,
   before: string,
   byOperation = false,
 ): Promise<Record<string, WebhookLatency>> {
   const after = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
-  const diff = subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation));
-  const out: Record<string, WebhookLatency> = {};
-  for (const [key, buckets] of diff) {
-    if (SENTINEL.test(key)) continue;
-    const l = latencyOf(buckets);
-    if (l.calls > 0) out[key] = l;
-  }
-  return out;
+  return called(subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation)), SENTINEL);
 }
 
 const merge = { contentType: 'application/merge-patch+json' };

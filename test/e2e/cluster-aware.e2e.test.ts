@@ -1,13 +1,13 @@
 // What needs the cluster in view: self-managed certificates, cluster-aware policies, and the audit.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeRest } from '../../src/k8s/rest.js';
 import {
+  askWebhook,
   attempt,
   CHARTS,
   type ClusterInfo,
@@ -255,29 +255,6 @@ describe('cluster-aware policies', () => {
   });
 });
 
-/** POSTs an AdmissionReview to the webhook itself (not through the API server) and returns its answer. */
-function askWebhook(w: Webhook, review: unknown): Promise<{ allowed: boolean; message: string }> {
-  const ca = readFileSync(w.caFile ?? '', 'utf8');
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      w.url,
-      { method: 'POST', ca, headers: { 'content-type': 'application/json' } },
-      (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            response: { allowed: boolean; status?: { message?: string } };
-          };
-          resolve({ allowed: body.response.allowed, message: body.response.status?.message ?? '' });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(review));
-  });
-}
-
 describe('the cluster view follows Deployments', () => {
   it('when a management server Deployment is created and then deleted, then istiod is refused while it runs and not after', async () => {
     // Unregistered, so the management server below is created without being judged itself.
@@ -289,13 +266,14 @@ describe('the cluster view follows Deployments', () => {
       env: { KUBECONFIG: info.kubeconfigPath },
     });
     const path = '/apis/apps/v1/namespaces/mgmt-indexed/deployments';
-    const istiod = objectReview(deploymentObject('istiod-canary', 'istio-system'));
+    const istiod = JSON.stringify(objectReview(deploymentObject('istiod-canary', 'istio-system')));
+    const ca = readFileSync(webhook.caFile ?? '', 'utf8');
     const names = (m: string): boolean => m.includes('mgmt-indexed/gloo-mesh-mgmt-server');
     try {
       await rest.call('POST', path, { body: deployment('gloo-mesh-mgmt-server', 'mgmt-indexed') });
       // The watch delivers the new Deployment: the index the policy reads now names it.
       const refused = await waitFor('the cached management server', async () => {
-        const a = await askWebhook(webhook, istiod);
+        const a = await askWebhook(webhook, ca, istiod);
         return !a.allowed && names(a.message) ? a : undefined;
       });
       expect(refused.message).toContain(
@@ -305,7 +283,7 @@ describe('the cluster view follows Deployments', () => {
       // And the deletion: the index forgets it (another test's management server may still be named).
       await waitFor(
         'the deletion seen by the cache',
-        async () => !names((await askWebhook(webhook, istiod)).message),
+        async () => !names((await askWebhook(webhook, ca, istiod)).message),
       );
     } finally {
       await webhook.stop();

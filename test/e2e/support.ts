@@ -437,6 +437,32 @@ export function webhookMetrics(webhook: Pick<Webhook, 'url'>, ca: string): Promi
   });
 }
 
+/** POSTs an AdmissionReview (JSON text) to the webhook itself, not through the API server, and returns its answer. */
+export function askWebhook(
+  webhook: Pick<Webhook, 'url'>,
+  ca: string,
+  review: string,
+): Promise<{ allowed: boolean; message: string }> {
+  return new Promise((res, rej) => {
+    const req = httpsRequest(
+      webhook.url,
+      { method: 'POST', ca, headers: { 'content-type': 'application/json' } },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            response: { allowed: boolean; status?: { message?: string } };
+          };
+          res({ allowed: body.response.allowed, message: body.response.status?.message ?? '' });
+        });
+      },
+    );
+    req.on('error', rej);
+    req.end(review);
+  });
+}
+
 /** The sum of the metric samples whose line starts with `prefix` (a name, maybe with labels). */
 export function metricSum(text: string, prefix: string): number {
   return text

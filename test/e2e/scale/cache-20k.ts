@@ -10,12 +10,12 @@
 // watches, RSS after the first sync (min, max), and review latency (p50, p99) under churn.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { latencyOf, serverBuckets } from '../../../bench/apiserver-metrics.js';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
 import {
+  askWebhook,
   buildGlooGuard,
   deployment,
   inParallel,
@@ -32,28 +32,6 @@ const NAMESPACES = 200;
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(m?.[1] ?? 0) / 1024);
-}
-
-function post(port: number, ca: string, body: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  return new Promise((res, rej) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/validate',
-        method: 'POST',
-        ca,
-        headers: { 'content-type': 'application/json' },
-      },
-      (r) => {
-        r.resume();
-        r.on('end', () => res(Number(process.hrtime.bigint() - started) / 1e6));
-      },
-    );
-    req.on('error', rej);
-    req.end(body);
-  });
 }
 
 const pct = (xs: number[], p: number): number => {
@@ -97,7 +75,6 @@ try {
     // The cluster view lists every Deployment before the server says it serves.
     readyTimeoutMs: 30 * 60_000,
   });
-  const { port } = webhook;
   const ca = readFileSync(webhook.caFile ?? '', 'utf8');
   const syncMs = Date.now() - started;
   const pid = webhook.process.pid!;
@@ -126,7 +103,9 @@ try {
   };
   const probe = async (): Promise<void> => {
     while (Date.now() < end) {
-      latencies.push(await post(port, ca, review));
+      const started = process.hrtime.bigint();
+      await askWebhook(webhook, ca, review);
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
       rss.push(rssMb(pid));
       await new Promise((r) => setTimeout(r, 100));
     }
