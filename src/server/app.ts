@@ -4,17 +4,17 @@
  * error is a one-line metav1.Status, never a stack trace.
  */
 import type { DataReader } from '../engine/carriers/context.js';
-import { admissionCarrierContext, mayReadCarriers } from './carrier-lookup.js';
+import { admissionCarrierContext, valuesFromCarrier } from './carrier-lookup.js';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Config } from '../config/types.js';
 import type { JudgeOptions } from '../engine/evaluate.js';
-import { admissionResponseText, failureStatus } from './admission.js';
-import { checkBodyHeaders, declaredLength, HttpProblem, readBody } from './body.js';
+import { admissionResponseText, failureStatus, type AdmissionRequest } from './admission.js';
+import { checkBodyHeaders, HttpProblem, readBody, readBodyThen } from './body.js';
 import { errorForLog, logDecision, silentLogger, type Logger } from './log.js';
 import { createMetrics, recordReview, type Metrics } from './metrics.js';
 import { Offload, OffloadError, OFFLOAD_MIN_BYTES } from './offload.js';
-import { prepareBody, type BodyOutcome } from './prepare.js';
+import { parseBody, prepareBody, prepareRequest, type BodyOutcome } from './prepare.js';
 import { finishReview } from './review.js';
 
 /** Whether the server should receive reviews, and if not, why. */
@@ -86,36 +86,6 @@ async function inWorker(d: Required<AppDeps>, body: Buffer): Promise<BodyOutcome
   return outcome;
 }
 
-/**
- * Reads the body and prepares the review: large bodies, and every release to decode whatever its
- * body's size, in the worker, a few at a time; small reviews of other kinds on the event loop.
- */
-async function readAndPrepare(d: Required<AppDeps>, req: IncomingMessage): Promise<BodyOutcome> {
-  const length = declaredLength(req);
-  if (length !== undefined && length <= OFFLOAD_MIN_BYTES) {
-    const body = await readBody(req);
-    // HelmReleases are small: their valuesFrom are read here, before the synchronous judging. Other
-    // bodies skip the wait (a promise and a turn of the event loop on every review).
-    const ctx = mayReadCarriers(body) ? await admissionCarrierContext(body, d.readData()) : {};
-    const inline = prepareBody(body, d.config(), d.offload.usesWorker, ctx);
-    if (inline.type !== 'deferred') return inline;
-    const done = await d.offload.admit();
-    try {
-      return await inWorker(d, body);
-    } finally {
-      done();
-    }
-  }
-  const done = await d.offload.admit();
-  try {
-    const body = await readBody(req);
-    if (body.length <= OFFLOAD_MIN_BYTES || !d.offload.usesWorker) return prepareBody(body, d.config());
-    return await inWorker(d, body);
-  } finally {
-    done();
-  }
-}
-
 /** What the handlers use: the deps with their defaults, and what is built once per app. */
 interface AppParts extends Required<AppDeps> {
   /** Logs a policy that threw: the user sees which policy failed, the log the error (type and frames, never its text). */
@@ -146,24 +116,125 @@ function internalError(d: Required<AppDeps>, req: IncomingMessage, res: ServerRe
   );
 }
 
+/** A failure before an outcome: a refused body (an HttpProblem) or an error of ours (500). */
+function failed(d: AppParts, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpProblem) refuseBody(d, req, res, err);
+  else internalError(d, req, res, err);
+}
+
+/** Answers whatever reading the body gave; never throws (an error of ours is a 500). */
+function finish(
+  d: AppParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: BodyOutcome,
+  start: bigint,
+): void {
+  try {
+    if (outcome.type === 'malformed') malformed(d, req, res, outcome.reason);
+    else if (outcome.type === 'problem')
+      refuseBody(d, req, res, new HttpProblem(outcome.code, outcome.reason, outcome.message));
+    else answer(d, res, outcome, start);
+  } catch (err: unknown) {
+    failed(d, req, res, err);
+  }
+}
+
+function answerWhenReady(
+  d: AppParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  start: bigint,
+  outcome: Promise<BodyOutcome>,
+): void {
+  outcome.then(
+    (o) => finish(d, req, res, o, start),
+    (err: unknown) => failed(d, req, res, err),
+  );
+}
+
+/** A release to decode, whatever its body's size: in the worker, a few at a time. */
+async function decodeInWorker(d: AppParts, body: Buffer): Promise<BodyOutcome> {
+  const done = await d.offload.admit();
+  try {
+    return await inWorker(d, body);
+  } finally {
+    done();
+  }
+}
+
+/** A HelmRelease whose valuesFrom are read before the synchronous judging (HelmReleases are small). */
+async function withValuesFrom(
+  d: AppParts,
+  request: AdmissionRequest,
+  hr: Record<string, unknown>,
+  body: Buffer,
+): Promise<BodyOutcome> {
+  const ctx = await admissionCarrierContext(hr, d.readData());
+  const outcome = prepareRequest(request, d.config(), d.offload.usesWorker, ctx);
+  return outcome.type === 'deferred' ? decodeInWorker(d, body) : outcome;
+}
+
+/**
+ * A small body (the API server's reviews of everything but release Secrets) is parsed, judged and
+ * answered right here, in the 'end' event, with no promise in between; it waits only when it must:
+ * for a HelmRelease's valuesFrom, or for a release to be decoded in the worker.
+ */
+function smallBody(
+  d: AppParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  start: bigint,
+): void {
+  try {
+    const parsed = parseBody(body);
+    if (parsed.type !== 'parsed') return finish(d, req, res, parsed, start);
+    const hr = valuesFromCarrier(parsed.request.object);
+    if (hr !== undefined)
+      return answerWhenReady(d, req, res, start, withValuesFrom(d, parsed.request, hr, body));
+    const outcome = prepareRequest(parsed.request, d.config(), d.offload.usesWorker);
+    if (outcome.type !== 'deferred') return finish(d, req, res, outcome, start);
+    answerWhenReady(d, req, res, start, decodeInWorker(d, body));
+  } catch (err: unknown) {
+    // Called from the request's 'end' event: nothing may escape to the emitter.
+    failed(d, req, res, err);
+  }
+}
+
+/** A large body (or one without a Content-Length): read only when its turn comes, then prepared in the worker. */
+async function largeBody(d: AppParts, req: IncomingMessage): Promise<BodyOutcome> {
+  const done = await d.offload.admit();
+  try {
+    const body = await readBody(req);
+    if (body.length <= OFFLOAD_MIN_BYTES || !d.offload.usesWorker) return prepareBody(body, d.config());
+    return await inWorker(d, body);
+  } finally {
+    done();
+  }
+}
+
 /**
  * POST /validate on Node's own request and response: the hot path has no framework on it. The body
  * is checked from its headers, read, parsed and prepared, then judged by the one engine.
  */
-function validate(d: AppParts): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
+function validate(d: AppParts): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const start = process.hrtime.bigint();
+    let length: number | undefined;
     try {
-      checkBodyHeaders(req);
-      const outcome = await readAndPrepare(d, req);
-      if (outcome.type === 'malformed') malformed(d, req, res, outcome.reason);
-      else if (outcome.type === 'problem')
-        refuseBody(d, req, res, new HttpProblem(outcome.code, outcome.reason, outcome.message));
-      else answer(d, res, outcome, start);
+      length = checkBodyHeaders(req);
     } catch (err: unknown) {
-      if (err instanceof HttpProblem) refuseBody(d, req, res, err);
-      else internalError(d, req, res, err);
+      failed(d, req, res, err);
+      return;
     }
+    if (length !== undefined && length <= OFFLOAD_MIN_BYTES)
+      readBodyThen(
+        req,
+        (body) => smallBody(d, req, res, body, start),
+        (problem) => refuseBody(d, req, res, problem),
+      );
+    else answerWhenReady(d, req, res, start, largeBody(d, req));
   };
 }
 
@@ -240,7 +311,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(errorHandler(d.logger));
   const review = validate(d);
   return (req, res) => {
-    if (req.method === 'POST' && pathOf(req.url) === '/validate') void review(req, res);
+    if (req.method === 'POST' && pathOf(req.url) === '/validate') review(req, res);
     else app(req, res);
   };
 }

@@ -50,68 +50,92 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   return length === undefined ? undefined : Number(length);
 }
 
-/** Checks the headers before anything is read: a body, JSON, UTF-8, not compressed, not too large. */
-export function checkBodyHeaders(req: IncomingMessage): void {
-  if (!hasBody(req)) throw NO_BODY;
+function checkMediaType(req: IncomingMessage): void {
   const [type = '', ...params] = (req.headers['content-type'] ?? '').split(';').map((p) => p.trim());
   if (type.toLowerCase() !== 'application/json') throw NOT_JSON_TYPE;
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') throw ENCODED;
   const charset = params.find((p) => /^charset=/i.test(p))?.slice('charset='.length);
   if (charset !== undefined && !/^"?utf-8"?$/i.test(charset)) throw NOT_UTF8;
-  if ((declaredLength(req) ?? 0) > BODY_LIMIT_BYTES) throw TOO_LARGE;
 }
 
 /**
- * Reads the whole body, refusing it once it passes the limit. With a Content-Length (the API server
- * always sends one) the bytes land in one buffer of that size as they arrive, instead of in chunks
- * that are copied again at the end: a 1.3 MB review is held once, not twice.
+ * Checks the headers before anything is read: a body, JSON, UTF-8, not compressed, not too large.
+ * Gives the declared length (undefined for a chunked body).
  */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
+export function checkBodyHeaders(req: IncomingMessage): number | undefined {
+  if (!hasBody(req)) throw NO_BODY;
+  // What the API server sends needs no splitting or matching.
+  if (req.headers['content-type'] !== 'application/json' || req.headers['content-encoding'] !== undefined)
+    checkMediaType(req);
+  const length = declaredLength(req);
+  if ((length ?? 0) > BODY_LIMIT_BYTES) throw TOO_LARGE;
+  return length;
+}
+
+/**
+ * Reads the whole body, refusing it once it passes the limit, and hands it to `onBody` (or the problem
+ * to `onProblem`, exactly one of them once). With a Content-Length (the API server always sends one)
+ * the bytes land in one buffer of that size as they arrive, instead of in chunks that are copied again
+ * at the end: a 1.3 MB review is held once, not twice. Callbacks, not a promise: a small review is
+ * read and answered without a turn of the microtask queue.
+ */
+export function readBodyThen(
+  req: IncomingMessage,
+  onBody: (body: Buffer) => void,
+  onProblem: (problem: HttpProblem) => void,
+): void {
   // A request may have waited for its turn (large bodies are read a few at a time) and been
   // abandoned meanwhile: its 'aborted' and 'close' are gone, and waiting for them would hold the turn.
-  if (req.destroyed) return Promise.reject(ABORTED);
+  if (req.destroyed) {
+    onProblem(ABORTED);
+    return;
+  }
   const declared = declaredLength(req);
   const into =
     declared !== undefined && declared >= PREALLOCATE_FROM ? Buffer.allocUnsafeSlow(declared) : undefined;
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      if (size + chunk.length > (into?.length ?? BODY_LIMIT_BYTES)) {
-        cleanup();
-        chunks.length = 0;
-        reject(into ? SIZE_MISMATCH : TOO_LARGE);
-        return;
-      }
-      if (into) chunk.copy(into, size);
-      else chunks.push(chunk);
-      size += chunk.length;
-    };
-    const onEnd = (): void => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Every way out removes the listeners first, so no event can call back a second time.
+  const onData = (chunk: Buffer): void => {
+    if (size + chunk.length > (into?.length ?? BODY_LIMIT_BYTES)) {
       cleanup();
-      if (into && size !== into.length) reject(SIZE_MISMATCH);
-      else if (into) resolve(into);
-      else resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
-    };
-    const onAbort = (): void => {
-      cleanup();
-      reject(ABORTED);
-    };
-    // 'close' before 'end': the connection went away mid-body.
-    const onClose = (): void => {
-      if (!req.complete) onAbort();
-    };
-    const cleanup = (): void => {
-      req
-        .off('data', onData)
-        .off('end', onEnd)
-        .off('error', onAbort)
-        .off('aborted', onAbort)
-        .off('close', onClose);
-    };
-    req.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort).on('close', onClose);
-  });
+      chunks.length = 0;
+      onProblem(into ? SIZE_MISMATCH : TOO_LARGE);
+      return;
+    }
+    if (into) chunk.copy(into, size);
+    else chunks.push(chunk);
+    size += chunk.length;
+  };
+  const onEnd = (): void => {
+    cleanup();
+    if (into && size !== into.length) onProblem(SIZE_MISMATCH);
+    else if (into) onBody(into);
+    else onBody(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
+  };
+  const onAbort = (): void => {
+    cleanup();
+    onProblem(ABORTED);
+  };
+  // 'close' before 'end': the connection went away mid-body.
+  const onClose = (): void => {
+    if (!req.complete) onAbort();
+  };
+  const cleanup = (): void => {
+    req
+      .off('data', onData)
+      .off('end', onEnd)
+      .off('error', onAbort)
+      .off('aborted', onAbort)
+      .off('close', onClose);
+  };
+  req.on('data', onData).on('end', onEnd).on('error', onAbort).on('aborted', onAbort).on('close', onClose);
+}
+
+/** readBodyThen as a promise, for callers that wait for other things too. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => readBodyThen(req, resolve, reject));
 }
 
 /** Parses a body as JSON the way a strict JSON body parser does: an object or array, nothing else. */

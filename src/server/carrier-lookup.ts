@@ -10,29 +10,16 @@ import { isObject } from '../engine/values.js';
 const FLUX_GROUP = 'helm.toolkit.fluxcd.io/';
 
 /**
- * Whether a review body may be a HelmRelease with valuesFrom. Most reviews are release Secrets and
- * Deployments: they skip the second parse, and the wait for a lookup that has nothing to read.
+ * The object when it is a Flux HelmRelease with valuesFrom, read from the review already parsed.
+ * Most reviews are Deployments, Namespaces and release Secrets: they skip the wait for a lookup that
+ * has nothing to read, and no byte of their body is searched again.
  */
-export function mayReadCarriers(body: Buffer): boolean {
-  return body.includes(VALUES_FROM) && body.includes(FLUX_GROUP_BYTES);
-}
-
-// As bytes once: a string needle is converted to a Buffer on every search.
-const VALUES_FROM = Buffer.from('valuesFrom');
-const FLUX_GROUP_BYTES = Buffer.from(FLUX_GROUP);
-
-/** The HelmRelease in a review body, when it has valuesFrom; anything else is left to the usual path. */
-function helmReleaseOf(body: Buffer): Record<string, unknown> | undefined {
-  if (!mayReadCarriers(body)) return undefined;
-  try {
-    const review = JSON.parse(body.toString('utf8')) as unknown;
-    const obj = isObject(review) && isObject(review.request) ? review.request.object : undefined;
-    if (!isObject(obj) || obj.kind !== 'HelmRelease') return undefined;
-    return typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith(FLUX_GROUP) ? obj : undefined;
-  } catch {
-    // A malformed body is answered by the usual path, with its own message.
-    return undefined;
-  }
+export function valuesFromCarrier(obj: unknown): Record<string, unknown> | undefined {
+  if (!isObject(obj) || obj.kind !== 'HelmRelease') return undefined;
+  if (typeof obj.apiVersion !== 'string' || !obj.apiVersion.startsWith(FLUX_GROUP)) return undefined;
+  return isObject(obj.spec) && obj.spec.valuesFrom !== undefined && obj.spec.valuesFrom !== null
+    ? obj
+    : undefined;
 }
 
 /** Why a read failed, in words that say what to change; never the object's content. */
@@ -44,15 +31,13 @@ function whyUnreadable(err: unknown): string {
 }
 
 /**
- * What the carriers may read for this review: the HelmRelease's valuesFrom through `read`, or, with
- * no cluster access, the reason they are not read.
+ * What the carriers may read for a HelmRelease with valuesFrom (valuesFromCarrier): its sources
+ * through `read`, or, with no cluster access, the reason they are not read.
  */
 export async function admissionCarrierContext(
-  body: Buffer,
+  hr: Record<string, unknown>,
   read: DataReader | undefined,
 ): Promise<CarrierContext> {
-  const hr = helmReleaseOf(body);
-  if (!hr) return {};
   if (!read) return { noLookup: 'the webhook runs without --cluster-view' };
   return { lookup: await prefetch(valuesFromRefs(hr, carrierRef(hr)), read, whyUnreadable) };
 }

@@ -32,18 +32,37 @@ function decodesRelease(request: AdmissionRequest): boolean {
   return request.operation === 'CREATE' && isObject(request.object) && isReleaseSecret(request.object);
 }
 
-/**
- * Parses, checks and prepares one review body; never throws. With `deferReleases`, a release
- * Secret CREATE is not decoded but answered `deferred`, for the caller to hand to the worker.
- */
-export function prepareBody(
+/** What is not a prepared review, from an error thrown while reading one; only our own texts are kept. */
+function failureOf(err: unknown): Exclude<BodyOutcome, { type: 'prepared' } | { type: 'deferred' }> {
+  if (err instanceof HttpProblem)
+    return { type: 'problem', code: err.code, reason: err.reason, message: err.message };
+  if (err instanceof MalformedReviewError) return { type: 'malformed', reason: err.message };
+  // Not ours: only the error's type is kept, since its message may quote the body.
+  return { type: 'failed', errorType: err instanceof Error ? err.name : typeof err };
+}
+
+/** A body read as far as its AdmissionRequest, or why it is not a usable AdmissionReview; never throws. */
+export function parseBody(
   body: Buffer,
+): { type: 'parsed'; request: AdmissionRequest } | ReturnType<typeof failureOf> {
+  try {
+    return { type: 'parsed', request: parseAdmissionReview(parseJsonBody(body)) };
+  } catch (err: unknown) {
+    return failureOf(err);
+  }
+}
+
+/**
+ * Prepares a parsed request; never throws. With `deferReleases`, a release Secret CREATE is not
+ * decoded but answered `deferred`, for the caller to hand to the worker.
+ */
+export function prepareRequest(
+  request: AdmissionRequest,
   config: Config,
   deferReleases = false,
   ctx: CarrierContext = {},
 ): BodyOutcome {
   try {
-    const request = parseAdmissionReview(parseJsonBody(body));
     if (deferReleases && decodesRelease(request)) return { type: 'deferred' };
     const prepared = prepareReview(request, config, ctx);
     const o = request.object;
@@ -53,10 +72,12 @@ export function prepareBody(
     delete request.admission;
     return { type: 'prepared', request, prepared };
   } catch (err: unknown) {
-    if (err instanceof HttpProblem)
-      return { type: 'problem', code: err.code, reason: err.reason, message: err.message };
-    if (err instanceof MalformedReviewError) return { type: 'malformed', reason: err.message };
-    // Not ours: only the error's type is kept, since its message may quote the body.
-    return { type: 'failed', errorType: err instanceof Error ? err.name : typeof err };
+    return failureOf(err);
   }
+}
+
+/** Parses, checks and prepares one review body, a release decoded too; never throws. */
+export function prepareBody(body: Buffer, config: Config): BodyOutcome {
+  const parsed = parseBody(body);
+  return parsed.type === 'parsed' ? prepareRequest(parsed.request, config) : parsed;
 }
