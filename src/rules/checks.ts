@@ -3,7 +3,7 @@ import type { CelInput } from '@bufbuild/cel';
 import type { PolicyContext, PolicyViolation, Subject } from '../engine/types.js';
 import { BUILTIN_CEL, type CelCheckGroup } from './builtin.js';
 import { CelEvalError } from './cel.js';
-import { compileFast, NotDecided, type Plain } from './compiled.js';
+import { compileFast, MEMO, NotDecided, type FastProgram, type Plain } from './compiled.js';
 import { plainVariables, programFor, ruleVariables } from './policy.js';
 import { toCel } from './values.js';
 
@@ -30,18 +30,57 @@ function celGroup(g: CelCheckGroup, s: Subject, ctx: PolicyContext): PolicyViola
   );
 }
 
-function fast(source: string): (vars: Readonly<Record<string, unknown>>) => Plain {
-  const p = compileFast(source);
-  if (!p) throw new NotDecided(`not in the fast subset: ${source}`);
-  return p;
+/** A group's checks compiled once into the fast subset, or null when one leaves it (CEL alone runs the group). */
+interface FastGroup {
+  variables: ReadonlyArray<readonly [string, FastProgram]>;
+  validations: readonly FastProgram[];
+}
+
+const fastGroups = new WeakMap<CelCheckGroup, FastGroup | null>();
+
+function fastGroup(g: CelCheckGroup): FastGroup | null {
+  let f = fastGroups.get(g);
+  if (f === undefined) {
+    const variables: Array<readonly [string, FastProgram]> = [];
+    const validations: FastProgram[] = [];
+    let complete = true;
+    for (const [name, source] of g.variables) {
+      const p = compileFast(source);
+      if (p) variables.push([name, p]);
+      else complete = false;
+    }
+    for (const v of g.validations) {
+      const p = compileFast(v.expression);
+      if (p) validations.push(p);
+      else complete = false;
+    }
+    f = complete ? { variables, validations } : null;
+    fastGroups.set(g, f);
+  }
+  return f;
+}
+
+/** What the checks of one object read from it, kept for its other checks (compiled.ts MEMO). */
+const memos = new WeakMap<Subject, Plain[]>();
+
+function memoOf(s: Subject): Plain[] {
+  let memo = memos.get(s);
+  if (memo === undefined) {
+    memo = [];
+    memos.set(s, memo);
+  }
+  return memo;
 }
 
 /** True when every check of the group holds, read straight from the object (compiled.ts); throws NotDecided otherwise. */
 function holds(g: CelCheckGroup, s: Subject, ctx: PolicyContext): boolean {
+  const f = fastGroup(g);
+  if (!f) throw new NotDecided(`a check of ${g.policy} is not in the fast subset`);
   const variables: Record<string, Plain> = { namespaces: ctx.namespaces };
-  const vars = { ...plainVariables(s, ctx.cluster), variables };
-  for (const [name, source] of g.variables) variables[name] = fast(source)(vars);
-  return g.validations.every((v) => fast(v.expression)(vars) === true);
+  const vars: Record<string | symbol, unknown> = { ...plainVariables(s, ctx.cluster), variables };
+  vars[MEMO] = memoOf(s);
+  for (const [name, program] of f.variables) variables[name] = program(vars);
+  return f.validations.every((program) => program(vars) === true);
 }
 
 /**
@@ -58,11 +97,22 @@ function runGroup(g: CelCheckGroup, s: Subject, ctx: PolicyContext): PolicyViola
   return celGroup(g, s, ctx);
 }
 
+const groupsOf = new Map<string, readonly CelCheckGroup[]>();
+
+/** The groups of one policy for one kind, found once: every Deployment and Namespace review asks. */
+function groupsFor(policy: string, kind: Subject['kind']): readonly CelCheckGroup[] {
+  const key = `${policy} ${kind}`;
+  let out = groupsOf.get(key);
+  if (out === undefined) {
+    out = BUILTIN_CEL.filter((g) => g.policy === policy && g.kind === kind);
+    groupsOf.set(key, out);
+  }
+  return out;
+}
+
 /** The violations a built-in policy's CEL checks find in an object (none for other kinds). */
 export function runCelChecks(policy: string, s: Subject, ctx: PolicyContext): PolicyViolation[] {
-  return BUILTIN_CEL.filter((g) => g.policy === policy && g.kind === s.kind).flatMap((g) =>
-    runGroup(g, s, ctx),
-  );
+  return groupsFor(policy, s.kind).flatMap((g) => runGroup(g, s, ctx));
 }
 
 /** Whether a built-in policy has CEL checks for this kind. */

@@ -33,6 +33,47 @@ function undecided(): never {
   throw NOT_DECIDED;
 }
 
+/**
+ * Where the programs run for one object keep what they read from `object` and `request`: the
+ * built-in checks of a Deployment walk `object.spec.template.metadata` dozens of times, and those
+ * reads give the same value for every check of that object. Set `vars[MEMO]` to a fresh array per
+ * object (never share one between objects); without it every read is made afresh.
+ */
+export const MEMO = Symbol('fast-path memo');
+
+/** Memo slots by the path a select chain reads (`object.spec.template`), shared by every program. */
+const SLOTS = new Map<string, number>();
+
+function slotOf(path: string): number {
+  let slot = SLOTS.get(path);
+  if (slot === undefined) {
+    slot = SLOTS.size;
+    SLOTS.set(path, slot);
+  }
+  return slot;
+}
+
+/** The path of a chain of field reads from `object` or `request` (the same for every check of an object). */
+function chainPath(e: Expr): string | undefined {
+  const k = e.exprKind;
+  if (k.case === 'identExpr')
+    return k.value.name === 'object' || k.value.name === 'request' ? k.value.name : undefined;
+  if (k.case !== 'selectExpr' || k.value.testOnly || !k.value.operand) return undefined;
+  const parent = chainPath(k.value.operand);
+  return parent === undefined ? undefined : `${parent}.${k.value.field}`;
+}
+
+/** A read kept in `vars[MEMO]` under `slot`: a value once read is the object's for every later check. */
+function remembered(slot: number, read: Node): Node {
+  return (v) => {
+    const memo = (v as { [MEMO]?: Plain[] })[MEMO];
+    if (memo === undefined) return read(v);
+    const hit = memo[slot];
+    // A read either gives a value (never undefined) or throws, and then nothing is kept.
+    return hit !== undefined ? hit : (memo[slot] = read(v));
+  };
+}
+
 function isMap(v: unknown): v is { readonly [k: string]: unknown } {
   if (typeof v !== 'object' || v === null) return false;
   // Parsed JSON and YAML objects are Object's own; a class instance (a Date, a Map) is not plain data.
@@ -188,7 +229,10 @@ function compileNode(e: Expr): Node | undefined {
       if (!operand) return undefined;
       const field = k.value.field;
       // has(a.f) parses as a test-only select.
-      return k.value.testOnly ? (v) => hasKey(operand(v), field) : (v) => entry(operand(v), field);
+      if (k.value.testOnly) return (v) => hasKey(operand(v), field);
+      const read: Node = (v) => entry(operand(v), field);
+      const path = chainPath(e);
+      return path === undefined ? read : remembered(slotOf(path), read);
     }
     case 'callExpr':
       return call(k.value);
