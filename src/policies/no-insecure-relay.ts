@@ -16,6 +16,11 @@ export const RELAY_ENV_SWITCHES: Readonly<Record<string, string>> = {
   RELAY_DISABLE_SERVER_CERTIFICATE_VALIDATION: "the agent does not validate the server's certificate",
 };
 
+/** Whether an env variable is one of the relay switches (the others are not read). */
+function isRelaySwitch(name: string): boolean {
+  return Object.hasOwn(RELAY_ENV_SWITCHES, name);
+}
+
 function insecureFlag(f: Flag): PolicyViolation[] {
   if (f.ambiguous) return [ambiguousFlag(f)];
   if (!f.value) return [];
@@ -79,7 +84,7 @@ function deploymentFindings(containers: unknown, name: string): PolicyViolation[
       ];
     }),
     ...envSwitches(
-      envEntries(c?.env, `spec.template.spec.containers[${i}].env`),
+      envEntries(c?.env, `spec.template.spec.containers[${i}].env`, isRelaySwitch),
       (e) => `remove ${e.name} from the container env`,
     ),
   ]);

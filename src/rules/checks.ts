@@ -97,15 +97,20 @@ function runGroup(g: CelCheckGroup, s: Subject, ctx: PolicyContext): PolicyViola
   return celGroup(g, s, ctx);
 }
 
-const groupsOf = new Map<string, readonly CelCheckGroup[]>();
+// By policy, then kind: the callers' constant strings, not a key built (and hashed) on every call.
+const groupsOf = new Map<string, Map<Subject['kind'], readonly CelCheckGroup[]>>();
 
 /** The groups of one policy for one kind, found once: every Deployment and Namespace review asks. */
 function groupsFor(policy: string, kind: Subject['kind']): readonly CelCheckGroup[] {
-  const key = `${policy} ${kind}`;
-  let out = groupsOf.get(key);
+  let byKind = groupsOf.get(policy);
+  if (byKind === undefined) {
+    byKind = new Map();
+    groupsOf.set(policy, byKind);
+  }
+  let out = byKind.get(kind);
   if (out === undefined) {
     out = BUILTIN_CEL.filter((g) => g.policy === policy && g.kind === kind);
-    groupsOf.set(key, out);
+    byKind.set(kind, out);
   }
   return out;
 }
