@@ -393,5 +393,30 @@ function renderScale(scale: Record<string, unknown>): string[] {
         `${x.reviewMs.p50} / ${x.reviewMs.p99} (${x.reviewMs.n}) | ${serverCell(x)} | ${x.commit ?? '–'} | ${x.loadAverageAtStart?.join(' ') ?? '–'} |`,
     ),
     '',
+    ...growth(runs),
+  ];
+}
+
+/** The least-squares line through (x, y): its value at 0 and its slope. */
+export function fitLine(points: ReadonlyArray<[number, number]>): { at0: number; slope: number } {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const slope = sxx === 0 ? 0 : points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+  return { at0: my - slope * mx, slope };
+}
+
+/** How start-up and RSS at ready grow per 1,000 Deployments, fitted over the runs (two or more sizes). */
+function growth(runs: readonly ScaleRun[]): string[] {
+  if (new Set(runs.map((x) => x.deployments)).size < 2) return [];
+  const per1000 = (y: (x: ScaleRun) => number): { at0: number; slope: number } =>
+    fitLine(runs.map((x) => [x.deployments / 1000, y(x)]));
+  const rss = per1000((x) => x.rssAtReadyMb);
+  const start = per1000((x) => x.firstSyncMs);
+  return [
+    `Fitted over these runs (least squares): RSS at ready ${rss.at0.toFixed(0)} MiB + ${rss.slope.toFixed(1)} MiB per 1,000 Deployments; ` +
+      `start to serving ${(start.at0 / 1000).toFixed(2)} s + ${(start.slope / 1000).toFixed(3)} s per 1,000 (start-up varies with the load average beside it).`,
+    '',
   ];
 }

@@ -359,7 +359,7 @@ function args(): {
     namespaces: n('namespaces'),
     upgrades: n('upgrades'),
     timed: n('timed'),
-    ...(values.scale !== undefined ? { scale: n('scale') } : {}),
+    ...(values.scale !== undefined ? { scale: scaleOf(values.scale) } : {}),
     minutes: n('minutes'),
     ...(values.only === 'releases' ? { only: 'releases' as const } : {}),
     sizes: sizes as Size[],
@@ -379,6 +379,14 @@ function chartOf(charts: Charts, size: Size): string {
 }
 
 const MAJORS_IN_ORDER: HelmMajor[] = ['v3', 'v4'];
+
+/** --scale N: a number of Deployments, 0 included (start-up and footprint with an empty cluster view). */
+function scaleOf(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--scale must be a number of Deployments (0 or more), not "${v}"`);
+  return n;
+}
 
 /** (b) for each size, Helm 3 then 4. */
 async function releasePhase(ctx: Ctx, opts: ReturnType<typeof args>, charts: Charts): Promise<ReleaseRun[]> {

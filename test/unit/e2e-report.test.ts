@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderE2e, type E2eResults } from '../../bench/e2e-report.js';
+import { fitLine, renderE2e, type E2eResults } from '../../bench/e2e-report.js';
 import type { WebhookLatency } from '../../bench/apiserver-metrics.js';
 import { summarize } from '../../bench/stats.js';
 
@@ -92,5 +92,24 @@ describe('the bench:e2e report', () => {
     expect(md).not.toContain('beside the floor');
     expect(md).not.toContain('## Now and before');
     expect(md).toContain('| p99 46.4 ms (interpolated) | – | **miss** |');
+  });
+});
+
+describe('the growth per 1,000 Deployments', () => {
+  it('when runs at several sizes are recorded, then the line through them gives the base and the slope', () => {
+    const line = fitLine([
+      [0, 155],
+      [1, 157],
+      [5, 175],
+      [20, 229],
+    ]);
+    expect(line.at0).toBeCloseTo(154.77, 2);
+    expect(line.slope).toBeCloseTo(3.728, 3);
+    expect(
+      fitLine([
+        [5, 180],
+        [5, 182],
+      ]).slope,
+    ).toBe(0);
   });
 });
