@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderE2e, type E2eResults } from './e2e-report.js';
+import { renderImage, type ImageResults } from './image-report.js';
 import { renderKyvernoMarkdown, type KyvernoResults } from './kyverno/report.js';
 import {
   renderComparison,
@@ -53,6 +54,7 @@ export function generatedParts(): Record<string, string> {
   const e2e = results<E2eResults>('e2e.json');
   const ruleCost = results<RuleCostResults>('rule-cost.json');
   const kyverno = results<KyvernoResults>('kyverno.json');
+  const image = results<ImageResults>('image.json');
   if (latest) {
     parts.summary = renderSummary(latest, kyverno);
     parts.latest = renderLatest(latest);
@@ -62,6 +64,7 @@ export function generatedParts(): Record<string, string> {
   if (e2e) parts.e2e = e2ePart(e2e, results<E2eResults>('e2e-previous.json'));
   if (ruleCost) parts['rule-cost'] = renderRuleCost(ruleCost);
   if (kyverno) parts.kyverno = underPageHeading(renderKyvernoMarkdown(kyverno));
+  if (image) parts.image = renderImage(image);
   return parts;
 }
 
