@@ -134,3 +134,41 @@ export function latencyOf(buckets: Buckets | undefined): WebhookLatency {
   const ms = (s: number): number => Math.round(s * 1e5) / 100;
   return { calls, p50Ms: ms(quantile(b, 0.5)), p99Ms: ms(quantile(b, 0.99)), atOrUnder };
 }
+
+/** The webhook process's garbage collection between two scrapes, per kind (prom-client's default metrics). */
+export type GcPauses = Record<string, { count: number; totalMs: number; over1Ms: number; over10Ms: number }>;
+
+/** The sum of one un-labelled-per-bucket sample (`<metric>{kind="..."} v`) per kind. */
+function sumsByKind(text: string, metric: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const kind = labels(line.slice(metric.length + 1, close)).kind;
+    if (kind !== undefined) out.set(kind, Number(line.slice(close + 1).trim()));
+  }
+  return out;
+}
+
+/** How often the webhook collected garbage between the scrapes, for how long in all, and how many pauses were long. */
+export function gcPauses(before: string, after: string): GcPauses {
+  const metric = 'nodejs_gc_duration_seconds';
+  const buckets = subtract(
+    histogramBuckets(after, `${metric}_bucket`, (l) => l.kind),
+    histogramBuckets(before, `${metric}_bucket`, (l) => l.kind),
+  );
+  const sumBefore = sumsByKind(before, `${metric}_sum`);
+  const out: GcPauses = {};
+  for (const [kind, sum] of sumsByKind(after, `${metric}_sum`)) {
+    const b = buckets.get(kind);
+    const count = b?.get(Number.POSITIVE_INFINITY) ?? 0;
+    if (count === 0) continue;
+    out[kind] = {
+      count,
+      totalMs: Math.round((sum - (sumBefore.get(kind) ?? 0)) * 1e5) / 100,
+      over1Ms: count - (b?.get(0.001) ?? 0),
+      over10Ms: count - (b?.get(0.01) ?? 0),
+    };
+  }
+  return out;
+}

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderE2e, type E2eResults } from './e2e-report.js';
+import { renderImage, type ImageResults } from './image-report.js';
 import { renderKyvernoMarkdown, type KyvernoResults } from './kyverno/report.js';
 import {
   renderComparison,
@@ -30,10 +31,10 @@ function results<T>(name: string): T | undefined {
 }
 
 /** The API server and Helm section, from e2e.json. */
-function e2ePart(e2e: E2eResults): string {
+function e2ePart(e2e: E2eResults, before: E2eResults | undefined): string {
   // The page has its own heading: the report's title becomes a sentence.
   const stamp = `Measured ${e2e.generatedAt.slice(0, 16).replace('T', ' ')} UTC on commit ${e2e.commit} (bench/results/e2e.json).`;
-  return `${stamp}\n${underPageHeading(renderE2e(e2e))}`;
+  return `${stamp}\n${underPageHeading(renderE2e(e2e, before))}`;
 }
 
 /** A report's Markdown under the page's own heading: its title dropped, its sections one level down. */
@@ -53,15 +54,17 @@ export function generatedParts(): Record<string, string> {
   const e2e = results<E2eResults>('e2e.json');
   const ruleCost = results<RuleCostResults>('rule-cost.json');
   const kyverno = results<KyvernoResults>('kyverno.json');
+  const image = results<ImageResults>('image.json');
   if (latest) {
     parts.summary = renderSummary(latest, kyverno);
     parts.latest = renderLatest(latest);
     parts['latest-notes'] = renderLatestNotes(latest);
   }
   if (latest && previous) parts.compare = renderComparison(latest, previous);
-  if (e2e) parts.e2e = e2ePart(e2e);
+  if (e2e) parts.e2e = e2ePart(e2e, results<E2eResults>('e2e-previous.json'));
   if (ruleCost) parts['rule-cost'] = renderRuleCost(ruleCost);
   if (kyverno) parts.kyverno = underPageHeading(renderKyvernoMarkdown(kyverno));
+  if (image) parts.image = renderImage(image);
   return parts;
 }
 

@@ -1,5 +1,5 @@
 /** The Markdown of a `npm run bench:e2e` run (bench/results/e2e.md), with the issue's targets. */
-import type { WebhookLatency } from './apiserver-metrics.js';
+import type { GcPauses, WebhookLatency } from './apiserver-metrics.js';
 import type { LatencySummary } from './stats.js';
 
 /** What bench/e2e.ts writes to bench/results/e2e.json (the parts the report reads). */
@@ -14,7 +14,11 @@ export interface E2eResults {
     apiServer: Record<string, WebhookLatency>;
     /** The same reviews as the webhook timed them (its own histogram, by kind); absent in runs before it was read. */
     server?: Record<string, WebhookLatency>;
+    /** The webhook's garbage collection meanwhile; absent in runs before it was read. */
+    gc?: GcPauses;
   };
+  /** The same writes one at a time (an API server that is not saturated); absent in runs before it was measured. */
+  objectsOneAtATime?: E2eResults['objects'];
   /** The cluster view at scale (test/e2e/scale/cache-20k.ts's figures) by number of Deployments, from --scale N runs. */
   scale?: Record<string, unknown>;
   releases: Array<{
@@ -27,8 +31,28 @@ export interface E2eResults {
     /** median with / median without - 1. */
     slowdown: number;
     apiServer: Record<string, WebhookLatency>;
+    /** The release reviews as the webhook timed them; absent in runs before it was read. */
+    server?: Record<string, WebhookLatency>;
+    gc?: GcPauses;
   }>;
+  /**
+   * The same writes and upgrades with the bare limit server registered in gloo-guard's place: what
+   * the API server's figures are on this machine when the webhook costs the least a Node server can.
+   * Absent in runs before it was measured.
+   */
+  floor?: {
+    objects: E2eResults['objects'];
+    objectsOneAtATime?: E2eResults['objects'];
+    releases: Array<{
+      helm: string;
+      size: string;
+      upgradeMs: LatencySummary;
+      apiServer: Record<string, WebhookLatency>;
+    }>;
+  };
 }
+
+type Release = E2eResults['releases'][number];
 
 const under = (l: WebhookLatency, ms: number): string => {
   const share = l.atOrUnder[String(ms)];
@@ -45,39 +69,222 @@ function webhookRows(what: string, latencies: Record<string, WebhookLatency>): s
 }
 
 /** The webhook's own timing of the same reviews: what of the API server's time was gloo-guard's. */
-function serverRows(server: Record<string, WebhookLatency> | undefined): string[] {
-  if (!server) return [];
+function serverRows(runs: readonly Objects[]): string[] {
+  const timed = runs.filter((o) => o.server !== undefined);
+  if (timed.length === 0) return [];
   const cell = (l: WebhookLatency, ms: number): string =>
     `${((l.atOrUnder[String(ms)] ?? 0) * 100).toFixed(1)}%`;
   return [
     'The same object reviews as the webhook timed them (its own `gloo_guard_admission_duration_seconds`, arrival to answer, buckets 0.5, 1, 2.5, 5, 10, 25 ms ...):',
     '',
-    '| kind | calls | p50 ms | p99 ms | ≤ 1 ms | ≤ 5 ms | ≤ 10 ms |',
-    '|---|--:|--:|--:|--:|--:|--:|',
-    ...Object.entries(server)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(
-        ([k, l]) =>
-          `| ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${cell(l, 1)} | ${cell(l, 5)} | ${cell(l, 10)} |`,
-      ),
+    '| phase | kind | calls | p50 ms | p99 ms | ≤ 1 ms | ≤ 5 ms | ≤ 10 ms |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
+    ...timed.flatMap((o) =>
+      Object.entries(o.server ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(
+          ([k, l]) =>
+            `| ${objectsLabel(o)} | ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${cell(l, 1)} | ${cell(l, 5)} | ${cell(l, 10)} |`,
+        ),
+    ),
     '',
   ];
 }
 
-/** Whether every call of the matching webhooks was at or under `ms` (the histogram can tell no finer). */
-function target(label: string, latencies: Array<[string, WebhookLatency]>, ms: number): string {
-  if (latencies.length === 0) return `| ${label} | no calls | not measured |`;
-  const p99 = Math.max(...latencies.map(([, l]) => l.p99Ms));
-  return `| ${label} | p99 ${p99} ms (interpolated) | ${p99 < ms ? 'pass' : '**miss**'} |`;
+/** The worst p99 of the webhooks, or undefined when none was called. */
+function worstP99(latencies: Array<[string, WebhookLatency]>): number | undefined {
+  return latencies.length === 0 ? undefined : Math.max(...latencies.map(([, l]) => l.p99Ms));
+}
+
+/** A latency target: gloo-guard's worst p99 beside the floor's, and whether gloo-guard met it. */
+function target(
+  label: string,
+  latencies: Array<[string, WebhookLatency]>,
+  floor: Array<[string, WebhookLatency]> | undefined,
+  ms: number,
+): string {
+  const p99 = worstP99(latencies);
+  const floorP99 = floor === undefined ? undefined : worstP99(floor);
+  const floorCell =
+    floorP99 === undefined ? '–' : `p99 ${floorP99} ms${floorP99 < ms ? '' : ' (misses too)'}`;
+  if (p99 === undefined) return `| ${label} | no calls | ${floorCell} | not measured |`;
+  return `| ${label} | p99 ${p99} ms (interpolated) | ${floorCell} | ${p99 < ms ? 'pass' : '**miss**'} |`;
+}
+
+/** The object webhooks' latencies (Deployments and Namespaces). */
+function objectHooks(latencies: Record<string, WebhookLatency>): Array<[string, WebhookLatency]> {
+  return Object.entries(latencies).filter(([k]) => /^(deployments|namespaces)\./.test(k));
+}
+
+/** The release webhook's latencies in the large-release runs. */
+function largeCreates(runs: ReadonlyArray<{ size: string; apiServer: Record<string, WebhookLatency> }>) {
+  return runs
+    .filter((x) => x.size === 'large')
+    .flatMap((x) => Object.entries(x.apiServer).filter(([k]) => k.startsWith('releases.')));
+}
+
+const pair = (a: string | number | undefined, b: string | number | undefined): string =>
+  `${a ?? '–'} / ${b ?? '–'}`;
+
+const share = (l: WebhookLatency | undefined, ms: number): string | undefined =>
+  l?.atOrUnder[String(ms)] === undefined
+    ? undefined
+    : `${((l.atOrUnder[String(ms)] ?? 0) * 100).toFixed(1)}%`;
+
+/** One phase's webhook calls, gloo-guard's figures beside another run's (the floor, or the run before). */
+function pairedRows(
+  what: string,
+  mine: Record<string, WebhookLatency>,
+  other: Record<string, WebhookLatency> | undefined,
+): string[] {
+  return Object.entries(mine)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, l]) => {
+      const o = other?.[key];
+      return (
+        `| ${what} | ${key} | ${pair(l.calls, o?.calls)} | ${pair(l.p50Ms, o?.p50Ms)} | ${pair(l.p99Ms, o?.p99Ms)} | ` +
+        `${pair(share(l, 5), share(o, 5))} | ${pair(share(l, 25), share(o, 25))} | ${pair(share(l, 100), share(o, 100))} |`
+      );
+    });
+}
+
+const PAIRED_HEAD = [
+  '| phase | webhook and operation | calls | p50 ms | p99 ms | ≤ 5 ms | ≤ 25 ms | ≤ 100 ms |',
+  '|---|---|--:|--:|--:|--:|--:|--:|',
+];
+
+type Objects = E2eResults['objects'];
+
+/** A run's object phases: several writes at a time, then one at a time where it was measured. */
+function objectRuns(r: { objects: Objects; objectsOneAtATime?: Objects } | undefined): Objects[] {
+  if (!r) return [];
+  return r.objectsOneAtATime ? [r.objects, r.objectsOneAtATime] : [r.objects];
+}
+
+/** The object phase's label: how many objects, and how many writes at a time. */
+const objectsLabel = (o: Objects): string =>
+  `${o.writes.deployments} Deployments, ${o.writes.namespaces} Namespaces, ${o.writes.concurrency} at a time`;
+
+/** Each object phase's rows beside the other run's phase with the same concurrency. */
+function pairedObjectRows(
+  mine: { objects: Objects; objectsOneAtATime?: Objects },
+  other: { objects: Objects; objectsOneAtATime?: Objects } | undefined,
+): string[] {
+  return objectRuns(mine).flatMap((o) => {
+    const same = objectRuns(other).find((x) => x.writes.concurrency === o.writes.concurrency);
+    return pairedRows(objectsLabel(o), o.apiServer, same?.apiServer);
+  });
+}
+
+const releaseLabel = (x: { helm: string; size: string }): string => `helm ${x.helm} ${x.size} release`;
+
+/** The matching run of the same Helm and size in another list. */
+function sameRelease<T extends { helm: string; size: string }>(
+  xs: readonly T[] | undefined,
+  x: Release,
+): T | undefined {
+  return xs?.find((y) => y.helm === x.helm && y.size === x.size);
+}
+
+/** Every phase's webhook calls of this run beside another's (the floor, or the run before). */
+function pairedTable(
+  r: E2eResults,
+  other: Pick<E2eResults, 'objects' | 'objectsOneAtATime'> & {
+    releases: ReadonlyArray<{ helm: string; size: string; apiServer: Record<string, WebhookLatency> }>;
+  },
+): string[] {
+  return [
+    ...PAIRED_HEAD,
+    ...pairedObjectRows(r, other),
+    ...r.releases.flatMap((x) =>
+      pairedRows(releaseLabel(x), x.apiServer, sameRelease(other.releases, x)?.apiServer),
+    ),
+  ];
+}
+
+/** gloo-guard beside the bare limit server registered in its place, the same writes and upgrades. */
+function renderFloor(r: E2eResults): string[] {
+  const f = r.floor;
+  if (!f) return [];
+  return [
+    '## gloo-guard beside the floor: the bare limit server in its place',
+    '',
+    "The same writes (new objects) and upgrades, with `bench/limit-server.ts` registered under the chart's",
+    'configuration (only the URLs moved): it parses the review and allows it, and decodes a release the',
+    'cheapest way, with no policies, limits, metrics or logs. Each cell is gloo-guard / floor.',
+    '',
+    ...pairedTable(r, f),
+    '',
+    '| helm | release | upgrade median ms, gloo-guard / floor |',
+    '|---|---|--:|',
+    ...r.releases.map(
+      (x) =>
+        `| ${x.helm} | ${x.size} | ${pair(x.withWebhookMs.p50, sameRelease(f.releases, x)?.upgradeMs.p50)} |`,
+    ),
+    '',
+  ];
+}
+
+/** This run beside the run before it (bench/results/e2e-previous.json). */
+function renderBefore(r: E2eResults, before: E2eResults | undefined): string[] {
+  if (!before) return [];
+  return [
+    '## Now and before',
+    '',
+    `Before: ${before.generatedAt.slice(0, 16).replace('T', ' ')} UTC on commit ${before.commit}, load average ${before.objects.loadAverage.start} (bench/results/e2e-previous.json). Each cell is now / before.`,
+    '',
+    ...pairedTable(r, before),
+    '',
+    '| helm | release | slower with the webhook, now / before |',
+    '|---|---|--:|',
+    ...r.releases.map((x) => {
+      const b = sameRelease(before.releases, x);
+      return `| ${x.helm} | ${x.size} | ${pair(`${(x.slowdown * 100).toFixed(1)}%`, b && `${(b.slowdown * 100).toFixed(1)}%`)} |`;
+    }),
+    '',
+  ];
+}
+
+/** The webhook's garbage collection in each phase: pauses on its one thread, in no review's own timing. */
+function gcRows(phases: ReadonlyArray<{ label: string; gc: GcPauses | undefined }>): string[] {
+  const rows = phases.flatMap(({ label, gc }) =>
+    Object.entries(gc ?? {}).map(
+      ([kind, g]) => `| ${label} | ${kind} | ${g.count} | ${g.totalMs} | ${g.over1Ms} | ${g.over10Ms} |`,
+    ),
+  );
+  if (rows.length === 0) return [];
+  return [
+    "The webhook's garbage collection meanwhile (prom-client's `nodejs_gc_duration_seconds`):",
+    '',
+    '| phase | kind | pauses | total ms | over 1 ms | over 10 ms |',
+    '|---|---|--:|--:|--:|--:|',
+    ...rows,
+    '',
+  ];
+}
+
+/** The release reviews as the webhook itself timed them, per run. */
+function releaseServerRows(releases: readonly Release[]): string[] {
+  const runs = releases.filter((x) => x.server !== undefined && Object.keys(x.server).length > 0);
+  if (runs.length === 0) return [];
+  return [
+    'The release reviews as the webhook timed them (its own histogram, arrival to answer):',
+    '',
+    '| run | kind | calls | p50 ms | p99 ms | ≤ 10 ms | ≤ 25 ms | ≤ 100 ms |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
+    ...runs.flatMap((x) =>
+      Object.entries(x.server ?? {}).map(
+        ([k, l]) =>
+          `| ${releaseLabel(x)} | ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${share(l, 10) ?? '–'} | ${share(l, 25) ?? '–'} | ${share(l, 100) ?? '–'} |`,
+      ),
+    ),
+    '',
+  ];
 }
 
 /** Renders the run as Markdown. */
-export function renderE2e(r: E2eResults): string {
+export function renderE2e(r: E2eResults, before?: E2eResults): string {
   const o = r.objects;
-  const objectHooks = Object.entries(o.apiServer).filter(([k]) => /^(deployments|namespaces)\./.test(k));
-  const largeCreates = r.releases
-    .filter((x) => x.size === 'large')
-    .flatMap((x) => Object.entries(x.apiServer).filter(([k]) => k.startsWith('releases.')));
   const worstSlowdown = Math.max(...r.releases.map((x) => x.slowdown));
   const lines = [
     `# gloo-guard through the real API server and Helm (${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${r.commit})`,
@@ -90,12 +297,17 @@ export function renderE2e(r: E2eResults): string {
     '',
     '| phase | webhook and operation | calls | p50 ms | p99 ms | ≤ 5 ms | ≤ 25 ms | ≤ 100 ms |',
     '|---|---|--:|--:|--:|--:|--:|--:|',
-    ...webhookRows(`${o.writes.deployments} Deployments, ${o.writes.namespaces} Namespaces`, o.apiServer),
+    ...objectRuns(r).flatMap((x) => webhookRows(objectsLabel(x), x.apiServer)),
     ...r.releases.flatMap((x) =>
       webhookRows(`helm ${x.helm} ${x.size} release (${(x.secretBytes / 1024).toFixed(1)} KiB)`, x.apiServer),
     ),
     '',
-    ...serverRows(o.server),
+    ...serverRows(objectRuns(r)),
+    ...releaseServerRows(r.releases),
+    ...gcRows([
+      ...objectRuns(r).map((o) => ({ label: objectsLabel(o), gc: o.gc })),
+      ...r.releases.map((x) => ({ label: releaseLabel(x), gc: x.gc })),
+    ]),
     `Client-side write times (ms, concurrency ${o.writes.concurrency}; only Deployments and Namespaces in gloo-mesh and gloo-mesh-addons reach the webhook, the chart's matchConditions keep the rest away):`,
     '',
     '| write | n | p50 | p99 | max |',
@@ -114,12 +326,27 @@ export function renderE2e(r: E2eResults): string {
     '',
     '## Targets (issue 17 item 2)',
     '',
-    '| target | measured | result |',
-    '|---|---|---|',
-    target('Deployment and Namespace webhooks p99 < 10 ms', objectHooks, 10),
-    target('~1 MiB release p99 < 100 ms', largeCreates, 100),
-    `| helm upgrade ≤ 5 % slower with the webhook | worst ${(worstSlowdown * 100).toFixed(1)}% | ${worstSlowdown <= 0.05 ? 'pass' : '**miss**'} |`,
+    '| target | gloo-guard | floor (bare limit server) | result |',
+    '|---|---|---|---|',
+    ...objectRuns(r).map((x) => {
+      const floor = objectRuns(r.floor).find((y) => y.writes.concurrency === x.writes.concurrency);
+      return target(
+        `Deployment and Namespace webhooks p99 < 10 ms, ${x.writes.concurrency} at a time`,
+        objectHooks(x.apiServer),
+        floor && objectHooks(floor.apiServer),
+        10,
+      );
+    }),
+    target(
+      '~1 MiB release p99 < 100 ms',
+      largeCreates(r.releases),
+      r.floor && largeCreates(r.floor.releases),
+      100,
+    ),
+    `| helm upgrade ≤ 5 % slower with the webhook | worst ${(worstSlowdown * 100).toFixed(1)}% | – | ${worstSlowdown <= 0.05 ? 'pass' : '**miss**'} |`,
     '',
+    ...renderFloor(r),
+    ...renderBefore(r, before),
     ...(r.scale ? renderScale(r.scale) : []),
   ];
   return lines.join('\n');
@@ -165,6 +392,31 @@ function renderScale(scale: Record<string, unknown>): string[] {
         `| ${x.deployments} | ${x.firstSyncMs} | ${x.rssAtReadyMb} | ${x.rssMb.min}-${x.rssMb.max} | ${x.deploymentLists} | ` +
         `${x.reviewMs.p50} / ${x.reviewMs.p99} (${x.reviewMs.n}) | ${serverCell(x)} | ${x.commit ?? '–'} | ${x.loadAverageAtStart?.join(' ') ?? '–'} |`,
     ),
+    '',
+    ...growth(runs),
+  ];
+}
+
+/** The least-squares line through (x, y): its value at 0 and its slope. */
+export function fitLine(points: ReadonlyArray<[number, number]>): { at0: number; slope: number } {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const slope = sxx === 0 ? 0 : points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+  return { at0: my - slope * mx, slope };
+}
+
+/** How start-up and RSS at ready grow per 1,000 Deployments, fitted over the runs (two or more sizes). */
+function growth(runs: readonly ScaleRun[]): string[] {
+  if (new Set(runs.map((x) => x.deployments)).size < 2) return [];
+  const per1000 = (y: (x: ScaleRun) => number): { at0: number; slope: number } =>
+    fitLine(runs.map((x) => [x.deployments / 1000, y(x)]));
+  const rss = per1000((x) => x.rssAtReadyMb);
+  const start = per1000((x) => x.firstSyncMs);
+  return [
+    `Fitted over these runs (least squares): RSS at ready ${rss.at0.toFixed(0)} MiB + ${rss.slope.toFixed(1)} MiB per 1,000 Deployments; ` +
+      `start to serving ${(start.at0 / 1000).toFixed(2)} s + ${(start.slope / 1000).toFixed(3)} s per 1,000 (start-up varies with the load average beside it).`,
     '',
   ];
 }

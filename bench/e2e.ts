@@ -11,8 +11,17 @@
  *   npm run bench:e2e -- --only releases [--sizes large] [--upgrades 20 --timed 10]
  *                                  # only (b), printed and kept in .cache/bench-e2e-releases.json
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +29,7 @@ import { stringify } from 'yaml';
 import type { KubeRest } from '../src/k8s/rest.js';
 import type { HelmMajor } from '../scripts/helm-bin.js';
 import {
+  askWebhook,
   buildGlooGuard,
   CHARTS,
   type ClusterInfo,
@@ -29,22 +39,27 @@ import {
   registerWebhook,
   releaseSecrets,
   serveRegistered,
+  servingCert,
   startE2eCluster,
   tempFile,
   unregisterWebhook,
+  waitFor,
   webhookMetrics,
 } from '../test/e2e/support.js';
 import { renderE2e, type E2eResults } from './e2e-report.js';
 import {
+  gcPauses,
   latencyOf,
   scrape,
   serverBuckets,
   subtract,
   webhookBuckets,
   type Buckets,
+  type GcPauses,
   type WebhookLatency,
 } from './apiserver-metrics.js';
-import { ROOT, sourceCommit } from './build.js';
+import { buildLimitServer, ROOT, sourceCommit } from './build.js';
+import { freePort } from './processes.js';
 import { bytes, seeded } from './prng.js';
 import { summarize } from './stats.js';
 
@@ -104,8 +119,8 @@ interface Ctx {
   rest: KubeRest;
   vwc: Record<string, unknown>;
   vwcName: string;
-  /** The webhook's own GET /metrics. */
-  serverMetrics: () => Promise<string>;
+  /** The webhook's own GET /metrics (the bare limit server has none). */
+  serverMetrics?: () => Promise<string>;
 }
 
 /** The latencies of the keys that were called between two scrapes, without `skip`'s. */
@@ -118,9 +133,16 @@ function called(diff: Map<string, Buckets>, skip?: RegExp): Record<string, Webho
   );
 }
 
-/** The webhook's own timing per kind between a scrape taken before and now. */
-async function serverLatencies(ctx: Ctx, before: string): Promise<Record<string, WebhookLatency>> {
-  return called(subtract(serverBuckets(await ctx.serverMetrics()), serverBuckets(before)));
+/** The webhook's own timing per kind, and its garbage collection, between a scrape taken before and now. */
+async function serverSide(
+  metrics: () => Promise<string>,
+  before: string,
+): Promise<{ server: Record<string, WebhookLatency>; gc: GcPauses }> {
+  const after = await metrics();
+  return {
+    server: called(subtract(serverBuckets(after), serverBuckets(before))),
+    gc: gcPauses(before, after),
+  };
 }
 
 /** The e2e support's registration sentinels (test/e2e/support.ts) are not gloo-guard's webhooks. */
@@ -138,8 +160,17 @@ async function webhookLatencies(
 
 const merge = { contentType: 'application/merge-patch+json' };
 
-/** (a) Deployments and Namespaces created and updated; the ones the chart's matchConditions send reach the webhook. */
-async function objects(ctx: Ctx, deployments: number, namespaces: number): Promise<E2eResults['objects']> {
+/**
+ * (a) Deployments and Namespaces created and updated; the ones the chart's matchConditions send reach
+ * the webhook. `prefix` names the new objects, so a second pass (the floor) writes objects of its own.
+ */
+async function objects(
+  ctx: Ctx,
+  deployments: number,
+  namespaces: number,
+  prefix = 'bench',
+  width = 8,
+): Promise<E2eResults['objects']> {
   const { rest } = ctx;
   const judged = ['gloo-mesh', 'gloo-mesh-addons'];
   // As production has them: the add-ons namespace in the mesh (addons-namespace-injection), gloo-mesh not.
@@ -149,14 +180,14 @@ async function objects(ctx: Ctx, deployments: number, namespaces: number): Promi
   });
   const load0 = load();
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
-  const serverBefore = await ctx.serverMetrics();
+  const serverBefore = await ctx.serverMetrics?.();
   const nsCreate = await timedWrites(
     Array.from(
       { length: namespaces },
       (_, i) => () =>
-        rest.call('POST', '/api/v1/namespaces', { body: { metadata: { name: `bench-ns-${i}` } } }),
+        rest.call('POST', '/api/v1/namespaces', { body: { metadata: { name: `${prefix}-ns-${i}` } } }),
     ),
-    8,
+    width,
   );
   // Only gloo-mesh and gloo-mesh-addons are judged (the chart's matchConditions): their updates reach the webhook.
   const nsUpdate = await timedWrites(
@@ -164,20 +195,20 @@ async function objects(ctx: Ctx, deployments: number, namespaces: number): Promi
       { length: namespaces },
       (_, i) => () =>
         rest.call('PATCH', `/api/v1/namespaces/${judged[i % 2] ?? ''}`, {
-          body: { metadata: { labels: { 'bench-rev': String(i) } } },
+          body: { metadata: { labels: { 'bench-rev': `${prefix}-${i}` } } },
           ...merge,
         }),
     ),
-    8,
+    width,
   );
   const dep = (i: number): Record<string, unknown> => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: `bench-${i}`, namespace: judged[i % 2] },
+    metadata: { name: `${prefix}-${i}`, namespace: judged[i % 2] },
     spec: {
-      selector: { matchLabels: { app: `bench-${i}` } },
+      selector: { matchLabels: { app: `${prefix}-${i}` } },
       template: {
-        metadata: { labels: { app: `bench-${i}` } },
+        metadata: { labels: { app: `${prefix}-${i}` } },
         spec: { containers: [{ name: 'app', image: `registry.example.com/bench:${i}` }] },
       },
     },
@@ -185,22 +216,22 @@ async function objects(ctx: Ctx, deployments: number, namespaces: number): Promi
   const depPath = (i: number): string => `/apis/apps/v1/namespaces/${judged[i % 2] ?? ''}/deployments`;
   const depCreate = await timedWrites(
     Array.from({ length: deployments }, (_, i) => () => rest.call('POST', depPath(i), { body: dep(i) })),
-    8,
+    width,
   );
   const depUpdate = await timedWrites(
     Array.from(
       { length: deployments },
       (_, i) => () =>
-        rest.call('PATCH', `${depPath(i)}/bench-${i}`, {
+        rest.call('PATCH', `${depPath(i)}/${prefix}-${i}`, {
           body: { metadata: { labels: { 'bench-rev': '1' } } },
           ...merge,
         }),
     ),
-    8,
+    width,
   );
   return {
     loadAverage: { start: load0, end: load() },
-    writes: { deployments, namespaces, concurrency: 8 },
+    writes: { deployments, namespaces, concurrency: width },
     clientMs: {
       namespaceCreate: summarize(nsCreate),
       namespaceUpdate: summarize(nsUpdate),
@@ -208,7 +239,9 @@ async function objects(ctx: Ctx, deployments: number, namespaces: number): Promi
       deploymentUpdate: summarize(depUpdate),
     },
     apiServer: await webhookLatencies(ctx, before, true),
-    server: await serverLatencies(ctx, serverBefore),
+    ...(ctx.serverMetrics && serverBefore !== undefined
+      ? await serverSide(ctx.serverMetrics, serverBefore)
+      : {}),
   };
 }
 
@@ -255,6 +288,7 @@ async function release(
   upgrade(ctx, major, name, chart, values);
   const load0 = load();
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
+  const serverBefore = await ctx.serverMetrics?.();
   const withMs: number[] = [];
   const withoutMs: number[] = [];
   // With, without, with: drift in the machine's load falls on both sides alike.
@@ -275,6 +309,9 @@ async function release(
     withoutWebhookMs: withoutSummary,
     slowdown: Math.round((withSummary.p50 / withoutSummary.p50 - 1) * 1000) / 1000,
     apiServer: await webhookLatencies(ctx, before, true),
+    ...(ctx.serverMetrics && serverBefore !== undefined
+      ? await serverSide(ctx.serverMetrics, serverBefore)
+      : {}),
   };
   say(
     `  helm ${major} ${size} (${(run.secretBytes / 1024).toFixed(1)} KiB): upgrade p50 ${withSummary.p50} ms with, ` +
@@ -322,36 +359,144 @@ function args(): {
     namespaces: n('namespaces'),
     upgrades: n('upgrades'),
     timed: n('timed'),
-    ...(values.scale !== undefined ? { scale: n('scale') } : {}),
+    ...(values.scale !== undefined ? { scale: scaleOf(values.scale) } : {}),
     minutes: n('minutes'),
     ...(values.only === 'releases' ? { only: 'releases' as const } : {}),
     sizes: sizes as Size[],
   };
 }
 
-/** (b) for each size, Helm 3 then 4; the padded charts are left in `charts` for the caller to remove. */
-async function releasePhase(
-  ctx: Ctx,
-  opts: ReturnType<typeof args>,
-  charts: string[],
-): Promise<ReleaseRun[]> {
+/** The padded charts by size, made once per run; the caller removes them. */
+type Charts = Map<Size, string>;
+
+function chartOf(charts: Charts, size: Size): string {
+  let chart = charts.get(size);
+  if (chart === undefined) {
+    chart = paddedChart(SIZES[size], size === 'small' ? 1 : 2);
+    charts.set(size, chart);
+  }
+  return chart;
+}
+
+const MAJORS_IN_ORDER: HelmMajor[] = ['v3', 'v4'];
+
+/** --scale N: a number of Deployments, 0 included (start-up and footprint with an empty cluster view). */
+function scaleOf(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--scale must be a number of Deployments (0 or more), not "${v}"`);
+  return n;
+}
+
+/** (b) for each size, Helm 3 then 4. */
+async function releasePhase(ctx: Ctx, opts: ReturnType<typeof args>, charts: Charts): Promise<ReleaseRun[]> {
   say(`== (b) releases upgraded ${opts.upgrades} times with the webhook, ${opts.timed} without`);
   const releases: ReleaseRun[] = [];
-  for (const size of opts.sizes) {
-    const chart = paddedChart(SIZES[size], size === 'small' ? 1 : 2);
-    charts.push(chart);
-    for (const major of ['v3', 'v4'] as HelmMajor[])
-      releases.push(await release(ctx, major, size, chart, opts.upgrades, opts.timed));
-  }
+  for (const size of opts.sizes)
+    for (const major of MAJORS_IN_ORDER)
+      releases.push(await release(ctx, major, size, chartOf(charts, size), opts.upgrades, opts.timed));
   return releases;
 }
 
+/** The bare limit server (bench/limit-server.ts) on loopback, serving with the e2e cluster's certificate. */
+async function startLimit(info: ClusterInfo): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { path } = buildLimitServer();
+  const port = await freePort();
+  const { certFile, keyFile } = servingCert(info);
+  const child = spawn(
+    process.execPath,
+    [path, '--port', String(port), '--cert', certFile, '--key', keyFile],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `https://127.0.0.1:${port}/validate`;
+  const stop = (): Promise<void> =>
+    new Promise((res) => {
+      if (child.exitCode !== null || child.signalCode !== null) return res();
+      child.once('exit', () => res());
+      child.kill('SIGTERM');
+    });
+  const ping = '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"ping"}}';
+  try {
+    await waitFor('the bare limit server to answer', () =>
+      askWebhook({ url }, info.caPem, ping).then(
+        (a) => a.allowed,
+        () => undefined,
+      ),
+    );
+  } catch (err: unknown) {
+    await stop();
+    throw err;
+  }
+  return { url, stop };
+}
+
+/** The webhook configuration with every webhook's URL moved to `base` (same paths, same CA bundle). */
+function pointedAt(vwc: Record<string, unknown>, base: string): Record<string, unknown> {
+  const copy = structuredClone(vwc);
+  for (const w of copy.webhooks as Array<{ clientConfig: { url: string } }>)
+    w.clientConfig.url = new URL(new URL(w.clientConfig.url).pathname, base).toString();
+  return copy;
+}
+
+type FloorRun = NonNullable<E2eResults['floor']>;
+
+/** The floor's pass over one release: `upgrades` upgrades with the bare limit server registered. */
+async function floorRelease(
+  ctx: Ctx,
+  major: HelmMajor,
+  size: Size,
+  chart: string,
+  upgrades: number,
+): Promise<FloorRun['releases'][number]> {
+  const name = `bench-${size}-${major}`;
+  const values = tempFile('prod.yaml', PROD);
+  const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
+  const ms: number[] = [];
+  for (let i = 0; i < upgrades; i++) ms.push(upgrade(ctx, major, name, chart, values));
+  const run = {
+    helm: major,
+    size,
+    upgradeMs: summarize(ms),
+    apiServer: await webhookLatencies(ctx, before, true),
+  };
+  say(`  helm ${major} ${size}: upgrade p50 ${run.upgradeMs.p50} ms; ${JSON.stringify(run.apiServer)}`);
+  return run;
+}
+
+/**
+ * The floor: the same writes and upgrades with the bare limit server registered in gloo-guard's place
+ * (the chart's webhook configuration, only the URLs moved), so the API server's figures can be read
+ * against the least any Node webhook costs it on this machine. gloo-guard is registered again after.
+ */
+async function floorPhase(ctx: Ctx, opts: ReturnType<typeof args>, charts: Charts): Promise<FloorRun> {
+  const limit = await startLimit(ctx.info);
+  const vwc = pointedAt(ctx.vwc, limit.url);
+  const floorCtx: Ctx = { info: ctx.info, rest: ctx.rest, vwc, vwcName: ctx.vwcName };
+  try {
+    await registerWebhook(ctx.rest, vwc);
+    say(`== floor: the bare limit server in gloo-guard's place, (a) again`);
+    const objectsRun = await objects(floorCtx, opts.deployments, opts.namespaces, 'floor');
+    say(JSON.stringify(objectsRun.apiServer));
+    const oneAtATime = await objects(floorCtx, opts.deployments, opts.namespaces, 'floor-serial', 1);
+    say(JSON.stringify(oneAtATime.apiServer));
+    say(`== floor: (b) again, ${opts.upgrades} upgrades each`);
+    const releases: FloorRun['releases'] = [];
+    for (const size of opts.sizes)
+      for (const major of MAJORS_IN_ORDER)
+        releases.push(await floorRelease(floorCtx, major, size, chartOf(charts, size), opts.upgrades));
+    return { objects: objectsRun, objectsOneAtATime: oneAtATime, releases };
+  } finally {
+    await registerWebhook(ctx.rest, ctx.vwc);
+    await limit.stop();
+  }
+}
+
 /** Runs `phases` against the e2e cluster with the compiled webhook registered, and stops both. */
-async function withCluster<T>(phases: (ctx: Ctx, charts: string[]) => Promise<T>): Promise<T> {
+async function withCluster<T>(phases: (ctx: Ctx, charts: Charts) => Promise<T>): Promise<T> {
   // The webhook runs compiled, as the image runs it (the e2e suite's own build).
   buildGlooGuard();
   const cluster = await startE2eCluster();
-  const charts: string[] = [];
+  const charts: Charts = new Map();
   try {
     const info = { ...cluster, kubeconfigPath: cluster.kubeconfigPath };
     const rest = kube(info);
@@ -368,7 +513,7 @@ async function withCluster<T>(phases: (ctx: Ctx, charts: string[]) => Promise<T>
     return out;
   } finally {
     await cluster.stop();
-    for (const c of charts) rmSync(c, { recursive: true, force: true });
+    for (const c of charts.values()) rmSync(c, { recursive: true, force: true });
   }
 }
 
@@ -380,7 +525,12 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
     say(`== (a) ${opts.deployments} Deployments and ${opts.namespaces} Namespaces, created and updated`);
     const a = await objects(ctx, opts.deployments, opts.namespaces);
     say(JSON.stringify(a.apiServer));
+    // The same writes one at a time: the API server unhurried, as most clusters run it most of the time.
+    say(`== (a) again, one write at a time`);
+    const oneAtATime = await objects(ctx, opts.deployments, opts.namespaces, 'serial', 1);
+    say(JSON.stringify(oneAtATime.apiServer));
     const releases = await releasePhase(ctx, opts, charts);
+    const floor = await floorPhase(ctx, opts, charts);
     const results = {
       schema: 1,
       generatedAt: started.toISOString(),
@@ -394,9 +544,13 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
         latency:
           'apiserver_admission_webhook_admission_duration_seconds from GET /metrics, subtracted between scrapes; p50/p99 interpolated within the buckets (bounds 5, 25, 100, 500 ms ...): the true value lies anywhere in its bucket, so atOrUnder gives the shares the quantiles are read from',
         helm: 'helm upgrade --install, wall time of the process; with the webhook half before and half after the runs without it',
+        floor:
+          "after gloo-guard's phases, the bare limit server (bench/limit-server.ts: JSON.parse and allow; a release decoded the cheapest way) registered with the same configuration, only the URLs moved; the same writes (new objects) and upgrades",
       },
       objects: a,
+      objectsOneAtATime: oneAtATime,
       releases,
+      floor,
     };
     return results;
   });
@@ -422,6 +576,8 @@ function scale(deployments: number, minutes: number): Record<string, unknown> {
 }
 
 const E2E_JSON = join(ROOT, 'bench', 'results', 'e2e.json');
+/** The full run before the recorded one, for the report's "now and before" (a --scale run keeps it). */
+const E2E_PREVIOUS_JSON = join(ROOT, 'bench', 'results', 'e2e-previous.json');
 
 /**
  * One command per study: `--scale N` runs only the cluster view at scale (its own cluster, minutes to
@@ -466,9 +622,14 @@ async function main(): Promise<void> {
   if (opts.only === 'releases') return releasesOnly(opts);
   const results = await run(opts);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  if (opts.scale === undefined && existsSync(E2E_JSON)) renameSync(E2E_JSON, E2E_PREVIOUS_JSON);
   writeFileSync(E2E_JSON, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), renderE2e(results));
-  say(renderE2e(results));
+  const previous = existsSync(E2E_PREVIOUS_JSON)
+    ? (JSON.parse(readFileSync(E2E_PREVIOUS_JSON, 'utf8')) as E2eResults)
+    : undefined;
+  const md = renderE2e(results, previous);
+  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.md'), md);
+  say(md);
   say('wrote bench/results/e2e.{json,md}');
 }
 

@@ -10,6 +10,6 @@ if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   docker build -t "${image}" .
   echo "built ${image}; load it with: kind load docker-image ${image}  (or: k3d image import ${image})"
 else
-  echo "npm run image: no Docker engine here, so ${image} was not built; checking the Dockerfile statically instead" >&2
+  echo "npm run image: no Docker engine here, so ${image} was not built; checking the Dockerfile statically instead (npm run bench:image measures our layers without Docker)" >&2
   npx vitest run test/unit/dockerfile.test.ts -t "^Dockerfile"
 fi

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
+  gcPauses,
   latencyOf,
   quantile,
   serverBuckets,
@@ -73,5 +75,27 @@ describe('the API server webhook histogram', () => {
     expect(latencyOf(undefined)).toMatchObject({ calls: 0, p50Ms: Number.NaN });
     const past = webhookBuckets(text('w', 'CREATE', [0, 0, 0, 0, 0, 0, 0, 0, 5])).get('w')!;
     expect(quantile(past, 0.99)).toBe(25);
+  });
+});
+
+describe("the webhook's garbage collection between two scrapes", () => {
+  it("when the process collects garbage, then the bench reads the pauses per kind from prom-client's real default metrics", async () => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const before = await registry.metrics();
+    let after = before;
+    let kept = 0;
+    // Young-generation garbage until prom-client has seen a scavenge (its GC observer reports asynchronously).
+    for (let round = 0; round < 200 && gcPauses(before, after).minor === undefined; round++) {
+      for (let i = 0; i < 20_000; i++) kept += { i, s: `x${i}` }.s.length;
+      await new Promise((r) => setImmediate(r));
+      after = await registry.metrics();
+    }
+    const minor = gcPauses(before, after).minor;
+    expect(kept).toBeGreaterThan(0);
+    expect(minor?.count).toBeGreaterThan(0);
+    expect(minor?.totalMs).toBeGreaterThan(0);
+    expect(minor?.over10Ms).toBeLessThanOrEqual(minor?.over1Ms ?? 0);
+    expect(gcPauses(after, after)).toEqual({});
   });
 });

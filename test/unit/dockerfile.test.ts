@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ops, parseDockerfile, readImagePlan, type Stage } from '../../bench/dockerfile.js';
 import { POLICIES } from '../../src/policies/index.js';
 import {
   gzipBombSecret,
@@ -19,41 +20,8 @@ import { reviewResponse, send, until, validate, type Target } from '../robustnes
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-interface Stage {
-  from: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-/** Splits a Dockerfile into stages of instructions (comments dropped, continuations joined). */
-function parseDockerfile(text: string): Stage[] {
-  const logical = text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  const stages: Stage[] = [];
-  for (const line of logical) {
-    const [op = '', ...rest] = line.split(/\s+/);
-    const args = rest.join(' ');
-    if (op.toUpperCase() === 'FROM') {
-      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ from: m?.[1] ?? args, name: m?.[2], instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args });
-    }
-  }
-  return stages;
-}
-
 const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1)!;
-const ops = (stage: Stage, op: string): string[] =>
-  stage.instructions.filter((i) => i.op === op).map((i) => i.args);
 const stageNamed = (name: string): Stage => stages.find((s) => s.name === name)!;
 const copiedFrom = (stage: Stage): string[] =>
   ops(stage, 'COPY').map((a) => /--from=(\S+)/.exec(a)?.[1] ?? '(context)');
@@ -177,9 +145,10 @@ describe('the runtime stage, assembled without Docker', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'gloo-guard-image-'));
     for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(dir, f));
-    const flags = ['--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'];
-    // Exactly the deps stage's command: if npm ci refuses the lock here, the image build would too.
-    const ci = spawnSync('npm', ['ci', ...flags], { cwd: dir, encoding: 'utf8' });
+    // Exactly the deps stage's command, read from the Dockerfile (the cache may serve the tarballs):
+    // if npm ci refuses the lock here, the image build would too.
+    const [npm, ...args] = readImagePlan(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).deps.install;
+    const ci = spawnSync(npm!, [...args, '--prefer-offline'], { cwd: dir, encoding: 'utf8' });
     if (ci.status !== 0) throw new Error(`npm ci failed:\n${ci.stderr}`);
     execFileSync(
       process.execPath,

@@ -23,10 +23,11 @@ describe('generated performance docs', () => {
     );
   });
 
-  it('when the page is generated, then the current run, the one before it, the rule costs and Kyverno are all in it', () => {
+  it('when the page is generated, then the current run, the one before it, the rule costs, Kyverno and the image are all in it', () => {
     expect(Object.keys(generatedParts()).sort()).toEqual([
       'compare',
       'e2e',
+      'image',
       'kyverno',
       'latest',
       'latest-notes',

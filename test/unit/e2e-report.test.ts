@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { fitLine, renderE2e, type E2eResults } from '../../bench/e2e-report.js';
+import type { WebhookLatency } from '../../bench/apiserver-metrics.js';
+import { summarize } from '../../bench/stats.js';
+
+/** A latency as latencyOf gives it: the p99 and the share of calls within 5, 25 and 100 ms. */
+function lat(calls: number, p99Ms: number, within5: number): WebhookLatency {
+  return { calls, p50Ms: 3, p99Ms, atOrUnder: { '5': within5, '25': 1, '100': 1 } };
+}
+
+function objects(concurrency: number, deployments: WebhookLatency): E2eResults['objects'] {
+  return {
+    loadAverage: { start: '1.00 1.00 1.00', end: '1.00 1.00 1.00' },
+    writes: { deployments: 500, namespaces: 100, concurrency },
+    clientMs: { deploymentCreate: summarize([30, 31]) },
+    apiServer: { 'deployments.gloo-guard.io CREATE': deployments },
+  };
+}
+
+function run(commit: string, over: Partial<E2eResults> = {}): E2eResults {
+  return {
+    generatedAt: '2026-11-30T05:00:00.000Z',
+    durationSec: 300,
+    commit,
+    objects: objects(8, lat(500, 46.4, 0.7)),
+    objectsOneAtATime: objects(1, lat(500, 4.9, 1)),
+    releases: [
+      {
+        helm: 'v3',
+        size: 'large',
+        secretBytes: 963_000,
+        loadAverage: { start: '1', end: '1' },
+        withWebhookMs: summarize([2000]),
+        withoutWebhookMs: summarize([2100]),
+        slowdown: -0.048,
+        apiServer: { 'releases.gloo-guard.io CREATE': lat(20, 99.3, 0) },
+      },
+    ],
+    ...over,
+  };
+}
+
+const floor: NonNullable<E2eResults['floor']> = {
+  objects: objects(8, lat(500, 41.8, 0.8)),
+  objectsOneAtATime: objects(1, lat(500, 4.8, 1)),
+  releases: [
+    {
+      helm: 'v3',
+      size: 'large',
+      upgradeMs: summarize([1900]),
+      apiServer: { 'releases.gloo-guard.io CREATE': lat(20, 420, 0) },
+    },
+  ],
+};
+
+describe('the bench:e2e report', () => {
+  it('when the floor was measured, then each target shows the floor beside gloo-guard and says when the floor misses too', () => {
+    const md = renderE2e(run('bbbbbbb', { floor }));
+    expect(md).toContain(
+      '| Deployment and Namespace webhooks p99 < 10 ms, 8 at a time | p99 46.4 ms (interpolated) | p99 41.8 ms (misses too) | **miss** |',
+    );
+    expect(md).toContain(
+      '| Deployment and Namespace webhooks p99 < 10 ms, 1 at a time | p99 4.9 ms (interpolated) | p99 4.8 ms | pass |',
+    );
+    expect(md).toContain(
+      '| ~1 MiB release p99 < 100 ms | p99 99.3 ms (interpolated) | p99 420 ms (misses too) | pass |',
+    );
+    // Phases are paired by how many writes ran at a time, never across.
+    expect(md).toContain(
+      '| 500 Deployments, 100 Namespaces, 1 at a time | deployments.gloo-guard.io CREATE | 500 / 500 | 3 / 3 | 4.9 / 4.8 | 100.0% / 100.0% |',
+    );
+    expect(md).toContain('| v3 | large | 2000 / 1900 |');
+  });
+
+  it('when a run before it is given, then the figures stand now / before, and a phase the old run lacked shows a dash', () => {
+    const before = run('aaaaaaa');
+    delete before.objectsOneAtATime;
+    const md = renderE2e(run('bbbbbbb'), before);
+    expect(md).toContain('## Now and before');
+    expect(md).toContain('on commit aaaaaaa');
+    expect(md).toContain(
+      '| 500 Deployments, 100 Namespaces, 8 at a time | deployments.gloo-guard.io CREATE | 500 / 500 | 3 / 3 | 46.4 / 46.4 |',
+    );
+    expect(md).toContain(
+      '| 500 Deployments, 100 Namespaces, 1 at a time | deployments.gloo-guard.io CREATE | 500 / – | 3 / – | 4.9 / – |',
+    );
+    expect(md).toContain('| v3 | large | -4.8% / -4.8% |');
+  });
+
+  it('when neither a floor nor a run before exists (older results), then the report leaves both sections out', () => {
+    const md = renderE2e(run('bbbbbbb', { floor: undefined }));
+    expect(md).not.toContain('beside the floor');
+    expect(md).not.toContain('## Now and before');
+    expect(md).toContain('| p99 46.4 ms (interpolated) | – | **miss** |');
+  });
+});
+
+describe('the growth per 1,000 Deployments', () => {
+  it('when runs at several sizes are recorded, then the line through them gives the base and the slope', () => {
+    const line = fitLine([
+      [0, 155],
+      [1, 157],
+      [5, 175],
+      [20, 229],
+    ]);
+    expect(line.at0).toBeCloseTo(154.77, 2);
+    expect(line.slope).toBeCloseTo(3.728, 3);
+    expect(
+      fitLine([
+        [5, 180],
+        [5, 182],
+      ]).slope,
+    ).toBe(0);
+  });
+});
