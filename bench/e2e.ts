@@ -464,29 +464,81 @@ async function floorRelease(
 }
 
 /**
- * The floor: the same writes and upgrades with the bare limit server registered in gloo-guard's place
- * (the chart's webhook configuration, only the URLs moved), so the API server's figures can be read
- * against the least any Node webhook costs it on this machine. gloo-guard is registered again after.
+ * Runs `mine` with gloo-guard registered, then `floor` with the bare limit server registered in its
+ * place (the chart's configuration, only the URLs moved), and registers gloo-guard again: the two
+ * sides of one comparison back to back, so a drift in the machine's load falls on both alike.
  */
-async function floorPhase(ctx: Ctx, opts: ReturnType<typeof args>, charts: Charts): Promise<FloorRun> {
-  const limit = await startLimit(ctx.info);
-  const vwc = pointedAt(ctx.vwc, limit.url);
-  const floorCtx: Ctx = { info: ctx.info, rest: ctx.rest, vwc, vwcName: ctx.vwcName };
+async function sideBySide<A, B>(
+  ctx: Ctx,
+  floorCtx: Ctx,
+  mine: () => Promise<A>,
+  floor: () => Promise<B>,
+): Promise<[A, B]> {
+  const a = await mine();
+  await registerWebhook(ctx.rest, floorCtx.vwc);
   try {
-    await registerWebhook(ctx.rest, vwc);
-    say(`== floor: the bare limit server in gloo-guard's place, (a) again`);
-    const objectsRun = await objects(floorCtx, opts.deployments, opts.namespaces, 'floor');
-    say(JSON.stringify(objectsRun.apiServer));
-    const oneAtATime = await objects(floorCtx, opts.deployments, opts.namespaces, 'floor-serial', 1);
-    say(JSON.stringify(oneAtATime.apiServer));
-    say(`== floor: (b) again, ${opts.upgrades} upgrades each`);
-    const releases: FloorRun['releases'] = [];
-    for (const size of opts.sizes)
-      for (const major of MAJORS_IN_ORDER)
-        releases.push(await floorRelease(floorCtx, major, size, chartOf(charts, size), opts.upgrades));
-    return { objects: objectsRun, objectsOneAtATime: oneAtATime, releases };
+    return [a, await floor()];
   } finally {
     await registerWebhook(ctx.rest, ctx.vwc);
+  }
+}
+
+type Measured = Pick<E2eResults, 'objects' | 'objectsOneAtATime' | 'releases' | 'floor'>;
+
+/**
+ * (a) 8 at a time, (a) one at a time and (b) per size and Helm major, each first with gloo-guard and
+ * then with the floor (the bare limit server in its place: the least any Node webhook costs the API
+ * server on this machine).
+ */
+async function phasesSideBySide(ctx: Ctx, opts: ReturnType<typeof args>, charts: Charts): Promise<Measured> {
+  const limit = await startLimit(ctx.info);
+  const floorCtx: Ctx = {
+    info: ctx.info,
+    rest: ctx.rest,
+    vwc: pointedAt(ctx.vwc, limit.url),
+    vwcName: ctx.vwcName,
+  };
+  const pair = <A, B>(mine: () => Promise<A>, floor: () => Promise<B>): Promise<[A, B]> =>
+    sideBySide(ctx, floorCtx, mine, floor);
+  const { deployments: d, namespaces: n } = opts;
+  try {
+    say(
+      `== (a) ${d} Deployments and ${n} Namespaces, created and updated 8 at a time: gloo-guard, then the floor`,
+    );
+    const [a, floorA] = await pair(
+      () => objects(ctx, d, n),
+      () => objects(floorCtx, d, n, 'floor'),
+    );
+    say(`${JSON.stringify(a.apiServer)}\nfloor: ${JSON.stringify(floorA.apiServer)}`);
+    // The same writes one at a time: the API server unhurried, as most clusters run it most of the time.
+    say('== (a) again, one write at a time: gloo-guard, then the floor');
+    const [one, floorOne] = await pair(
+      () => objects(ctx, d, n, 'serial', 1),
+      () => objects(floorCtx, d, n, 'floor-serial', 1),
+    );
+    say(`${JSON.stringify(one.apiServer)}\nfloor: ${JSON.stringify(floorOne.apiServer)}`);
+    say(
+      `== (b) releases upgraded ${opts.upgrades} times with the webhook, ${opts.timed} without, then ${opts.upgrades} with the floor`,
+    );
+    const releases: ReleaseRun[] = [];
+    const floorReleases: FloorRun['releases'] = [];
+    for (const size of opts.sizes)
+      for (const major of MAJORS_IN_ORDER) {
+        const chart = chartOf(charts, size);
+        const [r, f] = await pair(
+          () => release(ctx, major, size, chart, opts.upgrades, opts.timed),
+          () => floorRelease(floorCtx, major, size, chart, opts.upgrades),
+        );
+        releases.push(r);
+        floorReleases.push(f);
+      }
+    return {
+      objects: a,
+      objectsOneAtATime: one,
+      releases,
+      floor: { objects: floorA, objectsOneAtATime: floorOne, releases: floorReleases },
+    };
+  } finally {
     await limit.stop();
   }
 }
@@ -522,21 +574,13 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
   // The commit built and measured, read before the run: HEAD may move while it runs.
   const commit = sourceCommit();
   return withCluster(async (ctx, charts) => {
-    say(`== (a) ${opts.deployments} Deployments and ${opts.namespaces} Namespaces, created and updated`);
-    const a = await objects(ctx, opts.deployments, opts.namespaces);
-    say(JSON.stringify(a.apiServer));
-    // The same writes one at a time: the API server unhurried, as most clusters run it most of the time.
-    say(`== (a) again, one write at a time`);
-    const oneAtATime = await objects(ctx, opts.deployments, opts.namespaces, 'serial', 1);
-    say(JSON.stringify(oneAtATime.apiServer));
-    const releases = await releasePhase(ctx, opts, charts);
-    const floor = await floorPhase(ctx, opts, charts);
+    const measured = await phasesSideBySide(ctx, opts, charts);
     const results = {
       schema: 1,
       generatedAt: started.toISOString(),
       durationSec: Math.round((Date.now() - started.getTime()) / 1000),
       commit,
-      loadAverageAtStart: a.loadAverage,
+      loadAverageAtStart: measured.objects.loadAverage,
       method: {
         cluster: 'kube-apiserver v1.36.3 + etcd v3.6.8 on loopback (test/e2e/cluster), no controllers',
         webhook:
@@ -545,12 +589,9 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
           'apiserver_admission_webhook_admission_duration_seconds from GET /metrics, subtracted between scrapes; p50/p99 interpolated within the buckets (bounds 5, 25, 100, 500 ms ...): the true value lies anywhere in its bucket, so atOrUnder gives the shares the quantiles are read from',
         helm: 'helm upgrade --install, wall time of the process; with the webhook half before and half after the runs without it',
         floor:
-          "after gloo-guard's phases, the bare limit server (bench/limit-server.ts: JSON.parse and allow; a release decoded the cheapest way) registered with the same configuration, only the URLs moved; the same writes (new objects) and upgrades",
+          "after each of gloo-guard's phases, the bare limit server (bench/limit-server.ts: JSON.parse and allow; a release decoded the cheapest way) registered with the same configuration, only the URLs moved; the same writes (new objects) and upgrades",
       },
-      objects: a,
-      objectsOneAtATime: oneAtATime,
-      releases,
-      floor,
+      ...measured,
     };
     return results;
   });
