@@ -153,7 +153,7 @@ function answerWhenReady(
   );
 }
 
-/** A release to decode, whatever its body's size: in the worker, a few at a time. */
+/** A release that is not small, or does not read cleanly: decoded in the worker, a few at a time. */
 async function decodeInWorker(d: AppParts, body: Buffer): Promise<BodyOutcome> {
   const done = await d.offload.admit();
   try {
@@ -176,9 +176,9 @@ async function withValuesFrom(
 }
 
 /**
- * A small body (the API server's reviews of everything but release Secrets) is parsed, judged and
- * answered right here, in the 'end' event, with no promise in between; it waits only when it must:
- * for a HelmRelease's valuesFrom, or for a release to be decoded in the worker.
+ * A small body (the API server's reviews, small releases included) is parsed, judged and answered
+ * right here, in the 'end' event, with no promise in between; it waits only when it must: for a
+ * HelmRelease's valuesFrom, or for a release too large to inflate here to be decoded in the worker.
  */
 function smallBody(
   d: AppParts,

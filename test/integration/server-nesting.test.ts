@@ -1,8 +1,9 @@
 /**
  * Issue 15 item 7: a release nested millions of levels deep in a field no policy reads. Helm cannot
  * read it (Go stops at 10,000 levels), so the webhook refuses it as unreadable, after a scan that
- * keeps one byte per level; and a release is decoded in the worker, a few at a time, however small
- * its body, so small bombs never hold the event loop. Figures: bench/nesting-bomb.ts.
+ * keeps one byte per level. A small body's release is inflated on the event loop only up to
+ * INLINE_RELEASE_BYTES; past that, or unreadable, it goes to the worker, a few at a time, so small
+ * bombs never hold the event loop. Figures: bench/nesting-bomb.ts.
  */
 import request from 'supertest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,14 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { createApp } from '../../src/server/app.js';
 import { Offload } from '../../src/server/offload.js';
-import { deploymentObject, nestingBombSecret, objectReview } from '../fixtures/admission/reviews.js';
+import { INLINE_RELEASE_BYTES } from '../../src/server/prepare.js';
+import {
+  deploymentObject,
+  nestingBombSecret,
+  objectReview,
+  PRODUCTION_VALUES,
+  releaseReview,
+} from '../fixtures/admission/reviews.js';
 import { cli } from '../helpers/cli.js';
 
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
@@ -32,15 +40,26 @@ describe('item 7: releases nested past what Helm reads', () => {
     expect(res.body.response.status.message).toContain('nested more than 10000 levels deep');
   });
 
-  it('when a small body holds a release, then it goes to the worker through the gate; a small Deployment does not', async () => {
+  it('when a small body holds a release that inflates past what the event loop decodes, or a bomb, then it goes to the worker through the gate; a small release and a small Deployment do not', async () => {
     const config = defaultConfig();
     const offload = new Offload(1, WORKER);
     const app = createApp({ config: () => config, offload });
-    const release = objectReview(nestingBombSecret(1000, { allFields: false }));
-    const released = await request(app).post('/validate').send(release);
-    // The stand-in worker answers with the size of what it got: the release went there.
-    expect(released.status).toBe(400);
-    expect(released.body.message).toBe(`${JSON.stringify(release).length} bytes`);
+    const large = releaseReview({
+      values: { ...PRODUCTION_VALUES, notes: 'x'.repeat(INLINE_RELEASE_BYTES) },
+    });
+    const bomb = objectReview(nestingBombSecret(15_000, { allFields: false }));
+    for (const review of [large, bomb]) {
+      const res = await request(app).post('/validate').send(review);
+      // The stand-in worker answers with the size of what it got: the release went there.
+      expect(res.status).toBe(400);
+      expect(res.body.message).toBe(`${JSON.stringify(review).length} bytes`);
+    }
+    // Judged here (the stand-in worker could only answer 400): nested 1,000 levels, as Helm reads.
+    const small = await request(app)
+      .post('/validate')
+      .send(objectReview(nestingBombSecret(1000, { allFields: false })));
+    expect(small.status).toBe(200);
+    expect(typeof small.body.response.allowed).toBe('boolean');
     const deployment = await request(app)
       .post('/validate')
       .send(objectReview(deploymentObject('gloo-mesh-mgmt-server', 'gloo-mesh')));
