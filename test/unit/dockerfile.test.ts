@@ -209,7 +209,7 @@ describe('the runtime stage, assembled without Docker', () => {
     expect(help.status).toBe(0);
   });
 
-  it('when the assembled server gets large reviews, then its worker thread reads them while small ones keep being answered', async () => {
+  it('when the assembled server gets large reviews, then its worker thread reads them while small ones (a small release too) keep being answered', async () => {
     const child = spawn(
       process.execPath,
       ['dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1'],
@@ -236,11 +236,16 @@ describe('the runtime stage, assembled without Docker', () => {
       const large = releaseReview({ values: { ...PRODUCTION_VALUES, insecure: true, blob } });
       const bomb = objectReview(await gzipBombSecret(256 * 1024 * 1024));
       const small = objectReview(namespaceObject('gloo-mesh'));
+      // A release of ordinary size is decoded on the event loop, not sent to the worker.
+      const smallRelease = releaseReview({ values: { ...PRODUCTION_VALUES, insecure: true } });
       const answers = await Promise.all([
         ...Array.from({ length: 6 }, () => validate(t, large)),
         validate(t, bomb),
         ...Array.from({ length: 20 }, () => validate(t, small)),
       ]);
+      const inline = reviewResponse(await validate(t, smallRelease));
+      expect(inline.allowed).toBe(false);
+      expect(inline.status?.message).toContain('[no-insecure-relay]');
       const responses = answers.map((a) => reviewResponse(a));
       for (const r of responses.slice(0, 6)) {
         expect(r.allowed).toBe(false);
