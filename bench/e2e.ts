@@ -19,6 +19,7 @@ import {
   mkdtempSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -121,6 +122,8 @@ interface Ctx {
   vwcName: string;
   /** The webhook's own GET /metrics (the bare limit server has none). */
   serverMetrics?: () => Promise<string>;
+  /** Whether the servers run in cpu cgroups of their own (ownCgroup), as pods do. */
+  ownCgroup?: boolean;
 }
 
 /** The latencies of the keys that were called between two scrapes, without `skip`'s. */
@@ -398,6 +401,38 @@ async function releasePhase(ctx: Ctx, opts: ReturnType<typeof args>, charts: Cha
   return releases;
 }
 
+/** Where the bench makes cpu cgroups (v1) of its own, one per server process. */
+const CGROUP_ROOT = '/sys/fs/cgroup/cpu';
+
+/**
+ * Moves a server process into a cpu cgroup of its own, as the kubelet runs a pod: its threads then
+ * share one weight against the API server, etcd and Helm, and the offload worker's niceness weighs
+ * only against its own event loop, as in a cluster. Returns the cgroup to remove afterwards, or
+ * undefined where none can be made (not root, no cgroup v1 cpu controller): the run records which.
+ */
+function ownCgroup(name: string, pid: number | undefined): string | undefined {
+  if (pid === undefined || !existsSync(CGROUP_ROOT)) return undefined;
+  const dir = join(CGROUP_ROOT, `gloo-guard-bench-${name}-${process.pid}`);
+  try {
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    return dir;
+  } catch {
+    removeCgroup(dir);
+    return undefined;
+  }
+}
+
+/** Removes a cgroup once its process has exited (the kernel refuses while it has members). */
+function removeCgroup(dir: string | undefined): void {
+  if (dir === undefined) return;
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Already gone, or never made.
+  }
+}
+
 /** The bare limit server (bench/limit-server.ts) on loopback, serving with the e2e cluster's certificate. */
 async function startLimit(info: ClusterInfo): Promise<{ url: string; stop: () => Promise<void> }> {
   const { path } = buildLimitServer();
@@ -409,12 +444,13 @@ async function startLimit(info: ClusterInfo): Promise<{ url: string; stop: () =>
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `https://127.0.0.1:${port}/validate`;
+  const cgroup = ownCgroup('floor', child.pid);
   const stop = (): Promise<void> =>
-    new Promise((res) => {
+    new Promise<void>((res) => {
       if (child.exitCode !== null || child.signalCode !== null) return res();
       child.once('exit', () => res());
       child.kill('SIGTERM');
-    });
+    }).then(() => removeCgroup(cgroup));
   const ping = '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"ping"}}';
   try {
     await waitFor('the bare limit server to answer', () =>
@@ -493,6 +529,7 @@ type Measured = Pick<E2eResults, 'objects' | 'objectsOneAtATime' | 'releases' | 
 async function phasesSideBySide(ctx: Ctx, opts: ReturnType<typeof args>, charts: Charts): Promise<Measured> {
   const limit = await startLimit(ctx.info);
   const floorCtx: Ctx = {
+    ownCgroup: ctx.ownCgroup,
     info: ctx.info,
     rest: ctx.rest,
     vwc: pointedAt(ctx.vwc, limit.url),
@@ -553,15 +590,22 @@ async function withCluster<T>(phases: (ctx: Ctx, charts: Charts) => Promise<T>):
     const info = { ...cluster, kubeconfigPath: cluster.kubeconfigPath };
     const rest = kube(info);
     const webhook = await serveRegistered(rest, info, { config: { mode: 'enforce' } });
+    const cgroup = ownCgroup('gloo-guard', webhook.process.pid);
+    if (cgroup === undefined)
+      say(
+        'note: no cpu cgroup of its own for the webhook (needs root and cgroup v1): it shares the machine as a plain process',
+      );
     const ctx: Ctx = {
       info,
       rest,
       vwc: webhook.vwc,
       vwcName: webhook.vwcName,
       serverMetrics: () => webhookMetrics(webhook, info.caPem),
+      ownCgroup: cgroup !== undefined,
     };
     const out = await phases(ctx, charts);
     await webhook.stop();
+    removeCgroup(cgroup);
     return out;
   } finally {
     await cluster.stop();
@@ -588,6 +632,9 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
         latency:
           'apiserver_admission_webhook_admission_duration_seconds from GET /metrics, subtracted between scrapes; p50/p99 interpolated within the buckets (bounds 5, 25, 100, 500 ms ...): the true value lies anywhere in its bucket, so atOrUnder gives the shares the quantiles are read from',
         helm: 'helm upgrade --install, wall time of the process; with the webhook half before and half after the runs without it',
+        cgroups: ctx.ownCgroup
+          ? 'gloo-guard and the floor each in a cpu cgroup of its own (v1, default shares, no quota), as the kubelet runs a pod; the API server, etcd, Helm and the bench share the rest'
+          : 'no cgroups: every process shares the machine as a plain process (the worker at nice 10 yields to the API server, etcd and Helm as well)',
         floor:
           "after each of gloo-guard's phases, the bare limit server (bench/limit-server.ts: JSON.parse and allow; a release decoded the cheapest way) registered with the same configuration, only the URLs moved; the same writes (new objects) and upgrades",
       },
