@@ -603,10 +603,13 @@ async function withCluster<T>(phases: (ctx: Ctx, charts: Charts) => Promise<T>):
       serverMetrics: () => webhookMetrics(webhook, info.caPem),
       ownCgroup: cgroup !== undefined,
     };
-    const out = await phases(ctx, charts);
-    await webhook.stop();
-    removeCgroup(cgroup);
-    return out;
+    try {
+      return await phases(ctx, charts);
+    } finally {
+      // Stopped on failure too, so no server outlives the bench and its cgroup can go.
+      await webhook.stop();
+      removeCgroup(cgroup);
+    }
   } finally {
     await cluster.stop();
     for (const c of charts.values()) rmSync(c, { recursive: true, force: true });
