@@ -56,10 +56,22 @@ export interface E2eResults {
 
 type Release = E2eResults['releases'][number];
 
-const under = (l: WebhookLatency, ms: number): string => {
-  const share = l.atOrUnder[String(ms)];
-  return share === undefined ? '–' : `${(share * 100).toFixed(1)}%`;
+/** The share of calls at or under `ms` as a percentage, or undefined where the histogram has no such bound. */
+const share = (l: WebhookLatency | undefined, ms: number): string | undefined => {
+  const s = l?.atOrUnder[String(ms)];
+  return s === undefined ? undefined : `${(s * 100).toFixed(1)}%`;
 };
+
+/** The same, a dash where there is no such bound. */
+const under = (l: WebhookLatency, ms: number): string => share(l, ms) ?? '–';
+
+/** A captioned table, or nothing when it has no rows. */
+function captioned(caption: string, head: string, rows: string[]): string[] {
+  if (rows.length === 0) return [];
+  const columns = head.split('|').length - 2;
+  const align = ['---', '---', ...Array.from({ length: columns - 2 }, () => '--:')];
+  return [caption, '', head, `|${align.join('|')}|`, ...rows, ''];
+}
 
 function webhookRows(what: string, latencies: Record<string, WebhookLatency>): string[] {
   return Object.entries(latencies)
@@ -72,25 +84,18 @@ function webhookRows(what: string, latencies: Record<string, WebhookLatency>): s
 
 /** The webhook's own timing of the same reviews: what of the API server's time was gloo-guard's. */
 function serverRows(runs: readonly Objects[]): string[] {
-  const timed = runs.filter((o) => o.server !== undefined);
-  if (timed.length === 0) return [];
-  const cell = (l: WebhookLatency, ms: number): string =>
-    `${((l.atOrUnder[String(ms)] ?? 0) * 100).toFixed(1)}%`;
-  return [
+  return captioned(
     'The same object reviews as the webhook timed them (its own `gloo_guard_admission_duration_seconds`, arrival to answer, buckets 0.5, 1, 2.5, 5, 10, 25 ms ...):',
-    '',
     '| phase | kind | calls | p50 ms | p99 ms | ≤ 1 ms | ≤ 5 ms | ≤ 10 ms |',
-    '|---|---|--:|--:|--:|--:|--:|--:|',
-    ...timed.flatMap((o) =>
+    runs.flatMap((o) =>
       Object.entries(o.server ?? {})
         .sort(([a], [b]) => a.localeCompare(b))
         .map(
           ([k, l]) =>
-            `| ${objectsLabel(o)} | ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${cell(l, 1)} | ${cell(l, 5)} | ${cell(l, 10)} |`,
+            `| ${objectsLabel(o)} | ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${under(l, 1)} | ${under(l, 5)} | ${under(l, 10)} |`,
         ),
     ),
-    '',
-  ];
+  );
 }
 
 /** The worst p99 of the webhooks, or undefined when none was called. */
@@ -143,11 +148,6 @@ function largeCreates(runs: ReadonlyArray<{ size: string; apiServer: Record<stri
 
 const pair = (a: string | number | undefined, b: string | number | undefined): string =>
   `${a ?? '–'} / ${b ?? '–'}`;
-
-const share = (l: WebhookLatency | undefined, ms: number): string | undefined =>
-  l?.atOrUnder[String(ms)] === undefined
-    ? undefined
-    : `${((l.atOrUnder[String(ms)] ?? 0) * 100).toFixed(1)}%`;
 
 /** One phase's webhook calls, gloo-guard's figures beside another run's (the floor, or the run before). */
 function pairedRows(
@@ -265,39 +265,29 @@ function renderBefore(r: E2eResults, before: E2eResults | undefined): string[] {
 
 /** The webhook's garbage collection in each phase: pauses on its one thread, in no review's own timing. */
 function gcRows(phases: ReadonlyArray<{ label: string; gc: GcPauses | undefined }>): string[] {
-  const rows = phases.flatMap(({ label, gc }) =>
-    Object.entries(gc ?? {}).map(
-      ([kind, g]) => `| ${label} | ${kind} | ${g.count} | ${g.totalMs} | ${g.over1Ms} | ${g.over10Ms} |`,
+  return captioned(
+    "The webhook's garbage collection meanwhile (prom-client's `nodejs_gc_duration_seconds`):",
+    '| phase | kind | pauses | total ms | over 1 ms | over 10 ms |',
+    phases.flatMap(({ label, gc }) =>
+      Object.entries(gc ?? {}).map(
+        ([kind, g]) => `| ${label} | ${kind} | ${g.count} | ${g.totalMs} | ${g.over1Ms} | ${g.over10Ms} |`,
+      ),
     ),
   );
-  if (rows.length === 0) return [];
-  return [
-    "The webhook's garbage collection meanwhile (prom-client's `nodejs_gc_duration_seconds`):",
-    '',
-    '| phase | kind | pauses | total ms | over 1 ms | over 10 ms |',
-    '|---|---|--:|--:|--:|--:|',
-    ...rows,
-    '',
-  ];
 }
 
 /** The release reviews as the webhook itself timed them, per run. */
 function releaseServerRows(releases: readonly Release[]): string[] {
-  const runs = releases.filter((x) => x.server !== undefined && Object.keys(x.server).length > 0);
-  if (runs.length === 0) return [];
-  return [
+  return captioned(
     'The release reviews as the webhook timed them (its own histogram, arrival to answer):',
-    '',
     '| run | kind | calls | p50 ms | p99 ms | ≤ 10 ms | ≤ 25 ms | ≤ 100 ms |',
-    '|---|---|--:|--:|--:|--:|--:|--:|',
-    ...runs.flatMap((x) =>
+    releases.flatMap((x) =>
       Object.entries(x.server ?? {}).map(
         ([k, l]) =>
-          `| ${releaseLabel(x)} | ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${share(l, 10) ?? '–'} | ${share(l, 25) ?? '–'} | ${share(l, 100) ?? '–'} |`,
+          `| ${releaseLabel(x)} | ${k} | ${l.calls} | ${l.p50Ms} | ${l.p99Ms} | ${under(l, 10)} | ${under(l, 25)} | ${under(l, 100)} |`,
       ),
     ),
-    '',
-  ];
+  );
 }
 
 /** Renders the run as Markdown. */
