@@ -4,6 +4,7 @@ import type { PolicyContext, PolicyViolation, Subject } from '../engine/types.js
 import { BUILTIN_CEL, type CelCheckGroup } from './builtin.js';
 import { CelEvalError } from './cel.js';
 import { compileFast, MEMO, NotDecided, type FastProgram, type Plain } from './compiled.js';
+import { forCurrentSubject } from './current-subject.js';
 import { plainVariables, programFor, ruleVariables } from './policy.js';
 import { toCel } from './values.js';
 
@@ -61,16 +62,7 @@ function fastGroup(g: CelCheckGroup): FastGroup | null {
 }
 
 /** What the checks of one object read from it, kept for its other checks (compiled.ts MEMO). */
-const memos = new WeakMap<Subject, Plain[]>();
-
-function memoOf(s: Subject): Plain[] {
-  let memo = memos.get(s);
-  if (memo === undefined) {
-    memo = [];
-    memos.set(s, memo);
-  }
-  return memo;
-}
+const memoOf = forCurrentSubject((): Plain[] => []);
 
 /** True when every check of the group holds, read straight from the object (compiled.ts); throws NotDecided otherwise. */
 function holds(g: CelCheckGroup, s: Subject, ctx: PolicyContext): boolean {

@@ -2,6 +2,7 @@
 import type { CelInput } from '@bufbuild/cel';
 import { subjectName, subjectNamespace } from '../engine/match.js';
 import type { ClusterView, Policy, PolicyViolation, Subject } from '../engine/types.js';
+import { forCurrentSubject } from './current-subject.js';
 import { compileCel, CelEvalError, DEFAULT_COST_BUDGET, type CelProgram } from './cel.js';
 import { compareSemver, parseSemver } from './k8s-lib.js';
 import { toCel } from './values.js';
@@ -67,16 +68,18 @@ export function plainVariables(s: Subject, cluster?: ClusterView): Record<string
   };
 }
 
-const bindingCache = new WeakMap<Subject, Record<string, CelInput>>();
+function celVariables(s: Subject, cluster?: ClusterView): Record<string, CelInput> {
+  const vars: Record<string, CelInput> = {};
+  for (const [k, v] of Object.entries(plainVariables(s, cluster))) vars[k] = toCel(v);
+  return vars;
+}
+
+const bindings = forCurrentSubject((s) => celVariables(s));
 
 /** The variables of a rule for one subject as CEL values (converted once per subject, shared by every rule). */
 export function ruleVariables(s: Subject, cluster?: ClusterView): Record<string, CelInput> {
-  const cached = bindingCache.get(s);
-  if (cached && !cluster) return cached;
-  const vars: Record<string, CelInput> = {};
-  for (const [k, v] of Object.entries(plainVariables(s, cluster))) vars[k] = toCel(v);
-  if (!cluster) bindingCache.set(s, vars);
-  return vars;
+  // With a cluster view, namespaceObject is read from the cluster, which may change between calls.
+  return cluster ? celVariables(s, cluster) : bindings(s);
 }
 
 /** Whether a chart version satisfies a range of space-separated comparators (`>=2.4.0 <2.7.0`). */
