@@ -9,7 +9,7 @@ import { MalformedReviewError, parseAdmissionReview, type AdmissionRequest } fro
 import { isReleaseConfigMap, isReleaseSecret } from '../engine/subjects.js';
 import { isObject } from '../engine/values.js';
 import { HttpProblem, parseJsonBody } from './body.js';
-import { prepareReview, type PreparedReview } from './review.js';
+import { prepareReview, type PreparedReview } from './prepare-review.js';
 
 /**
  * What reading a body gives: a prepared review, or why there is none. Plain data, not errors: it
