@@ -47,7 +47,7 @@ import {
   waitFor,
   webhookMetrics,
 } from '../test/e2e/support.js';
-import { renderE2e, type E2eResults } from './e2e-report.js';
+import { bracketedSlowdowns, pairedSummary, renderE2e, type E2eResults } from './e2e-report.js';
 import {
   gcPauses,
   latencyOf,
@@ -277,7 +277,10 @@ async function secretBytes(ctx: Ctx, ns: string, name: string): Promise<number> 
 
 type ReleaseRun = E2eResults['releases'][number];
 
-/** (b) One release upgraded with the webhook (before and after), and without it in between. */
+/**
+ * (b) One release upgraded with and without the webhook, interleaved: with, without, with, without,
+ * ..., with, then the rest of the runs with it. Each run without it sits between two with it.
+ */
 async function release(
   ctx: Ctx,
   major: HelmMajor,
@@ -292,15 +295,15 @@ async function release(
   const load0 = load();
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
   const serverBefore = await ctx.serverMetrics?.();
-  const withMs: number[] = [];
+  const withMs: number[] = [upgrade(ctx, major, name, chart, values)];
   const withoutMs: number[] = [];
-  // With, without, with: drift in the machine's load falls on both sides alike.
-  const half = Math.ceil(upgrades / 2);
-  for (let i = 0; i < half; i++) withMs.push(upgrade(ctx, major, name, chart, values));
-  await unregisterWebhook(ctx.rest, ctx.vwcName);
-  for (let i = 0; i < timed; i++) withoutMs.push(upgrade(ctx, major, name, chart, values));
-  await registerWebhook(ctx.rest, ctx.vwc);
-  for (let i = half; i < upgrades; i++) withMs.push(upgrade(ctx, major, name, chart, values));
+  for (let i = 0; i < timed; i++) {
+    await unregisterWebhook(ctx.rest, ctx.vwcName);
+    withoutMs.push(upgrade(ctx, major, name, chart, values));
+    await registerWebhook(ctx.rest, ctx.vwc);
+    withMs.push(upgrade(ctx, major, name, chart, values));
+  }
+  while (withMs.length < upgrades) withMs.push(upgrade(ctx, major, name, chart, values));
   const withSummary = summarize(withMs);
   const withoutSummary = summarize(withoutMs);
   const run: ReleaseRun = {
@@ -311,6 +314,7 @@ async function release(
     withWebhookMs: withSummary,
     withoutWebhookMs: withoutSummary,
     slowdown: Math.round((withSummary.p50 / withoutSummary.p50 - 1) * 1000) / 1000,
+    paired: pairedSummary(bracketedSlowdowns(withMs, withoutMs)),
     apiServer: await webhookLatencies(ctx, before, true),
     ...(ctx.serverMetrics && serverBefore !== undefined
       ? await serverSide(ctx.serverMetrics, serverBefore)
@@ -318,7 +322,8 @@ async function release(
   };
   say(
     `  helm ${major} ${size} (${(run.secretBytes / 1024).toFixed(1)} KiB): upgrade p50 ${withSummary.p50} ms with, ` +
-      `${withoutSummary.p50} ms without (${(run.slowdown * 100).toFixed(1)}%); load ${run.loadAverage.end}`,
+      `${withoutSummary.p50} ms without (${(run.slowdown * 100).toFixed(1)}%; paired median ` +
+      `${((run.paired?.median ?? Number.NaN) * 100).toFixed(1)}%); load ${run.loadAverage.end}`,
   );
   return run;
 }
@@ -357,6 +362,10 @@ function args(): {
       throw new Error(`--${k} must be a positive integer, not "${values[k]}"`);
     return v;
   };
+  if (n('timed') >= n('upgrades'))
+    throw new Error(
+      '--timed must be less than --upgrades: each run without the webhook sits between two with it',
+    );
   return {
     deployments: n('deployments'),
     namespaces: n('namespaces'),
@@ -634,7 +643,7 @@ async function measure(opts: ReturnType<typeof args>): Promise<E2eResults> {
           "compiled gloo-guard serve (mode: enforce, log level info), the chart's ValidatingWebhookConfiguration pointed at it",
         latency:
           'apiserver_admission_webhook_admission_duration_seconds from GET /metrics, subtracted between scrapes; p50/p99 interpolated within the buckets (bounds 5, 25, 100, 500 ms ...): the true value lies anywhere in its bucket, so atOrUnder gives the shares the quantiles are read from',
-        helm: 'helm upgrade --install, wall time of the process; with the webhook half before and half after the runs without it',
+        helm: 'helm upgrade --install, wall time of the process; interleaved: each run without the webhook between two with it (paired: the mean of those two over it, minus 1)',
         cgroups: ctx.ownCgroup
           ? 'gloo-guard and the floor each in a cpu cgroup of its own (v1, default shares, no quota), as the kubelet runs a pod; the API server, etcd, Helm and the bench share the rest'
           : 'no cgroups: every process shares the machine as a plain process (the worker at nice 10 yields to the API server, etcd and Helm as well)',

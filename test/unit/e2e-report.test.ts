@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fitLine, renderE2e, type E2eResults } from '../../bench/e2e-report.js';
+import {
+  bracketedSlowdowns,
+  fitLine,
+  pairedSummary,
+  renderE2e,
+  type E2eResults,
+} from '../../bench/e2e-report.js';
 import type { WebhookLatency } from '../../bench/apiserver-metrics.js';
 import { summarize } from '../../bench/stats.js';
 
@@ -96,6 +102,34 @@ describe('the bench:e2e report', () => {
     expect(md).not.toContain('beside the floor');
     expect(md).not.toContain('## Now and before');
     expect(md).toContain('| p99 46.4 ms (interpolated) | – | **miss** |');
+  });
+});
+
+describe('helm upgrade timed interleaved with and without the webhook', () => {
+  it('when each run without the webhook sits between two with it, then each is measured against its two neighbours', () => {
+    // with 1000, without 900, with 1200, without 1000, with 1000: a drift upward in the middle.
+    const s = bracketedSlowdowns([1000, 1200, 1000], [900, 1000]);
+    expect(s.map((x) => Math.round(x * 1000) / 1000)).toEqual([0.222, 0.1]);
+    // A run without neighbours on both sides (a shorter list of runs with it) is left out.
+    expect(bracketedSlowdowns([1000], [900])).toEqual([]);
+    expect(pairedSummary([0.3, -0.1, 0.02, 0.04, 0.01])).toEqual({ n: 5, median: 0.02, q1: 0.01, q3: 0.04 });
+  });
+
+  it('when the runs were interleaved, then the target is judged by the paired median, not the ratio of medians', () => {
+    const base = run('bbbbbbb', { floor });
+    const interleaved = run('bbbbbbb', {
+      floor,
+      releases: base.releases.map((x) => ({
+        ...x,
+        slowdown: 0.12,
+        paired: { n: 10, median: 0.031, q1: -0.01, q3: 0.06 },
+      })),
+    });
+    const md = renderE2e(interleaved);
+    expect(md).toContain('| helm upgrade ≤ 5 % slower with the webhook | worst 3.1% (paired medians) |');
+    expect(md).toContain('| 12.0% | 3.1% (-1.0% to 6.0%, 10 pairs) |');
+    // Beside a run that was not interleaved, each side shows what it was judged by.
+    expect(renderE2e(interleaved, base)).toContain('| v3 | large | 3.1% / -4.8% |');
   });
 });
 
