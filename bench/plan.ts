@@ -36,7 +36,19 @@ export interface Plan {
     bombConnections: number;
     bombSec: number;
   };
+  /**
+   * gloo-guard and the limit taking turns on one review, round after round: the ratio the targets
+   * are judged by, since a drift in the machine's speed between the two sweeps moves their ratio.
+   */
+  paired: { rounds: number; sec: Record<ReviewName, number>; connections: Record<ReviewName, number> };
 }
+
+const PAIRED_CONNECTIONS: Record<ReviewName, number> = {
+  deployment: 16,
+  namespace: 16,
+  'release-small': 16,
+  'release-large': 4,
+};
 
 const SMALL_SWEEP = [1, 2, 4, 8, 16, 32, 64];
 const LARGE_SWEEP = [1, 2, 4, 8, 16];
@@ -65,6 +77,11 @@ export const FULL_PLAN: Plan = {
     bombConnections: 4,
     bombSec: 5,
   },
+  paired: {
+    rounds: 6,
+    sec: { deployment: 3, namespace: 3, 'release-small': 3, 'release-large': 6 },
+    connections: PAIRED_CONNECTIONS,
+  },
 };
 
 /**
@@ -88,5 +105,10 @@ export const QUICK_PLAN: Plan = {
     bombsSequential: 3,
     bombConnections: 2,
     bombSec: 1,
+  },
+  paired: {
+    rounds: 2,
+    sec: { deployment: 1, namespace: 1, 'release-small': 1, 'release-large': 1.5 },
+    connections: PAIRED_CONNECTIONS,
   },
 };

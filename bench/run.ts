@@ -34,6 +34,7 @@ import {
   type ServerRun,
 } from './report.js';
 import { kyvernoPlan, kyvernoStatus, runKyverno } from './kyverno/compare.js';
+import { pairedRounds } from './paired.js';
 import { loadReviews } from './review-cache.js';
 import { GZIP_BOMB_EXPANDS_TO, type ReviewName, type ReviewSet } from './reviews.js';
 import { gzipBombs, inFlight, mixed, OTHER_CPU_LIMIT, parity, preflight, sweep } from './scenarios.js';
@@ -132,6 +133,16 @@ async function measureServer(ctx: Ctx, def: ServerDef): Promise<void> {
   } finally {
     await stop(s.process);
   }
+}
+
+/** gloo-guard and the limit taking turns: the ratio the targets against the limit are judged by. */
+async function measurePaired(ctx: Ctx, defs: readonly ServerDef[]): Promise<void> {
+  const limit = defs.find((d) => d.name === 'limit');
+  const glooGuard = defs.find((d) => d.name === 'gloo-guard');
+  if (limit === undefined || glooGuard === undefined) return;
+  say('\n== gloo-guard and the limit taking turns');
+  await quiet(ctx, 'the paired rounds');
+  ctx.results.paired = await pairedRounds(ctx, limit, glooGuard, say);
 }
 
 /** The memory tests run on a fresh process, so the bombs' baseline is a server that only saw ordinary traffic. */
@@ -359,6 +370,7 @@ async function main(): Promise<number> {
     for (const def of defs) await measureServer(ctx, def);
     const memory = only === undefined ? defs.filter((d) => plan.memory.servers.includes(d.name)) : [];
     for (const def of memory) await measureMemory(ctx, def);
+    await measurePaired(ctx, defs);
     compareParity(ctx);
   } catch (err: unknown) {
     say(`server logs kept in ${work}`);
