@@ -10,7 +10,7 @@ import { runLoad } from './load.js';
 import type { Plan } from './plan.js';
 import { stop } from './processes.js';
 import type { ReviewName, ReviewSet } from './reviews.js';
-import { startServer, type ServerDef, type TlsFiles } from './servers.js';
+import { startServer, type RunningServer, type ServerDef, type TlsFiles } from './servers.js';
 
 /** One review's rounds: each server's answers per second, and gloo-guard's over the limit's. */
 export interface PairedReview {
@@ -50,12 +50,12 @@ export async function pairedRounds(
   glooGuard: ServerDef,
   say: (line: string) => void,
 ): Promise<Paired> {
-  const servers = [
-    await startServer(limit, opts.tls, opts.logDir, opts.reviews.namespace.body),
-    await startServer(glooGuard, opts.tls, opts.logDir, opts.reviews.namespace.body),
-  ];
+  const servers: RunningServer[] = [];
   const out: Paired = {};
   try {
+    // Started one by one inside the try: a server that fails to start leaves none running.
+    for (const def of [limit, glooGuard])
+      servers.push(await startServer(def, opts.tls, opts.logDir, opts.reviews.namespace.body));
     const reviews = limit.reviews.filter(
       (r) => glooGuard.reviews.includes(r) && (opts.only?.includes(r) ?? true),
     );

@@ -6,9 +6,9 @@
  *
  * Not a WeakMap keyed by the subject. V8's scavenger keeps a WeakMap entry whose key is young, and
  * everything its value reaches, until a full GC. Subjects live for one review, so the young generation
- * filled with entries of reviews long answered: with the Deployment review, 6.8 MB survived each
- * scavenge (against 0.04 MB without the map) and each pause took 8-12 ms instead of under 1 ms
- * (`node --trace-gc-nvp`, docs/performance.md).
+ * filled with entries of reviews long answered: the server under Deployment load kept 4.3 MB alive
+ * through each scavenge (0.04 MB with every policy off) and each pause took 8-12 ms instead of under
+ * 1 ms (`node --trace-gc-nvp`, docs/performance.md item 13).
  */
 import type { Subject } from '../engine/types.js';
 
