@@ -16,6 +16,7 @@ import {
 } from '../../bench/reviews.js';
 import { percentile, ratio, SampleReservoir, summarize } from '../../bench/stats.js';
 import { defaultConfig } from '../../src/config/types.js';
+import { emptyResults } from '../fixtures/bench/results.js';
 import { decodeReleaseSecretData } from '../../src/helm/release.js';
 import { parseAdmissionReview } from '../../src/server/admission.js';
 import { reviewRequest } from '../../src/server/review.js';
@@ -260,19 +261,7 @@ describe('Kyverno in npm run bench', () => {
   });
 
   it('when the report is written, then Kyverno sits beside gloo-guard with the ratio, or one line says why not', () => {
-    const base = {
-      mode: 'full',
-      generatedAt: '2026-11-30T00:00:00.000Z',
-      machine: { cpu: 'cpu', cores: 2, node: '26', opa: '1' },
-      plan: { saturationConnections: 16 },
-      reviews: {},
-      servers: {},
-      memory: {},
-      parity: { cases: 0, mismatches: [] },
-      summary: [],
-      targets: [],
-      notes: [],
-    } as unknown as Results;
+    const base = emptyResults();
     const ran = renderMarkdown({
       ...base,
       kyverno: {

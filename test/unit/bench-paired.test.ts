@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pairedReview } from '../../bench/paired.js';
-import {
-  evaluateTargets,
-  renderMarkdown,
-  vsLimit,
-  type Results,
-  type SummaryRow,
-} from '../../bench/report.js';
+import { emptyResults } from '../fixtures/bench/results.js';
+import { evaluateTargets, renderMarkdown, vsLimit, type SummaryRow } from '../../bench/report.js';
 
 function summaryRow(review: SummaryRow['review'], rpsVsLimit: number): SummaryRow {
   return {
@@ -56,25 +51,15 @@ describe('gloo-guard and the limit taking turns', () => {
   });
 
   it('when the report is written, then it shows every round and the median beside the sweeps', () => {
-    const r = {
-      mode: 'quick',
-      generatedAt: '2026-11-30T09:00:00.000Z',
-      machine: { cpu: 'cpu', cores: 2, node: '26', opa: '1' },
-      plan: { saturationConnections: 16 },
-      reviews: {},
-      servers: {},
-      memory: {},
+    const r = emptyResults({
       summary: [summaryRow('deployment', 1.11)],
-      targets: [],
-      parity: { cases: 0, mismatches: [] },
-      notes: [],
       paired: {
         deployment: pairedReview(16, 3, [
           { limitRps: 16_000, glooGuardRps: 11_200 },
           { limitRps: 12_000, glooGuardRps: 9_000 },
         ]),
       },
-    } as unknown as Results;
+    });
     const md = renderMarkdown(r);
     expect(md).toContain('| deployment | 16 × 3 | 0.7, 0.75 | 0.725 |');
   });
