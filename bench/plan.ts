@@ -53,7 +53,7 @@ const PAIRED_CONNECTIONS: Record<ReviewName, number> = {
 const SMALL_SWEEP = [1, 2, 4, 8, 16, 32, 64];
 const LARGE_SWEEP = [1, 2, 4, 8, 16];
 
-/** The full run (about 8 minutes on 2 cores). */
+/** The full run (about 12 minutes on 2 cores; the paired rounds take about 3.5 of them). */
 export const FULL_PLAN: Plan = {
   mode: 'full',
   warmupSec: 3,
