@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { buildGlooGuard } from './build.js';
 import { loadReviews } from './review-cache.js';
+import { median } from './stats.js';
 
 interface Build {
   label: string;
@@ -62,12 +63,6 @@ function send(handler: RequestListener, body: Buffer): Promise<number> {
     handler(req, fake as unknown as ServerResponse);
     req.end(body);
   });
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
 async function round(handler: RequestListener, body: Buffer, n: number): Promise<number> {

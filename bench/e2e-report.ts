@@ -1,8 +1,7 @@
 /** The Markdown of a `npm run bench:e2e` run (bench/results/e2e.md), with the issue's targets. */
 import type { GcPauses, WebhookLatency } from './apiserver-metrics.js';
-import { percentile, type LatencySummary } from './stats.js';
+import { percentile, round, type LatencySummary } from './stats.js';
 
-/** What bench/e2e.ts writes to bench/results/e2e.json (the parts the report reads). */
 /** How much slower `helm upgrade` was with the webhook, from interleaved runs. */
 export interface PairedSlowdown {
   n: number;
@@ -11,6 +10,7 @@ export interface PairedSlowdown {
   q3: number;
 }
 
+/** What bench/e2e.ts writes to bench/results/e2e.json (the parts the report reads). */
 export interface E2eResults {
   generatedAt: string;
   durationSec: number;
@@ -66,10 +66,15 @@ export interface E2eResults {
 
 type Release = E2eResults['releases'][number];
 
+/** A fraction as a percentage with one decimal (0.125 is 12.5%). */
+function percent(v: number): string {
+  return `${(v * 100).toFixed(1)}%`;
+}
+
 /** The share of calls at or under `ms` as a percentage, or undefined where the histogram has no such bound. */
 const share = (l: WebhookLatency | undefined, ms: number): string | undefined => {
   const s = l?.atOrUnder[String(ms)];
-  return s === undefined ? undefined : `${(s * 100).toFixed(1)}%`;
+  return s === undefined ? undefined : percent(s);
 };
 
 /** The same, a dash where there is no such bound. */
@@ -144,7 +149,7 @@ export function bracketedSlowdowns(withMs: readonly number[], withoutMs: readonl
 /** The median and quartiles of the bracketed slowdowns, rounded to 0.1 %. */
 export function pairedSummary(slowdowns: readonly number[]): PairedSlowdown {
   const sorted = [...slowdowns].sort((a, b) => a - b);
-  const at = (p: number): number => Math.round(percentile(sorted, p) * 1000) / 1000;
+  const at = (p: number): number => round(percentile(sorted, p), 3);
   return { n: sorted.length, median: at(50), q1: at(25), q3: at(75) };
 }
 
@@ -161,7 +166,7 @@ function floorSlowdownCell(r: E2eResults): string {
   });
   if (ratios.length === 0) return '–';
   const worst = Math.max(...ratios);
-  return `worst ${(worst * 100).toFixed(1)}% (the floor's medians against the same runs without a webhook)`;
+  return `worst ${percent(worst)} (the floor's medians against the same runs without a webhook)`;
 }
 
 /** The object webhooks' latencies (Deployments and Namespaces). */
@@ -325,10 +330,6 @@ function judgedSlowdown(x: Release): number {
   return x.paired?.median ?? x.slowdown;
 }
 
-function percent(v: number): string {
-  return `${(v * 100).toFixed(1)}%`;
-}
-
 /** The paired slowdown as a cell: median and quartiles, or a dash for a run before interleaving. */
 function pairedCell(x: Release): string {
   const p = x.paired;
@@ -429,7 +430,7 @@ function serverCell(x: ScaleRun): string {
   const s = x.serverReviewMs;
   if (!s) return '–';
   const within10 = s.atOrUnder['10'];
-  return `${s.p50Ms} / ${s.p99Ms}${within10 === undefined ? '' : ` (${(within10 * 100).toFixed(1)}% ≤ 10 ms)`}`;
+  return `${s.p50Ms} / ${s.p99Ms}${within10 === undefined ? '' : ` (${percent(within10)} ≤ 10 ms)`}`;
 }
 
 /** The cluster view at scale: one row per number of Deployments, the growth read across the rows. */

@@ -16,6 +16,7 @@ import { createMetrics, recordReview } from '../src/server/metrics.js';
 import { prepareBody } from '../src/server/prepare.js';
 import { finishReview } from '../src/server/review.js';
 import { loadReviews } from './review-cache.js';
+import { median } from './stats.js';
 
 /** The server's own logger, writing to /dev/null in the server's batches. */
 function devNullLogger(level: string): Logger {
@@ -43,12 +44,6 @@ function review(body: Buffer, logger: Logger, metrics: ReturnType<typeof createM
 function cpuUs(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 }
 
 function main(): void {

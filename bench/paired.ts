@@ -10,6 +10,7 @@ import { runLoad } from './load.js';
 import type { Plan } from './plan.js';
 import { stop } from './processes.js';
 import type { ReviewName, ReviewSet } from './reviews.js';
+import { median, round } from './stats.js';
 import { startServer, type RunningServer, type ServerDef, type TlsFiles } from './servers.js';
 
 /** One review's rounds: each server's answers per second, and gloo-guard's over the limit's. */
@@ -23,24 +24,14 @@ export interface PairedReview {
 
 export type Paired = Partial<Record<ReviewName, PairedReview>>;
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
 /** The rounds' ratios and their median, from each round's two throughputs. */
 export function pairedReview(
   connections: number,
   sec: number,
   rps: ReadonlyArray<{ limitRps: number; glooGuardRps: number }>,
 ): PairedReview {
-  const rounds = rps.map((r) => ({ ...r, ratio: round3(r.glooGuardRps / r.limitRps) }));
-  return { connections, sec, rounds, medianRatio: round3(median(rounds.map((r) => r.ratio))) };
+  const rounds = rps.map((r) => ({ ...r, ratio: round(r.glooGuardRps / r.limitRps, 3) }));
+  return { connections, sec, rounds, medianRatio: round(median(rounds.map((r) => r.ratio)), 3) };
 }
 
 /** Runs the rounds; `say` reports each one. */
@@ -51,11 +42,16 @@ export async function pairedRounds(
   say: (line: string) => void,
 ): Promise<Paired> {
   const servers: RunningServer[] = [];
+  const start = async (def: ServerDef): Promise<RunningServer> => {
+    const s = await startServer(def, opts.tls, opts.logDir, opts.reviews.namespace.body);
+    servers.push(s);
+    return s;
+  };
   const out: Paired = {};
   try {
     // Started one by one inside the try: a server that fails to start leaves none running.
-    for (const def of [limit, glooGuard])
-      servers.push(await startServer(def, opts.tls, opts.logDir, opts.reviews.namespace.body));
+    const limitServer = await start(limit);
+    const glooGuardServer = await start(glooGuard);
     const reviews = limit.reviews.filter(
       (r) => glooGuard.reviews.includes(r) && (opts.only?.includes(r) ?? true),
     );
@@ -63,18 +59,24 @@ export async function pairedRounds(
       const connections = opts.plan.paired.connections[review];
       const sec = opts.plan.paired.sec[review];
       const body = opts.reviews[review].body;
+      const load = async (s: RunningServer): Promise<number> =>
+        (await runLoad({ url: s.target.url, body, connections, durationSec: sec })).rps;
       // Each server warmed on this review before the rounds, so no round pays for the JIT.
-      for (const s of servers) await runLoad({ url: s.target.url, body, connections, durationSec: sec });
+      await load(limitServer);
+      await load(glooGuardServer);
       const rps: Array<{ limitRps: number; glooGuardRps: number }> = [];
       for (let round = 0; round < opts.plan.paired.rounds; round++) {
-        const measured: number[] = [0, 0];
-        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
-          const s = servers[i];
-          if (s === undefined) continue;
-          measured[i] = (await runLoad({ url: s.target.url, body, connections, durationSec: sec })).rps;
+        let limitRps: number;
+        let glooGuardRps: number;
+        if (round % 2 === 0) {
+          limitRps = await load(limitServer);
+          glooGuardRps = await load(glooGuardServer);
+        } else {
+          glooGuardRps = await load(glooGuardServer);
+          limitRps = await load(limitServer);
         }
-        rps.push({ limitRps: measured[0] ?? 0, glooGuardRps: measured[1] ?? 0 });
-        say(`  paired ${review} round ${round}: limit ${measured[0]} rps, gloo-guard ${measured[1]} rps`);
+        rps.push({ limitRps, glooGuardRps });
+        say(`  paired ${review} round ${round}: limit ${limitRps} rps, gloo-guard ${glooGuardRps} rps`);
       }
       out[review] = pairedReview(connections, sec, rps);
       say(

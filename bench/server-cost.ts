@@ -20,6 +20,7 @@ import { buildGlooGuard, buildLimitServer } from './build.js';
 import { runLoad } from './load.js';
 import { installCleanup, pinSelf, stop, stopAll } from './processes.js';
 import { loadReviews } from './review-cache.js';
+import { median } from './stats.js';
 import type { ReviewName } from './reviews.js';
 import {
   glooGuardDef,
@@ -31,12 +32,6 @@ import {
 } from './servers.js';
 
 const SMALL: ReviewName[] = ['deployment', 'namespace'];
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
 
 function cpuMicros(perRound: number, work: () => void): number {
   const t0 = process.cpuUsage();
