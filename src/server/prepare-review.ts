@@ -32,7 +32,7 @@ export interface Decision extends Verdict {
  */
 const RECORD_STATUSES = new Set(['deployed', 'superseded', 'failed', 'uninstalled', 'uninstalling']);
 
-export function allow(skipped: string): Decision {
+function allow(skipped: string): Decision {
   return { allowed: true, warnings: [], auditAnnotations: {}, skipped, findings: [], policyErrors: [] };
 }
 
