@@ -3,7 +3,7 @@ import type { CelInput } from '@bufbuild/cel';
 import type { PolicyContext, PolicyViolation, Subject } from '../engine/types.js';
 import { BUILTIN_CEL, type CelCheckGroup } from './builtin.js';
 import { CelEvalError } from './cel.js';
-import { compileFast, MEMO, NotDecided, type FastProgram, type Plain } from './compiled.js';
+import { compileGroupFast, MEMO, NotDecided, type FastGroup } from './compiled.js';
 import { forCurrentSubject } from './current-subject.js';
 import { plainVariables, programFor, ruleVariables } from './policy.js';
 import { toCel } from './values.js';
@@ -31,48 +31,43 @@ function celGroup(g: CelCheckGroup, s: Subject, ctx: PolicyContext): PolicyViola
   );
 }
 
-/** A group's checks compiled once into the fast subset, or null when one leaves it (CEL alone runs the group). */
-interface FastGroup {
-  variables: ReadonlyArray<readonly [string, FastProgram]>;
-  validations: readonly FastProgram[];
-}
-
+/** Each group's checks compiled once into one function of the fast subset, or null when one leaves it (CEL alone runs the group). */
 const fastGroups = new WeakMap<CelCheckGroup, FastGroup | null>();
 
 function fastGroup(g: CelCheckGroup): FastGroup | null {
   let f = fastGroups.get(g);
   if (f === undefined) {
-    const variables: Array<readonly [string, FastProgram]> = [];
-    const validations: FastProgram[] = [];
-    let complete = true;
-    for (const [name, source] of g.variables) {
-      const p = compileFast(source);
-      if (p) variables.push([name, p]);
-      else complete = false;
-    }
-    for (const v of g.validations) {
-      const p = compileFast(v.expression);
-      if (p) validations.push(p);
-      else complete = false;
-    }
-    f = complete ? { variables, validations } : null;
+    f =
+      compileGroupFast(
+        g.variables,
+        g.validations.map((v) => v.expression),
+      ) ?? null;
     fastGroups.set(g, f);
   }
   return f;
 }
 
-/** What the checks of one object read from it, kept for its other checks (compiled.ts MEMO). */
-const memoOf = forCurrentSubject((): Plain[] => []);
+/**
+ * What the checks of one object read: its variables as plain data, with the memo (compiled.ts MEMO)
+ * where they keep what they read from it, made once for all its checks. With a cluster view the
+ * variables are read afresh (namespaceObject comes from the cluster), the memo is still the object's.
+ */
+const varsOf = forCurrentSubject((s): Record<string | symbol, unknown> => {
+  const vars: Record<string | symbol, unknown> = plainVariables(s);
+  vars[MEMO] = [];
+  return vars;
+});
+
+function fastVariables(s: Subject, ctx: PolicyContext): Record<string | symbol, unknown> {
+  const vars = varsOf(s);
+  return ctx.cluster ? { ...plainVariables(s, ctx.cluster), [MEMO]: vars[MEMO] } : vars;
+}
 
 /** True when every check of the group holds, read straight from the object (compiled.ts); throws NotDecided otherwise. */
 function holds(g: CelCheckGroup, s: Subject, ctx: PolicyContext): boolean {
   const f = fastGroup(g);
   if (!f) throw new NotDecided(`a check of ${g.policy} is not in the fast subset`);
-  const variables: Record<string, Plain> = { namespaces: ctx.namespaces };
-  const vars: Record<string | symbol, unknown> = { ...plainVariables(s, ctx.cluster), variables };
-  vars[MEMO] = memoOf(s);
-  for (const [name, program] of f.variables) variables[name] = program(vars);
-  return f.validations.every((program) => program(vars) === true);
+  return f(fastVariables(s, ctx), { namespaces: ctx.namespaces });
 }
 
 /**

@@ -25,8 +25,6 @@ export class NotDecided extends Error {
 /** A compiled expression: the variables by name in, a plain value out (or NotDecided). */
 export type FastProgram = (vars: Readonly<Record<string, unknown>>) => Plain;
 
-type Node = (vars: Readonly<Record<string, unknown>>) => Plain;
-
 const NOT_DECIDED = new NotDecided('not decided by the fast path');
 
 function undecided(): never {
@@ -63,22 +61,13 @@ function chainPath(e: Expr): string | undefined {
   return parent === undefined ? undefined : `${parent}.${k.value.field}`;
 }
 
-/** A read kept in `vars[MEMO]` under `slot`: a value once read is the object's for every later check. */
-function remembered(slot: number, read: Node): Node {
-  return (v) => {
-    const memo = (v as { [MEMO]?: Plain[] })[MEMO];
-    if (memo === undefined) return read(v);
-    const hit = memo[slot];
-    // A read either gives a value (never undefined) or throws, and then nothing is kept.
-    return hit !== undefined ? hit : (memo[slot] = read(v));
-  };
-}
-
 function isMap(v: unknown): v is { readonly [k: string]: unknown } {
   if (typeof v !== 'object' || v === null) return false;
   // Parsed JSON and YAML objects are Object's own; a class instance (a Date, a Map) is not plain data.
-  const ctor = (v as { constructor?: unknown }).constructor;
-  return ctor === Object || (ctor === undefined && Object.getPrototypeOf(v) === null);
+  // The prototype, not `v.constructor`: that read walks to Object.prototype through every shape of
+  // object a review holds, and a map with a key "constructor" is still a map.
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 /** A value as the subset reads it; anything that is not plain JSON (a Date, a Map, undefined) is not decided. */
@@ -131,16 +120,35 @@ function lowerAscii(v: Plain): string {
   return typeof v === 'string' ? v.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : undecided();
 }
 
-function constant(e: Extract<Expr['exprKind'], { case: 'constExpr' }>['value']): Node | undefined {
+/**
+ * Each expression is compiled to JavaScript source, once, and that source to one function by
+ * `new Function`: V8 then inlines the helpers below into it, where a tree of closures made every call
+ * site megamorphic (each `a(v)` saw dozens of different closures). The source is built only from the
+ * parsed expression; every name and string in it is written with JSON.stringify, so no text of an
+ * expression is ever run as code. The helpers are the same functions the closures called, so the
+ * values (and NotDecided) are exactly what they were.
+ */
+const HELPERS = { plain, entry, hasKey, bool, equals, contains, lowerAscii, undecided, own: Object.hasOwn };
+
+/** Generated source for one expression: the text, and the constant lists it names as `c[i]`. */
+interface Gen {
+  constants: Plain[][];
+  /**
+   * In a group (compileGroupFast): the group's variables computed so far, by name, as the locals
+   * that hold them; `variables.<name>` reads the local, and `variables` itself is not in the subset.
+   */
+  locals?: Map<string, string>;
+}
+
+function constant(e: Extract<Expr['exprKind'], { case: 'constExpr' }>['value']): string | undefined {
   const k = e.constantKind;
   switch (k.case) {
     case 'stringValue':
-    case 'boolValue': {
-      const v = k.value;
-      return () => v;
-    }
+      return JSON.stringify(k.value);
+    case 'boolValue':
+      return k.value ? 'true' : 'false';
     case 'nullValue':
-      return () => null;
+      return 'null';
     default:
       // Numbers compare across int, uint and double in CEL; the subset leaves them to it.
       return undefined;
@@ -149,118 +157,224 @@ function constant(e: Extract<Expr['exprKind'], { case: 'constExpr' }>['value']):
 
 type Call = Extract<Expr['exprKind'], { case: 'callExpr' }>['value'];
 
-function logical(fn: string, [a, b]: Node[]): Node | undefined {
-  if (!a || !b) return undefined;
+/** The logical operators and `?:`, as source around their operands' source. */
+function logical(fn: string, args: string[]): string | undefined {
+  const [a, b, c] = args;
+  if (a === undefined) return undefined;
+  if (fn === '!_') return args.length === 1 ? `!h.bool(${a})` : undefined;
+  if (fn === '_?_:_') return c !== undefined && b !== undefined ? `(h.bool(${a}) ? ${b} : ${c})` : undefined;
+  if (b === undefined || args.length !== 2) return undefined;
   // CEL's && and || are commutative over errors; the subset only short-cuts the left side and
   // otherwise needs two bools, which CEL decides the same way.
-  if (fn === '_&&_') return (v) => (bool(a(v)) ? bool(b(v)) : false);
-  return (v) => (bool(a(v)) ? true : bool(b(v)));
+  return fn === '_&&_' ? `(h.bool(${a}) ? h.bool(${b}) : false)` : `(h.bool(${a}) ? true : h.bool(${b}))`;
 }
 
-function operator(fn: string, args: Node[]): Node | undefined {
-  const [a, b, c] = args;
-  if (fn === '_&&_' || fn === '_||_') return logical(fn, args);
-  if (fn === '!_' && a && args.length === 1) return (v) => !bool(a(v));
-  if (!a || !b) return undefined;
-  if (args.length === 3 && c && fn === '_?_:_') return (v) => (bool(a(v)) ? b(v) : c(v));
-  if (args.length !== 2) return undefined;
-  switch (fn) {
-    case '_==_':
-      return (v) => equals(a(v), b(v));
-    case '_!=_':
-      return (v) => !equals(a(v), b(v));
-    case '@in':
-      return (v) => contains(a(v), b(v));
-    case '_[_]':
-      return (v) => entry(a(v), b(v));
-    default:
-      return undefined;
-  }
+const LOGICAL = new Set(['!_', '_?_:_', '_&&_', '_||_']);
+const BINARY: Record<string, (a: string, b: string) => string> = {
+  '_==_': (a, b) => `h.equals(${a}, ${b})`,
+  '_!=_': (a, b) => `!h.equals(${a}, ${b})`,
+  '@in': (a, b) => `h.contains(${a}, ${b})`,
+  '_[_]': (a, b) => `h.entry(${a}, ${b})`,
+};
+
+/** The operators of the subset, as source around their operands' source. */
+function operator(fn: string, args: string[]): string | undefined {
+  if (LOGICAL.has(fn)) return logical(fn, args);
+  const [a, b] = args;
+  const op = Object.hasOwn(BINARY, fn) ? BINARY[fn] : undefined;
+  return op && a !== undefined && b !== undefined && args.length === 2 ? op(a, b) : undefined;
 }
 
-function call(c: Call): Node | undefined {
+function call(c: Call, g: Gen): string | undefined {
   if (c.target) {
-    const target = compileNode(c.target);
-    if (!target || c.function !== 'lowerAscii' || c.args.length !== 0) return undefined;
-    return (v) => lowerAscii(target(v));
+    const target = generate(c.target, g);
+    if (target === undefined || c.function !== 'lowerAscii' || c.args.length !== 0) return undefined;
+    return `h.lowerAscii(${target})`;
   }
-  const args = c.args.map(compileNode);
-  if (args.some((a) => a === undefined)) return undefined;
-  return operator(c.function, args as Node[]);
+  const args: string[] = [];
+  for (const a of c.args) {
+    const src = generate(a, g);
+    if (src === undefined) return undefined;
+    args.push(src);
+  }
+  return operator(c.function, args);
 }
 
-function list(elements: Expr[]): Node | undefined {
-  const nodes = elements.map(compileNode);
-  if (nodes.some((n) => n === undefined)) return undefined;
+function list(elements: Expr[], g: Gen): string | undefined {
+  const items: string[] = [];
+  for (const e of elements) {
+    const src = generate(e, g);
+    if (src === undefined) return undefined;
+    items.push(src);
+  }
   if (elements.every((e) => e.exprKind.case === 'constExpr')) {
     // A literal list (`x in ['true', 'false']`) is made once.
-    const items = (nodes as Node[]).map((n) => n({}));
-    return () => items;
+    g.constants.push(items.map((src) => JSON.parse(src) as Plain));
+    return `c[${g.constants.length - 1}]`;
   }
-  return (v) => (nodes as Node[]).map((n) => n(v));
+  return `[${items.join(', ')}]`;
 }
 
-function struct(e: Extract<Expr['exprKind'], { case: 'structExpr' }>['value']): Node | undefined {
+function struct(e: Extract<Expr['exprKind'], { case: 'structExpr' }>['value'], g: Gen): string | undefined {
   if (e.messageName !== '') return undefined;
-  const entries: Array<[string, Node]> = [];
+  const entries: string[] = [];
+  const keys = new Set<string>();
   for (const en of e.entries) {
     const key = en.keyKind.case === 'mapKey' ? en.keyKind.value.exprKind : undefined;
-    const value = en.value ? compileNode(en.value) : undefined;
-    if (key?.case !== 'constExpr' || key.value.constantKind.case !== 'stringValue' || !value)
+    const value = en.value ? generate(en.value, g) : undefined;
+    if (key?.case !== 'constExpr' || key.value.constantKind.case !== 'stringValue' || value === undefined)
       return undefined;
-    if (en.optionalEntry) return undefined;
-    entries.push([key.value.constantKind.value, value]);
+    if (en.optionalEntry || keys.has(key.value.constantKind.value)) return undefined;
+    keys.add(key.value.constantKind.value);
+    entries.push(`[${JSON.stringify(key.value.constantKind.value)}, ${value}]`);
   }
-  if (new Set(entries.map(([k]) => k)).size !== entries.length) return undefined;
-  return (v) => Object.fromEntries(entries.map(([k, n]) => [k, n(v)]));
+  // Object.fromEntries, not an object literal: a key "__proto__" must stay a key.
+  return `Object.fromEntries([${entries.join(', ')}])`;
 }
 
-function compileNode(e: Expr): Node | undefined {
+/** A field read; a chain from `object` or `request` is kept in the memo (`m`) for the object's other checks. */
+/**
+ * `variables.<name>` in a group: the local that holds a variable computed before, read as a map entry
+ * is (null is left to CEL); a name not computed yet is read from `w` (the config's namespaces), where
+ * a missing one is not decided, as CEL errors on it. Undefined outside a group.
+ */
+function groupVariable(
+  s: Extract<Expr['exprKind'], { case: 'selectExpr' }>['value'],
+  g: Gen,
+): string | undefined {
+  const op = s.operand?.exprKind;
+  if (!g.locals || op?.case !== 'identExpr' || op.value.name !== 'variables') return undefined;
+  const field = JSON.stringify(s.field);
+  const local = g.locals.get(s.field);
+  if (local === undefined) return s.testOnly ? `h.hasKey(w, ${field})` : `h.entry(w, ${field})`;
+  return s.testOnly
+    ? `(${local} === null ? h.undecided() : true)`
+    : `(${local} === null ? h.undecided() : ${local})`;
+}
+
+function select(
+  e: Expr,
+  s: Extract<Expr['exprKind'], { case: 'selectExpr' }>['value'],
+  g: Gen,
+): string | undefined {
+  const local = groupVariable(s, g);
+  if (local !== undefined) return local;
+  const operand = s.operand ? generate(s.operand, g) : undefined;
+  if (operand === undefined) return undefined;
+  const field = JSON.stringify(s.field);
+  // has(a.f) parses as a test-only select.
+  if (s.testOnly) return `h.hasKey(${operand}, ${field})`;
+  const read = `h.entry(${operand}, ${field})`;
+  const path = chainPath(e);
+  if (path === undefined) return read;
+  // A read either gives a value (never undefined) or throws, and then nothing is kept. `t` is read
+  // right after it is set, before any other read can set it again.
+  const slot = slotOf(path);
+  return `((t = m[${slot}]) !== undefined ? t : (m[${slot}] = ${read}))`;
+}
+
+function generate(e: Expr, g: Gen): string | undefined {
   const k = e.exprKind;
   switch (k.case) {
     case 'constExpr':
       return constant(k.value);
     case 'identExpr': {
-      const name = k.value.name;
-      return (v) => (Object.hasOwn(v, name) ? plain(v[name]) : undecided());
+      // In a group, `variables` is read only through groupVariable.
+      if (g.locals && k.value.name === 'variables') return undefined;
+      const name = JSON.stringify(k.value.name);
+      return `(h.own(v, ${name}) ? h.plain(v[${name}]) : h.undecided())`;
     }
-    case 'selectExpr': {
-      const operand = k.value.operand ? compileNode(k.value.operand) : undefined;
-      if (!operand) return undefined;
-      const field = k.value.field;
-      // has(a.f) parses as a test-only select.
-      if (k.value.testOnly) return (v) => hasKey(operand(v), field);
-      const read: Node = (v) => entry(operand(v), field);
-      const path = chainPath(e);
-      return path === undefined ? read : remembered(slotOf(path), read);
-    }
+    case 'selectExpr':
+      return select(e, k.value, g);
     case 'callExpr':
-      return call(k.value);
+      return call(k.value, g);
     case 'listExpr':
-      return k.value.optionalIndices.length > 0 ? undefined : list(k.value.elements);
+      return k.value.optionalIndices.length > 0 ? undefined : list(k.value.elements, g);
     case 'structExpr':
-      return struct(k.value);
+      return struct(k.value, g);
     default:
       return undefined;
   }
 }
 
+/** Makes the function from generated source; `h`, `c` and `memo` are what the source may name. */
+function build<F>(body: string, g: Gen): F {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from the parsed expression only; see HELPERS
+  const factory = new Function('h', 'c', 'memo', body) as (
+    h: typeof HELPERS,
+    c: Plain[][],
+    memo: symbol,
+  ) => F;
+  return factory(HELPERS, g.constants, MEMO);
+}
+
+/** The expression's source, or undefined when it leaves the subset or does not parse (CEL reports that). */
+function generateSource(source: string, g: Gen): string | undefined {
+  try {
+    return generate(parse(source).expr, g);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A group of checks as one function: `vars` as a program's, and `w` the variables given from outside
+ * (the config's namespaces). True when every validation gives true; false as soon as one does not;
+ * NotDecided when the subset cannot say.
+ */
+export type FastGroup = (
+  vars: Readonly<Record<string, unknown>>,
+  w: Readonly<Record<string, Plain>>,
+) => boolean;
+
+/**
+ * A group's variables (computed in order, each seeing those before it, as in a ValidatingAdmissionPolicy)
+ * and validations compiled into one function, or undefined when one of them leaves the subset. The
+ * variables become locals: no object is built for them, and `variables.x` is a read of a local.
+ */
+export function compileGroupFast(
+  variables: ReadonlyArray<readonly [string, string]>,
+  validations: readonly string[],
+): FastGroup | undefined {
+  const g: Gen = { constants: [], locals: new Map() };
+  const lines: string[] = [];
+  for (const [name, source] of variables) {
+    const src = generateSource(source, g);
+    // A variable named like one given from outside would hide it: left to CEL.
+    if (src === undefined || name === 'namespaces' || g.locals?.has(name)) return undefined;
+    const local = `L${lines.length}`;
+    lines.push(`const ${local} = ${src};`);
+    g.locals?.set(name, local);
+  }
+  for (const source of validations) {
+    const src = generateSource(source, g);
+    if (src === undefined) return undefined;
+    lines.push(`if (${src} !== true) return false;`);
+  }
+  return build<FastGroup>(
+    `return function group(v, w) { const m = v[memo] ?? []; let t; ${lines.join(' ')} return true; };`,
+    g,
+  );
+}
+
 const compiled = new Map<string, FastProgram | null>();
 
 /**
- * The expression as closures, or undefined when it leaves the subset (then only CEL runs it). Parse
- * errors are CEL's to report, so they also give undefined. Compiled once per process.
+ * The expression as one JavaScript function, or undefined when it leaves the subset (then only CEL
+ * runs it). Parse errors are CEL's to report, so they also give undefined. Compiled once per process.
  */
 export function compileFast(source: string): FastProgram | undefined {
   let p = compiled.get(source);
   if (p === undefined) {
-    let node: Node | undefined;
-    try {
-      node = compileNode(parse(source).expr);
-    } catch {
-      node = undefined;
-    }
-    p = node ?? null;
+    const g: Gen = { constants: [] };
+    const src = generateSource(source, g);
+    p =
+      src === undefined
+        ? null
+        : build<FastProgram>(
+            `return function fast(v) { const m = v[memo] ?? []; let t; return ${src}; };`,
+            g,
+          );
     compiled.set(source, p);
   }
   return p ?? undefined;

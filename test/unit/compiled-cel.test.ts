@@ -6,7 +6,7 @@ import type { CelInput } from '@bufbuild/cel';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_CEL, type CelCheckGroup } from '../../src/rules/builtin.js';
-import { compileFast, MEMO, NotDecided, type Plain } from '../../src/rules/compiled.js';
+import { compileFast, compileGroupFast, MEMO, NotDecided, type Plain } from '../../src/rules/compiled.js';
 import { programFor } from '../../src/rules/policy.js';
 import { fromCel, toCel } from '../../src/rules/values.js';
 
@@ -58,6 +58,37 @@ function compareGroup(g: CelCheckGroup, base: Record<string, unknown>): { decide
     celVars[name] = toCel(c.value);
   }
   return { decided, total: steps.length };
+}
+
+/** A group as the engine runs it: one compiled function, true only when every check holds. */
+function viaGroup(g: CelCheckGroup, base: Record<string, unknown>): boolean | 'undecided' {
+  const f = compileGroupFast(
+    g.variables,
+    g.validations.map((v) => v.expression),
+  );
+  if (!f) throw new Error(`group of ${g.policy} not compiled by the fast path`);
+  try {
+    return f({ ...base, [MEMO]: [] }, { namespaces: NAMESPACES });
+  } catch (err: unknown) {
+    if (err instanceof NotDecided) return 'undecided';
+    throw err;
+  }
+}
+
+/** Whether CEL computes every variable and finds every validation true (what the engine's CEL path does). */
+function celHolds(g: CelCheckGroup, base: Record<string, unknown>): boolean {
+  const celVars: Record<string, CelInput> = { namespaces: toCel(NAMESPACES) };
+  const cel: Record<string, CelInput> = { variables: celVars };
+  for (const [k, v] of Object.entries(base)) cel[k] = toCel(v);
+  for (const [name, source] of g.variables) {
+    const c = viaCel(source, cel);
+    if ('error' in c) return false;
+    celVars[name] = toCel(c.value);
+  }
+  return g.validations.every((v) => {
+    const c = viaCel(v.expression, cel);
+    return 'value' in c && c.value === true;
+  });
 }
 
 const KEYS = [
@@ -149,6 +180,43 @@ describe('the fast path for CEL decides only as CEL does', () => {
     for (const g of BUILTIN_CEL)
       for (const source of [...g.variables.map(([, s]) => s), ...g.validations.map((v) => v.expression)])
         expect({ source, compiled: compileFast(source) !== undefined }).toEqual({ source, compiled: true });
+  });
+
+  it('when a whole group runs as one function, then it says true only where CEL finds every check true, and decides every well-formed object', () => {
+    for (const g of BUILTIN_CEL)
+      for (const odd of [false, true])
+        fc.assert(
+          fc.property(objectOf(g.kind, odd), namespace, (object, ns) => {
+            const base = bindings(object, ns);
+            const fast = viaGroup(g, base);
+            if (!odd) expect(fast).not.toBe('undecided');
+            if (fast !== 'undecided')
+              expect({ policy: g.policy, fast }).toEqual({ policy: g.policy, fast: celHolds(g, base) });
+          }),
+          { numRuns: 300, seed: odd ? 61 : 59 },
+        );
+  });
+
+  it("when a group names a variable twice or hides the config's namespaces, then it is left to CEL", () => {
+    expect(
+      compileGroupFast(
+        [
+          ['a', 'true'],
+          ['a', 'false'],
+        ],
+        ['variables.a'],
+      ),
+    ).toBeUndefined();
+    expect(compileGroupFast([['namespaces', '{}']], ['true'])).toBeUndefined();
+    expect(compileGroupFast([], ["'x' in variables"])).toBeUndefined();
+    const f = compileGroupFast(
+      [
+        ['a', "'x'"],
+        ['b', "variables.a == 'x'"],
+      ],
+      ['variables.b', "variables.namespaces.management == 'gloo-mesh'"],
+    );
+    expect(f?.({}, { namespaces: NAMESPACES })).toBe(true);
   });
 
   it('when objects as the API server stores them are checked, then the fast path decides every check, as CEL', () => {
