@@ -128,6 +128,7 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'log-level': { type: 'string' },
+  'no-warm-up': { type: 'boolean' },
   'cluster-view': { type: 'boolean' },
   'audit-interval': { type: 'string' },
   'policy-reports': { type: 'boolean' },
@@ -163,6 +164,7 @@ export function parseServeArgs(args: string[], help: string): ServeOptions | und
     host: values.host ?? '0.0.0.0',
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
     logLevel: parseLogLevel(values['log-level']),
+    warmUp: values['no-warm-up'] !== true,
     cluster: clusterOptions(values),
   };
 }

@@ -24,6 +24,9 @@ options:
                    decision is one line at info; an allowed review that found nothing in an ordinary
                    object (a Deployment, a Namespace) only at debug; warn keeps only problems
                    (rejected bodies, ignored reloads, lost cluster caches)
+  --no-warm-up     start the thread that reads large releases on the first one, cold, instead of at
+                   start-up warmed on a made-up release (saves about 20 MiB; the first ~1 MiB
+                   releases then take 100-500 ms instead of 30-100)
 
 cluster features (credentials: in-cluster service account, or KUBECONFIG):
   --cluster-view            watch namespaces, Deployments and the Gloo Mesh namespaces' Secret names, so

@@ -17,7 +17,7 @@ import { watchConfig } from './config-reload.js';
 import { listen, serveUntilSignal, trackInFlight } from './lifecycle.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { Offload } from './offload.js';
+import { MAX_LARGE_BODIES, Offload, workerFile } from './offload.js';
 import { readiness, type State } from './serve-state.js';
 import { certificateLoaded, initialTls } from './serving-cert.js';
 import { reloadTlsOnChange, tlsOptions, type TlsError, type TlsFiles } from './tls.js';
@@ -33,6 +33,8 @@ export interface ServeOptions {
   host: string;
   tls?: TlsFiles;
   logLevel: LogLevel;
+  /** Start the offload worker with the server, warmed on a made-up release (warmup.ts). */
+  warmUp: boolean;
   cluster: ClusterOptions;
 }
 
@@ -75,7 +77,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     const { startCluster } = await import('./cluster.js');
     state.cluster = await startCluster(opts.cluster, () => state.config, logger, metrics);
   }
-  const offload = new Offload();
+  const offload = new Offload(MAX_LARGE_BODIES, workerFile(), { warmUp: opts.warmUp });
   const tls = initialTls(opts.tls, logger, state.cluster);
   const app = createApp({
     config: () => state.config,
@@ -128,6 +130,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
     { address: address.address, port: address.port, mode: state.config.mode, onError: state.config.onError },
     `gloo-guard serving admission reviews on https://${opts.host}:${address.port}/validate`,
   );
+  // After listening: the worker warms up in its own thread while the server already answers.
+  if (opts.warmUp)
+    void offload.startNow().then((w) => {
+      if (w?.ok) logger.info({ ms: w.ms }, 'the worker for large releases is started and warmed up');
+      else if (w) logger.warn({ ms: w.ms }, 'the worker for large releases started, but its warm-up failed');
+    });
   const code = await serveUntilSignal(server, state, logger, inFlight, watches);
   await state.cluster?.stop();
   await offload.close();

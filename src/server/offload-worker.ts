@@ -5,10 +5,11 @@
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort } from 'node:worker_threads';
-import type { OffloadJob } from './offload.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { OffloadJob, WarmedUp } from './offload.js';
 import { detachDeep } from './offload-clone.js';
 import { prepareBody } from './prepare.js';
+import { warmUp } from './warmup.js';
 
 /** The worker's niceness: when both want the CPU, the event loop gets about nine tenths of it. */
 const WORKER_NICE = 10;
@@ -37,4 +38,17 @@ parentPort?.on('message', (job: OffloadJob) => {
   const detached = detachDeep(outcome);
   parentPort?.postMessage({ id: job.id, outcome, detached });
 });
+// Before 'ready': a large body that arrives meanwhile waits for optimised code rather than running cold.
+if ((workerData as { warmUp?: boolean } | null)?.warmUp === true) {
+  const start = performance.now();
+  let ok: boolean;
+  try {
+    ok = warmUp();
+  } catch {
+    // A warm-up that fails must not take the worker down with it: it then takes work cold.
+    ok = false;
+  }
+  const warmed: WarmedUp = { warmedUp: { ms: Math.round(performance.now() - start), ok } };
+  parentPort?.postMessage(warmed);
+}
 parentPort?.postMessage('ready');

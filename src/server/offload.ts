@@ -43,7 +43,7 @@ interface Pending {
  * The compiled worker next to this module. Run from TypeScript sources (tsx, vitest) there is none,
  * and bodies are prepared on the event loop by the same function.
  */
-function workerFile(): URL | undefined {
+export function workerFile(): URL | undefined {
   return import.meta.url.endsWith('.js') ? new URL('./offload-worker.js', import.meta.url) : undefined;
 }
 
@@ -75,13 +75,15 @@ class Gate {
 class WorkerSlot {
   readonly pending = new Map<number, Pending & { timer: NodeJS.Timeout }>();
   stopped = false;
+  /** The worker's warm-up, when it made one. */
+  warmedUp: WarmedUp['warmedUp'] | undefined;
 
   constructor(
     readonly worker: Worker,
     private readonly onStop: (slot: WorkerSlot) => void,
   ) {
-    worker.on('message', (m: { id: number; outcome: BodyOutcome; detached?: Detached[] } | 'ready') => {
-      if (m === 'ready') return;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m === 'ready' || 'warmedUp' in m) return;
       attachDeep(m.outcome, m.detached ?? []);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
@@ -109,6 +111,22 @@ class WorkerSlot {
   }
 }
 
+/** What the worker sends: an answer, its warm-up (then 'ready'), or 'ready' when it takes work. */
+type WorkerMessage = { id: number; outcome: BodyOutcome; detached?: Detached[] } | WarmedUp | 'ready';
+
+/** How the worker's warm-up went: how long it took, and whether every decode read the release. */
+export interface WarmedUp {
+  warmedUp: { ms: number; ok: boolean };
+}
+
+/** How an Offload's worker runs. */
+export interface OffloadOptions {
+  /** A job still unanswered after this long means a stuck worker: it is replaced. */
+  jobTimeoutMs?: number;
+  /** Whether each worker decodes a made-up release a few times (warmup.ts) before it takes work. */
+  warmUp?: boolean;
+}
+
 /** One worker thread, started on first use and again after it stops, with a gate for large bodies. */
 export class Offload {
   private current: Promise<WorkerSlot> | undefined;
@@ -117,14 +135,17 @@ export class Offload {
   private readonly gate: Gate;
   /** Workers started so far: one, plus one per worker that stopped. */
   workersStarted = 0;
+  private readonly jobTimeoutMs: number;
+  private readonly warmUp: boolean;
 
   constructor(
     maxLargeBodies = MAX_LARGE_BODIES,
     private readonly file: URL | undefined = workerFile(),
-    /** A job still unanswered after this long means a stuck worker: it is replaced. */
-    private readonly jobTimeoutMs = JOB_TIMEOUT_MS,
+    opts: OffloadOptions = {},
   ) {
     this.gate = new Gate(maxLargeBodies);
+    this.jobTimeoutMs = opts.jobTimeoutMs ?? JOB_TIMEOUT_MS;
+    this.warmUp = opts.warmUp ?? false;
   }
 
   /** Whether large bodies are prepared in a worker thread (false when run from TypeScript sources). */
@@ -156,6 +177,20 @@ export class Offload {
     });
   }
 
+  /**
+   * Starts the worker now instead of on the first large body, so that body meets a thread already
+   * running (and, with warm-up, code already optimised). A worker that fails to start is started
+   * again on first use, as without this.
+   */
+  async startNow(): Promise<WarmedUp['warmedUp'] | undefined> {
+    if (this.file === undefined || this.closed) return undefined;
+    try {
+      return (await this.ready(this.file)).warmedUp;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Stops the worker; jobs still held fail. */
   async close(): Promise<void> {
     this.closed = true;
@@ -171,7 +206,10 @@ export class Offload {
   }
 
   private start(file: URL): Promise<WorkerSlot> {
-    const worker = new Worker(file, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const worker = new Worker(file, {
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      workerData: { warmUp: this.warmUp },
+    });
     worker.unref();
     this.workersStarted += 1;
     const slot = new WorkerSlot(worker, () => {
@@ -179,7 +217,15 @@ export class Offload {
       if (this.current === started) this.current = undefined;
     });
     const started: Promise<WorkerSlot> = new Promise((resolve, reject) => {
-      worker.once('message', () => resolve(slot));
+      const first = (m: WorkerMessage): void => {
+        if (typeof m === 'object' && 'warmedUp' in m) {
+          slot.warmedUp = m.warmedUp;
+          return;
+        }
+        worker.off('message', first);
+        resolve(slot);
+      };
+      worker.on('message', first);
       worker.once('error', reject);
     });
     return started;

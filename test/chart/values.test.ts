@@ -31,6 +31,7 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
       ['a failurePolicy typo', { set: ['failurePolicy=fail'] }, /failurePolicy/],
       ['zero replicas', { set: ['replicas=0'] }, /replicas/],
       ['an unknown log level', { set: ['logLevel=verbose'] }, /logLevel/],
+      ['warmUp as a word', { set: ['warmUp=sometimes'] }, /warmUp/],
     ];
     it.each(cases)('when given %s, then helm template fails', (_what, opts, pattern) => {
       const err = renderError(major, opts);
@@ -78,6 +79,13 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
     const deployment = one(render(major, { set: ['logLevel=debug'] }), 'Deployment', FULLNAME);
     const args = (deployment.spec.template.spec.containers[0].args as string[]).join(' ');
     expect(args).toContain('--log-level debug');
+  });
+
+  it('when warmUp is false, then the server gets --no-warm-up; by default it warms up (no flag)', () => {
+    const argsOf = (set: string[]): string[] =>
+      one(render(major, { set }), 'Deployment', FULLNAME).spec.template.spec.containers[0].args as string[];
+    expect(argsOf(['warmUp=false'])).toContain('--no-warm-up');
+    expect(argsOf([])).not.toContain('--no-warm-up');
   });
 
   it('when rendered with defaults, then the config is the server default', () => {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { Offload, OffloadError } from '../../src/server/offload.js';
+import { warmupBody } from '../../src/server/warmup.js';
 
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
+/** The real worker, run from the sources. */
+const SOURCE_WORKER = new URL('../fixtures/offload/source-worker.mjs', import.meta.url);
 const config = defaultConfig();
 
 /** One turn of the event loop: every promise already settled has run its callbacks. */
@@ -40,7 +43,7 @@ describe('the offload worker pool', () => {
   });
 
   it('when the worker is stuck on a job, then after the job timeout that job and the ones behind it fail, and a new worker takes the next', async () => {
-    const pool = new Offload(4, WORKER, 300);
+    const pool = new Offload(4, WORKER, { jobTimeoutMs: 300 });
     const stuck = pool.prepare(Buffer.from('hang forever'), config);
     const behind = pool.prepare(Buffer.from('queued behind it'), config);
     await expect(stuck).rejects.toThrow(/took longer than 300 ms/);
@@ -94,6 +97,31 @@ describe('the offload worker pool', () => {
     const pool = new Offload(4, WORKER);
     await pool.close();
     await expect(pool.prepare(Buffer.from('late'), config)).rejects.toThrow(/shutting down/);
+  });
+
+  it('when started before any body with warm-up, then one worker runs, reports its warm-up, and takes the first body', async () => {
+    const pool = new Offload(4, SOURCE_WORKER, { warmUp: true });
+    const warmed = await pool.startNow();
+    expect(warmed).toMatchObject({ ok: true });
+    expect(warmed?.ms).toBeGreaterThan(0);
+    expect(pool.workersStarted).toBe(1);
+    const outcome = await pool.prepare(warmupBody(), config);
+    expect(outcome).toMatchObject({
+      type: 'prepared',
+      request: { name: 'sh.helm.release.v1.gloo-guard-warmup.v1' },
+    });
+    expect(pool.workersStarted).toBe(1);
+    await pool.close();
+  });
+
+  it('when started before any body without warm-up, then the worker makes none', async () => {
+    const pool = new Offload(4, SOURCE_WORKER);
+    await expect(pool.startNow()).resolves.toBeUndefined();
+    expect(pool.workersStarted).toBe(1);
+    await pool.close();
+    // Closed: nothing starts any more.
+    await expect(pool.startNow()).resolves.toBeUndefined();
+    expect(pool.workersStarted).toBe(1);
   });
 
   it('when run from TypeScript sources, then there is no compiled worker and bodies are prepared in-thread', async () => {
