@@ -10,6 +10,7 @@
  * more. Where a tool shows the message on one line (events, CD status), every line still starts with
  * `[policy-id]`, so the flattened text stays readable.
  */
+import type { Config } from '../config/types.js';
 import type { EvaluationError, Finding } from '../engine/evaluate.js';
 
 /** The API server cuts each warning at this many runes. */
@@ -130,6 +131,11 @@ export function denialMessage(input: DenialInput): string {
     readMore([...denied.map((f) => f.policy), ...errors.flatMap((e) => (e.policy ? [e.policy] : []))]),
   );
   return lines.join('\n');
+}
+
+/** Why something that could not be judged is let through, as the warnings say it: audit mode first. */
+export function allowedBecause(config: Pick<Config, 'mode'>): string {
+  return config.mode === 'audit' ? 'mode: audit' : 'onError: allow';
 }
 
 /** A warning for a policy that failed to run while onError (or audit mode) lets the object through. */

@@ -11,7 +11,7 @@ import { isReleaseConfigMap, isReleaseSecret, readObject } from '../engine/subje
 import type { Subject } from '../engine/types.js';
 import { isObject } from '../engine/values.js';
 import type { AdmissionRequest, Verdict } from './admission.js';
-import { fitWarnings, inputErrorDenial, inputErrorWarning } from './messages.js';
+import { allowedBecause, fitWarnings, inputErrorDenial, inputErrorWarning } from './messages.js';
 
 /** A decision with what logs and metrics need besides the verdict. */
 export interface Decision extends Verdict {
@@ -65,8 +65,8 @@ function onInputError(req: AdmissionRequest, config: Config, problem: string): D
   const what = describeRequest(req);
   const base = { findings: [], policyErrors: [], inputError: problem, auditAnnotations: { error: 'input' } };
   if (config.mode === 'audit' || config.onError === 'allow') {
-    const why = config.mode === 'audit' ? 'mode: audit' : 'onError: allow';
-    return { ...base, allowed: true, warnings: fitWarnings([inputErrorWarning(what, problem, why)]) };
+    const warning = inputErrorWarning(what, problem, allowedBecause(config));
+    return { ...base, allowed: true, warnings: fitWarnings([warning]) };
   }
   return { ...base, allowed: false, message: inputErrorDenial(what, problem), warnings: [] };
 }

@@ -6,14 +6,20 @@ import type { Config } from '../config/types.js';
 import { evaluate, isDenied, type JudgeOptions, type EvaluationResult } from '../engine/evaluate.js';
 import { catalogOf } from '../rules/catalog.js';
 import type { AdmissionRequest } from './admission.js';
-import { auditAnnotations, denialMessage, fitWarnings, policyErrorWarning } from './messages.js';
+import {
+  allowedBecause,
+  auditAnnotations,
+  denialMessage,
+  fitWarnings,
+  policyErrorWarning,
+} from './messages.js';
 import { prepareReview, type Decision, type PreparedReview } from './prepare-review.js';
 
 export { prepareReview, type Decision, type PreparedReview } from './prepare-review.js';
 
 function errorWarnings(result: EvaluationResult, config: Config, denied: boolean): string[] {
   if (denied && config.onError === 'deny') return [];
-  const why = config.mode === 'audit' ? 'mode: audit' : 'onError: allow';
+  const why = allowedBecause(config);
   return result.errors.map((e) => policyErrorWarning(e, why));
 }
 
