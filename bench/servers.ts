@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateServingBundle } from '../src/certs/generate.js';
 import { waitReady, type Target } from './client.js';
-import { readRss } from './memory.js';
+import { readRss, waitForQuiet } from './memory.js';
 import type { ServerName } from './plan.js';
 import { freePort, startPinned, stop, type Started } from './processes.js';
 import type { ReviewName } from './reviews.js';
@@ -160,11 +160,9 @@ export async function startServer(
       `${def.label} did not start (log: ${proc.logFile}): ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  return {
-    def,
-    process: proc,
-    target,
-    startupMs: Date.now() - started,
-    idleRssMiB: readRss(proc.pid)?.rssMiB ?? Number.NaN,
-  };
+  const startupMs = Date.now() - started;
+  // Ready is not settled: gloo-guard warms its release worker up after it listens (about a second of
+  // CPU on the server core). Idle RSS and the first load run wait until the machine is quiet again.
+  await waitForQuiet(30);
+  return { def, process: proc, target, startupMs, idleRssMiB: readRss(proc.pid)?.rssMiB ?? Number.NaN };
 }
