@@ -1,10 +1,11 @@
 /**
  * A fast path for CEL expressions that stay within a small subset (field access, `has`, `in`, `==`,
  * `!=`, `!`, `&&`, `||`, `?:`, `lowerAscii()`, string/bool/int literals, list and map literals): the
- * parsed expression is turned into JavaScript closures that read plain JSON data directly, with no
- * conversion to CEL values and no interpreter. The built-in object checks (builtin.ts) are written in
- * this subset; they run on every Deployment and Namespace of the cluster, where the interpreter and the
- * conversion of the object to CEL maps were most of a review's cost.
+ * parsed expression is compiled into JavaScript source (one function per group of checks) that reads
+ * plain JSON data directly, with no conversion to CEL values and no interpreter. The built-in object
+ * checks (builtin.ts) are written in this subset; they run on every Deployment and Namespace of the
+ * cluster, where the interpreter and the conversion of the object to CEL maps were most of a
+ * review's cost.
  *
  * It answers only when it is sure: anything the subset does not decide exactly as CEL does (an error,
  * a value of an unexpected type, a null field, a number compared with a number) throws `NotDecided`,
@@ -362,6 +363,8 @@ const compiled = new Map<string, FastProgram | null>();
 /**
  * The expression as one JavaScript function, or undefined when it leaves the subset (then only CEL
  * runs it). Parse errors are CEL's to report, so they also give undefined. Compiled once per process.
+ * The engine runs whole groups (compileGroupFast); this form gives an expression's value, which is
+ * what test/unit/compiled-cel.test.ts compares with CEL's, expression by expression.
  */
 export function compileFast(source: string): FastProgram | undefined {
   let p = compiled.get(source);
