@@ -233,7 +233,6 @@ function struct(e: Extract<Expr['exprKind'], { case: 'structExpr' }>['value'], g
   return `Object.fromEntries([${entries.join(', ')}])`;
 }
 
-/** A field read; a chain from `object` or `request` is kept in the memo (`m`) for the object's other checks. */
 /**
  * `variables.<name>` in a group: the local that holds a variable computed before, read as a map entry
  * is (null is left to CEL); a name not computed yet is read from `w` (the config's namespaces), where
@@ -253,6 +252,7 @@ function groupVariable(
     : `(${local} === null ? h.undecided() : ${local})`;
 }
 
+/** A field read; a chain from `object` or `request` is kept in the memo (`m`) for the object's other checks. */
 function select(
   e: Expr,
   s: Extract<Expr['exprKind'], { case: 'selectExpr' }>['value'],
@@ -298,15 +298,23 @@ function generate(e: Expr, g: Gen): string | undefined {
   }
 }
 
-/** Makes the function from generated source; `h`, `c` and `memo` are what the source may name. */
-function build<F>(body: string, g: Gen): F {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from the parsed expression only; see HELPERS
-  const factory = new Function('h', 'c', 'memo', body) as (
-    h: typeof HELPERS,
-    c: Plain[][],
-    memo: symbol,
-  ) => F;
-  return factory(HELPERS, g.constants, MEMO);
+/**
+ * Makes the function from generated source; `h`, `c` and `memo` are what the source may name.
+ * Undefined where code cannot be generated (node --disallow-code-generation-from-strings): CEL then
+ * runs the checks, slower but the same.
+ */
+function build<F>(body: string, g: Gen): F | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from the parsed expression only; see HELPERS
+    const factory = new Function('h', 'c', 'memo', body) as (
+      h: typeof HELPERS,
+      c: Plain[][],
+      memo: symbol,
+    ) => F;
+    return factory(HELPERS, g.constants, MEMO);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The expression's source, or undefined when it leaves the subset or does not parse (CEL reports that). */
@@ -374,10 +382,10 @@ export function compileFast(source: string): FastProgram | undefined {
     p =
       src === undefined
         ? null
-        : build<FastProgram>(
+        : (build<FastProgram>(
             `return function fast(v) { const m = v[memo] ?? []; let t; return ${src}; };`,
             g,
-          );
+          ) ?? null);
     compiled.set(source, p);
   }
   return p ?? undefined;

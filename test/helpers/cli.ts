@@ -11,9 +11,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `gloo-guard ARGS...` in the repo root, optionally with stdin. */
-export function cli(args: string[], input?: string | Buffer): CliRun {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts'), ...args], {
+/** Runs `gloo-guard ARGS...` in the repo root, optionally with stdin and with Node options. */
+export function cli(args: string[], input?: string | Buffer, nodeOptions: string[] = []): CliRun {
+  const main = resolve(ROOT, 'src/cli/main.ts');
+  const r = spawnSync(process.execPath, [...nodeOptions, '--import', 'tsx', main, ...args], {
     cwd: ROOT,
     input,
     encoding: 'utf8',

@@ -94,6 +94,27 @@ describe('gloo-guard check on values files', () => {
     expect(r.code).toBe(1);
   });
 
+  it('when Node may not generate code (--disallow-code-generation-from-strings), then the built-in checks still judge, through CEL', () => {
+    const deployment = (name: string, inject: string): string =>
+      stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: 'gloo-mesh' },
+        spec: { template: { metadata: { labels: { 'sidecar.istio.io/inject': inject } } } },
+      });
+    const files = [file('on.yaml', deployment('web', 'true')), file('off.yaml', deployment('api', 'false'))];
+    const policies = (nodeOptions: string[]): string[] => {
+      const r = cli(['check', ...files, '-o', 'json'], undefined, nodeOptions);
+      return (
+        JSON.parse(r.stdout) as { violations: Array<{ policy: string; source: string }> }
+      ).violations.map((v) => `${v.policy} ${v.source}`);
+    };
+    const judged = policies(['--disallow-code-generation-from-strings']);
+    expect(judged).toContain(`no-injection-in-gloo-mesh ${join(dir, 'on.yaml')}:1`);
+    expect(judged.some((v) => v.includes('off.yaml') && v.startsWith('no-injection'))).toBe(false);
+    expect(judged).toEqual(policies([]));
+  });
+
   it('when values come on stdin, then "-" reads them', () => {
     const r = cli(['check', '--chart', 'gloo-platform', '-', '-o', 'json'], 'common:\n  insecure: true\n');
     expect(JSON.parse(r.stdout).violations.map((v: { path: string }) => v.path)).toContain('common.insecure');
