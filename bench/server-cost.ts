@@ -5,8 +5,11 @@
  * main's, copied aside) runs twice: with the default config, and with every policy off (the server's
  * own cost: HTTP, TLS, parsing, the answer, metrics and the log). With --limit the bare Node server
  * runs too. They take turns in rounds; the figures are medians over rounds. The engine's cost in this
- * process (judging a freshly parsed review) is printed beside them. On a shared machine the rounds
- * spread widely: bench/app-cost.ts, in process, resolves smaller differences.
+ * process (judging a freshly parsed review) is printed beside them. With --limit each server's CPU per
+ * review is also given as a ratio to the limit's in the same round, median and quartiles over the
+ * rounds: many short rounds (`--rounds 16 --sec 1`) pair each figure with the limit's of the same
+ * seconds, which cancels most of the machine's drift. On a shared machine the rounds still spread
+ * widely: bench/app-cost.ts, in process, resolves smaller differences.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,7 +23,7 @@ import { buildGlooGuard, buildLimitServer } from './build.js';
 import { runLoad } from './load.js';
 import { installCleanup, pinSelf, stop, stopAll } from './processes.js';
 import { loadReviews } from './review-cache.js';
-import { median } from './stats.js';
+import { median, roundRatios } from './stats.js';
 import type { ReviewName } from './reviews.js';
 import {
   glooGuardDef,
@@ -127,9 +130,15 @@ async function main(): Promise<void> {
   for (const review of SMALL) {
     const engine = engineMicros(reviews[review].body);
     process.stdout.write(`${review}: engine (in process) ${engine.toFixed(1)} µs\n`);
+    const limitServer = servers.find((s) => s.def.name === 'limit');
+    const limitCost = limitServer ? cost.get(`${review} ${limitServer.def.label}`) : undefined;
     for (const s of servers) {
-      const total = median(cost.get(`${review} ${s.def.label}`) ?? []);
-      process.stdout.write(`  ${s.def.label}: ${total.toFixed(1)} µs per review\n`);
+      const mine = cost.get(`${review} ${s.def.label}`) ?? [];
+      const vsLimit = limitCost && s !== limitServer ? roundRatios(mine, limitCost) : undefined;
+      const paired = vsLimit
+        ? `; × the limit's, round by round: median ${vsLimit.median} (quartiles ${vsLimit.q1}-${vsLimit.q3}, ${vsLimit.n} rounds)`
+        : '';
+      process.stdout.write(`  ${s.def.label}: ${median(mine).toFixed(1)} µs per review${paired}\n`);
     }
   }
   rmSync(work, { recursive: true, force: true });

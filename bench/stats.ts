@@ -35,6 +35,31 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
+/**
+ * Round-by-round ratios of two series measured in the same rounds (`a[i] / b[i]`), as a median and its
+ * quartiles (nearest rank). Pairing by round cancels a drift of the machine's speed that moves both
+ * sides of a round alike; rounds missing on either side are skipped.
+ */
+export function roundRatios(
+  a: readonly number[],
+  b: readonly number[],
+): { median: number; q1: number; q3: number; n: number } {
+  const rs: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== undefined && y !== undefined && Number.isFinite(x) && Number.isFinite(y) && y !== 0)
+      rs.push(x / y);
+  }
+  const sorted = rs.sort((p, q) => p - q);
+  return {
+    median: round(median(sorted), 3),
+    q1: round(percentile(sorted, 25), 3),
+    q3: round(percentile(sorted, 75), 3),
+    n: sorted.length,
+  };
+}
+
 /** Summarises latency samples (ms); the input is not modified. */
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort();

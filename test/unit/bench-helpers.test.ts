@@ -14,7 +14,7 @@ import {
   namespaceObject,
   smallReleaseReview,
 } from '../../bench/reviews.js';
-import { percentile, ratio, SampleReservoir, summarize } from '../../bench/stats.js';
+import { percentile, ratio, roundRatios, SampleReservoir, summarize } from '../../bench/stats.js';
 import { defaultConfig } from '../../src/config/types.js';
 import { emptyResults } from '../fixtures/bench/results.js';
 import { decodeReleaseSecretData } from '../../src/helm/release.js';
@@ -31,6 +31,22 @@ describe('bench stats', () => {
     expect(percentile(xs, 100)).toBe(10);
     expect(percentile(xs, 0)).toBe(1);
     expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('when two servers are measured in the same rounds, then the ratio is taken round by round, so a drift that moves both cancels', () => {
+    // The machine halves its speed from round 3 on: both sides double, the ratio stays 1.5.
+    const limit = [40, 42, 41, 80, 84, 82];
+    const mine = [60, 63, 61.5, 120, 126, 123];
+    expect(roundRatios(mine, limit)).toEqual({ median: 1.5, q1: 1.5, q3: 1.5, n: 6 });
+    // Medians of each side, compared, would give 70 / 80 = 0.875 here; round by round it is 1.5.
+    expect(roundRatios([60, 130, 70], [40, 80, 100])).toMatchObject({
+      median: 1.5,
+      q1: 0.7,
+      q3: 1.625,
+      n: 3,
+    });
+    // Missing or zero rounds are skipped, not counted as 0 or Infinity.
+    expect(roundRatios([10, 20, 30], [5, 0])).toEqual({ median: 2, q1: 2, q3: 2, n: 1 });
   });
 
   it('when samples are summarised, then the input order does not matter and max is the largest', () => {
