@@ -3,11 +3,11 @@
  *
  * Large releases are rare: a cluster sees a few a day, one per `helm upgrade` of a big chart. Each
  * used to meet cold code in a worker started on its arrival: the thread and its modules first
- * (about 150 ms), then a decoder V8 had not optimised yet. Through the API server, the first twenty
- * ~1 MiB releases after a start were the ones past 100 ms (docs/performance.md, issue 17).
+ * (about 150 ms), then a decoder V8 had not optimised yet. Through the API server, 9 of the first
+ * twenty ~1 MiB releases after a start took more than 100 ms (docs/performance.md, issue 17).
  *
- * So the worker starts with the server and decodes a made-up release of that shape a few times
- * before it takes work. The release is built here from fixed text: nothing of a user's is read,
+ * So the worker starts with the server (unless `serve --no-warm-up`) and decodes a made-up release
+ * of the same shape, smaller, several times before it takes work. The release is built here from fixed text: nothing of a user's is read,
  * judged, logged or counted, and the engine never sees it (the worker has none).
  */
 import { constants as zc, gzipSync } from 'node:zlib';
