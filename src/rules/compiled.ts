@@ -298,6 +298,9 @@ function generate(e: Expr, g: Gen): string | undefined {
   }
 }
 
+/** How every generated function starts: the object's memo (a fresh one when none is set), and `t` for select(). */
+const PRELUDE = 'const m = v[memo] ?? []; let t;';
+
 /**
  * Makes the function from generated source; `h`, `c` and `memo` are what the source may name.
  * Undefined where code cannot be generated (node --disallow-code-generation-from-strings): CEL then
@@ -345,25 +348,23 @@ export function compileGroupFast(
   variables: ReadonlyArray<readonly [string, string]>,
   validations: readonly string[],
 ): FastGroup | undefined {
-  const g: Gen = { constants: [], locals: new Map() };
+  const locals = new Map<string, string>();
+  const g: Gen = { constants: [], locals };
   const lines: string[] = [];
   for (const [name, source] of variables) {
     const src = generateSource(source, g);
     // A variable named like one given from outside would hide it: left to CEL.
-    if (src === undefined || name === 'namespaces' || g.locals?.has(name)) return undefined;
+    if (src === undefined || name === 'namespaces' || locals.has(name)) return undefined;
     const local = `L${lines.length}`;
     lines.push(`const ${local} = ${src};`);
-    g.locals?.set(name, local);
+    locals.set(name, local);
   }
   for (const source of validations) {
     const src = generateSource(source, g);
     if (src === undefined) return undefined;
     lines.push(`if (${src} !== true) return false;`);
   }
-  return build<FastGroup>(
-    `return function group(v, w) { const m = v[memo] ?? []; let t; ${lines.join(' ')} return true; };`,
-    g,
-  );
+  return build<FastGroup>(`return function group(v, w) { ${PRELUDE} ${lines.join(' ')} return true; };`, g);
 }
 
 const compiled = new Map<string, FastProgram | null>();
@@ -382,10 +383,7 @@ export function compileFast(source: string): FastProgram | undefined {
     p =
       src === undefined
         ? null
-        : (build<FastProgram>(
-            `return function fast(v) { const m = v[memo] ?? []; let t; return ${src}; };`,
-            g,
-          ) ?? null);
+        : (build<FastProgram>(`return function fast(v) { ${PRELUDE} return ${src}; };`, g) ?? null);
     compiled.set(source, p);
   }
   return p ?? undefined;
