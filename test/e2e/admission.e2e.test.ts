@@ -245,9 +245,16 @@ describe('objects changed through the API, as kubectl does', () => {
   });
 
   it('when the injection label is removed from gloo-mesh-addons, then it is refused', async () => {
-    expect(
-      (await create('/api/v1/namespaces', ns('gloo-mesh-addons', { 'istio-injection': 'enabled' }))).status,
-    ).toBe(201);
+    // Labelled, whether created here or by another file (first-install): they share one API server.
+    const created = await create(
+      '/api/v1/namespaces',
+      ns('gloo-mesh-addons', { 'istio-injection': 'enabled' }),
+    );
+    const labelled =
+      created.status === 409
+        ? await patchLabels('gloo-mesh-addons', { 'istio-injection': 'enabled' })
+        : created;
+    expect([201, 200]).toContain(labelled.status);
     const denied = await patchLabels('gloo-mesh-addons', { 'istio-injection': null });
     expect(denied.status).toBe(403);
     expect(denied.message).toContain('[addons-namespace-injection]');

@@ -118,6 +118,27 @@ async function refused(
   }
 }
 
+/**
+ * Waits until the API server no longer applies a release's policies after `helm uninstall`: its
+ * informer lags the deletion, and the next test file creates the Gloo Mesh namespaces unlabelled.
+ */
+async function policiesGone(release: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const dryRun = (): Promise<{ status: number; message: string }> =>
+    attempt(rest, 'POST', '/api/v1/namespaces?dryRun=All', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'gloo-mesh-addons' },
+    });
+  for (;;) {
+    const r = await dryRun();
+    if (!r.message.includes(`'${release}-gloo-guard-`)) return;
+    if (Date.now() > deadline)
+      throw new Error(`the policies of ${release} still answer a minute after uninstall: ${r.message}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
 describe('ValidatingAdmissionPolicies from gloo-guard vap, with no webhook', () => {
   beforeAll(async () => {
     const out = spawnSync(process.execPath, [GLOO_GUARD, 'vap', '--config', 'examples/rules/config.yaml'], {
@@ -292,6 +313,7 @@ describe('ValidatingAdmissionPolicies installed by the chart (validatingAdmissio
         );
       } finally {
         expect(helm(major, info, ['uninstall', release, '-n', ns]).code).toBe(0);
+        await policiesGone(release);
       }
     },
   );
