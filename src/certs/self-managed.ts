@@ -12,7 +12,7 @@
  * a certificate it does not trust yet.
  */
 import { X509Certificate } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiAccess } from '../k8s/kubeconfig.js';
 import type { KeyPair } from './generate.js';
 import { describeApiError } from '../k8s/client.js';
 import { createTlsStore, type SecretSnapshot, type TlsStore } from '../k8s/tls-store.js';
@@ -81,8 +81,8 @@ export interface CertRotationOptions {
 
 /** Options of startSelfManagedCerts: the API client and the names of the objects it may touch. */
 export interface SelfManagedCertsOptions extends CertRotationOptions {
-  /** Credentials for the API server (src/k8s/client.ts loadKubeConfig()). */
-  client: KubeConfig;
+  /** The API server and credentials (src/k8s/kubeconfig.ts). */
+  client: ApiAccess;
   /** Secret holding ca.crt, ca.key, tls.crt and tls.key. */
   secretName: string;
   /** ValidatingWebhookConfiguration whose webhooks get the caBundle. */

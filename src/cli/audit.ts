@@ -1,5 +1,4 @@
 /** `gloo-guard audit`: judge what already runs in one or more clusters, with the same engine as the webhook. */
-import { KubeConfig } from '@kubernetes/client-node';
 import { auditCluster, type ClusterAudit } from '../audit/audit.js';
 import { crossClusterFindings, type CrossClusterFinding } from '../audit/cross-cluster.js';
 import {
@@ -13,7 +12,7 @@ import type { Config } from '../config/types.js';
 import { catalogOf } from '../rules/catalog.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
 import { policyReportsAvailable, writePolicyReports } from '../audit/write-reports.js';
-import { loadKubeConfig } from '../k8s/client.js';
+import { Kubeconfig } from '../k8s/kubeconfig.js';
 import { KubeApiError, KubeRest } from '../k8s/rest.js';
 import { configFrom, outputFormat, parse, reportFailure, UsageError, type OutputFormat } from './args.js';
 import { renderHtml, type HtmlColumn, type HtmlPage } from './format/html.js';
@@ -48,15 +47,15 @@ const OPTIONS = {
 } as const;
 
 function contextsOf(
-  kc: KubeConfig,
+  kc: Kubeconfig,
   wanted: string[] | undefined,
   all: boolean | undefined,
   file: string | undefined,
 ): string[] {
-  const known = kc.getContexts().map((c) => c.name);
+  const known = kc.contexts;
   if (all) return known;
   if (!wanted || wanted.length === 0) {
-    const current = kc.getCurrentContext();
+    const current = kc.currentContext;
     if (!current)
       throw new UsageError(
         `the kubeconfig ${file ?? '(default)'} has no current-context; name one with --context NAME ` +
@@ -79,18 +78,15 @@ export interface AuditRun {
 }
 
 async function auditContext(
-  kc: KubeConfig,
+  kc: Kubeconfig,
   context: string,
   config: Config,
   write: ReportGroup | undefined,
   progress: (s: string) => void,
   run: AuditRun,
 ): Promise<void> {
-  const ctxKc = new KubeConfig();
-  ctxKc.loadFromString(kc.exportConfig());
-  ctxKc.setCurrentContext(context);
   try {
-    const rest = new KubeRest(ctxKc);
+    const rest = new KubeRest(kc.access(context));
     const audit = await auditCluster(apiClusterSource(context, rest), config, { progress });
     run.audits.push(audit);
     if (write !== undefined) run.reports.push(await writeReports(rest, audit, write));
@@ -202,7 +198,7 @@ export async function runAudit(args: string[]): Promise<number> {
     const format = outputFormat(v.output);
     const config = configFrom(v.config);
     const write = reportsApi(v);
-    const kc = loadKubeConfig(v.kubeconfig);
+    const kc = Kubeconfig.load(v.kubeconfig);
     const contexts = contextsOf(kc, v.context, v['all-contexts'], v.kubeconfig);
     const progress = v.quiet
       ? () => undefined

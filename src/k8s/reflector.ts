@@ -1,23 +1,15 @@
 /**
- * A metadata-only list+watch cache: client-node's ListWatch (the informer machinery) on our own
- * transport. It keeps name, namespace, labels and resourceVersion of each object, never specs or
- * Secret data, so memory stays small in a large cluster.
+ * A metadata-only list+watch cache, as client-go's reflector keeps one: list once, then watch from
+ * the list's resourceVersion, resume each watch from the last resourceVersion seen (bookmarks
+ * included), and list again only when the API server answers 410 Gone. It keeps name, namespace and
+ * labels of each object, never specs or Secret data, so memory stays small in a large cluster.
  *
- * Why our transport under ListWatch rather than client-node's Watch: that Watch cannot send the
- * Accept header that asks for PartialObjectMetadata (it would stream whole Deployments), and it
- * brings a second HTTP stack (node-fetch) beside KubeRest. ListWatch does the rest as client-go's
- * reflector does: it resumes each watch from the last resourceVersion it saw (bookmarks included)
- * and lists again only when the API server answers 410 Gone.
+ * The watch asks for PartialObjectMetadata (client-node's Watch cannot send that Accept header, and
+ * would stream whole Deployments), through the one HTTP client of k8s/ (KubeRest).
  */
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import type { ObjectRef } from '../engine/types.js';
 import { KubeApiError, type KubeRest } from './rest.js';
 import { objectRef, type Meta } from './source.js';
-
-/** What the cache keeps of an object: its metadata for ListWatch, and the same as an ObjectRef for readers. */
-interface Slim extends ObjectRef {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
-}
 
 /** Logs what the cache does (lists, lost connections), never object contents. */
 export type ReflectorLog = (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
@@ -36,79 +28,31 @@ export interface ReflectorOptions {
   watchTimeoutSeconds?: number;
 }
 
-function slim(o: Meta): Slim {
-  const md = o.metadata ?? {};
-  return {
-    ...objectRef(o),
-    metadata: {
-      name: md.name ?? '',
-      ...(md.namespace ? { namespace: md.namespace } : {}),
-      ...(md.labels ? { labels: md.labels } : {}),
-      ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
-    },
-  };
+/** A watch event as the API server streams it. */
+interface WatchEvent {
+  type: string;
+  object: Meta & { code?: number };
 }
 
-/** An error ListWatch reads: `code` 410 makes it list again, anything else is reported. */
-function watchError(err: unknown): Error & { code?: number } {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return Object.assign(
-    e,
-    err instanceof KubeApiError && err.status !== undefined ? { code: err.status } : {},
-  );
-}
-
-/** client-node's Watch interface over KubeRest.stream, asking for single-object metadata with bookmarks. */
-class MetadataWatch extends Watch {
-  constructor(
-    kc: KubeConfig,
-    private readonly rest: KubeRest,
-    private readonly owner: Reflector,
-  ) {
-    super(kc);
-  }
-
-  override watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    const controller = new AbortController();
-    // ListWatch goes on to watch after a list even when stopped meanwhile: do not let it.
-    if (this.owner.isStopped) return Promise.resolve(controller);
-    const q = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true' });
-    for (const [k, v] of Object.entries(queryParams)) if (v !== undefined && v !== '') q.set(k, String(v));
-    q.set('timeoutSeconds', String(this.owner.watchTimeoutSeconds));
-    const resumed = !this.owner.takeFreshList();
-    this.rest
-      .stream(
-        `${path}?${q.toString()}`,
-        { as: 'metadata', signal: controller.signal, onOpen: () => this.owner.watchOpened(resumed) },
-        (line) => {
-          const ev = JSON.parse(line) as { type: string; object: Meta & { code?: number } };
-          callback(ev.type, ev.type === 'ERROR' ? ev.object : slim(ev.object));
-        },
-      )
-      .then(
-        () => controller.signal.aborted || done(null),
-        (err: unknown) => controller.signal.aborted || done(watchError(err)),
-      );
-    return Promise.resolve(controller);
-  }
+/** True for the API server's 410 Gone: the resourceVersion is too old to resume from, list again. */
+function gone(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 410;
 }
 
 /** A cache of one resource's metadata, kept current by a resumed watch; restarts with backoff on errors. */
 export class Reflector {
-  private readonly informer: ListWatch<Slim & { apiVersion?: string; kind?: string }>;
+  /** Cached objects by `namespace/name`. */
+  private readonly objects = new Map<string, ObjectRef>();
+  /** The same objects by name, then `namespace/name`: kept on every event, so a lookup scans nothing. */
+  private readonly byName = new Map<string, Map<string, ObjectRef>>();
+  private resourceVersion = '';
   private synced_ = false;
   private stopped = false;
+  private running = false;
   private backoffMs = 500;
   private retry?: NodeJS.Timeout;
+  private watching?: AbortController;
   private snapshot?: readonly ObjectRef[];
-  /** Cached objects by name, then `namespace/name`: kept on every event, so a lookup scans nothing. */
-  private readonly byName = new Map<string, Map<string, ObjectRef>>();
-  private freshList = false;
   readonly watchTimeoutSeconds: number;
   private readonly pageSize: number;
 
@@ -122,26 +66,6 @@ export class Reflector {
   ) {
     this.pageSize = opts.pageSize ?? 500;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? 300;
-    this.informer = new ListWatch(
-      path,
-      new MetadataWatch(rest.kubeConfig, rest, this),
-      () => this.listAll(),
-      false,
-    );
-    const changed = (o: Slim, deleted = false): void => {
-      this.snapshot = undefined;
-      const key = `${o.namespace}/${o.name}`;
-      const same = this.byName.get(o.name);
-      if (deleted) {
-        same?.delete(key);
-        if (same?.size === 0) this.byName.delete(o.name);
-      } else if (same) same.set(key, o);
-      else this.byName.set(o.name, new Map([[key, o]]));
-    };
-    this.informer.on('add', (o) => changed(o));
-    this.informer.on('update', (o) => changed(o));
-    this.informer.on('delete', (o) => changed(o, true));
-    this.informer.on('error', (err: unknown) => this.failed(err));
   }
 
   /** True once a list has arrived and no error has happened since (the watch is running or resuming). */
@@ -156,7 +80,7 @@ export class Reflector {
 
   /** Every cached object (one shared array until the next change: a review copies nothing). */
   list(): readonly ObjectRef[] {
-    this.snapshot ??= this.informer.list();
+    this.snapshot ??= [...this.objects.values()];
     return this.snapshot;
   }
 
@@ -166,14 +90,14 @@ export class Reflector {
     return same ? [...same.values()] : [];
   }
 
-  /** One cached object by namespace and name. */
+  /** One cached object by namespace ('' when cluster-scoped) and name. */
   get(namespace: string, name: string): ObjectRef | undefined {
-    return this.informer.get(name, namespace || undefined);
+    return this.objects.get(`${namespace}/${name}`);
   }
 
   /** Starts listing and watching in the background; resolves after the first list or the timeout. */
   start(firstSyncTimeoutMs = 10_000): Promise<boolean> {
-    void this.informer.start();
+    void this.run();
     return new Promise((resolve) => {
       const started = Date.now();
       const tick = (): void => {
@@ -188,18 +112,88 @@ export class Reflector {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retry);
-    void this.informer.stop();
+    this.watching?.abort();
   }
 
-  /** True once after each full list: the next watch starts from it rather than resuming. */
-  takeFreshList(): boolean {
-    const fresh = this.freshList;
-    this.freshList = false;
-    return fresh;
+  /**
+   * Lists when there is no resourceVersion to resume from, then watches, and resumes each watch the
+   * API server ends. Returns on stop(), or on an error, after which it runs again with backoff.
+   */
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!this.stopped) {
+        const fresh = this.resourceVersion === '';
+        if (fresh) await this.listAll();
+        if (this.stopped) return;
+        try {
+          await this.watch(!fresh);
+        } catch (err: unknown) {
+          if (!gone(err)) throw err;
+          // The resourceVersion is too old to resume from: list again now, as client-go does.
+          this.resourceVersion = '';
+        }
+      }
+    } catch (err: unknown) {
+      this.failed(err);
+    } finally {
+      this.running = false;
+    }
   }
 
-  /** Called by the watch when the API server accepted it. */
-  watchOpened(resumed: boolean): void {
+  /** One watch from the current resourceVersion, until the API server ends it. */
+  private async watch(resumed: boolean): Promise<void> {
+    const q = new URLSearchParams({
+      watch: '1',
+      allowWatchBookmarks: 'true',
+      resourceVersion: this.resourceVersion,
+      timeoutSeconds: String(this.watchTimeoutSeconds),
+    });
+    const controller = new AbortController();
+    this.watching = controller;
+    try {
+      await this.rest.stream(
+        `${this.path}?${q.toString()}`,
+        { as: 'metadata', signal: controller.signal, onOpen: () => this.watchOpened(resumed) },
+        (line) => this.event(JSON.parse(line) as WatchEvent),
+      );
+    } catch (err: unknown) {
+      if (!controller.signal.aborted) throw err;
+    }
+  }
+
+  /** One event: the cache changes, and the resourceVersion moves on (an ERROR 410 clears it: list again). */
+  private event(ev: WatchEvent): void {
+    if (ev.type === 'ERROR') {
+      if (ev.object.code === 410) this.resourceVersion = '';
+      return;
+    }
+    if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.put(objectRef(ev.object));
+    else if (ev.type === 'DELETED') this.remove(objectRef(ev.object));
+    this.resourceVersion = ev.object.metadata?.resourceVersion || this.resourceVersion;
+  }
+
+  private put(o: ObjectRef): void {
+    const key = `${o.namespace}/${o.name}`;
+    this.objects.set(key, o);
+    const same = this.byName.get(o.name);
+    if (same) same.set(key, o);
+    else this.byName.set(o.name, new Map([[key, o]]));
+    this.snapshot = undefined;
+  }
+
+  private remove(o: ObjectRef): void {
+    const key = `${o.namespace}/${o.name}`;
+    this.objects.delete(key);
+    const same = this.byName.get(o.name);
+    same?.delete(key);
+    if (same?.size === 0) this.byName.delete(o.name);
+    this.snapshot = undefined;
+  }
+
+  /** Called when the API server accepted a watch. */
+  private watchOpened(resumed: boolean): void {
     this.synced_ = true;
     this.backoffMs = 500;
     this.hooks.watched?.(this.path, resumed);
@@ -212,34 +206,36 @@ export class Reflector {
       error: err instanceof Error ? err.message : String(err),
       retryMs: this.backoffMs,
     });
-    // ListWatch stops on an error other than 410; start() resumes from the last resourceVersion.
-    this.retry = setTimeout(() => void this.informer.start(), this.backoffMs);
+    // Resumes from the last resourceVersion seen; lists again only if that is gone.
+    this.retry = setTimeout(() => void this.run(), this.backoffMs);
     this.retry.unref();
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
-  /** A full list, page by page: one page of metadata in memory at a time besides the cache. */
-  private async listAll(): Promise<KubernetesListObject<Slim & { apiVersion?: string; kind?: string }>> {
-    const items: Slim[] = [];
+  /** A full list, page by page (one page in memory at a time besides the cache), replacing the cache. */
+  private async listAll(): Promise<void> {
+    const items: ObjectRef[] = [];
     let resourceVersion = '';
     let cont = '';
     let pages = 0;
     do {
-      if (this.stopped) throw new KubeApiError(`list ${this.path}: stopped`);
+      if (this.stopped) return;
       const q = new URLSearchParams({ limit: String(this.pageSize), ...(cont ? { continue: cont } : {}) });
       const res = await this.rest.call('GET', `${this.path}?${q.toString()}`, { as: 'metadata' });
       if (res.status !== 200) throw new KubeApiError(`list ${this.path}: HTTP ${res.status}`, res.status);
       const body = res.body as { items?: Meta[]; metadata?: { resourceVersion?: string; continue?: string } };
-      for (const o of body.items ?? []) items.push(slim(o));
+      for (const o of body.items ?? []) items.push(objectRef(o));
       resourceVersion ||= body.metadata?.resourceVersion ?? '';
       cont = body.metadata?.continue ?? '';
       pages += 1;
     } while (cont);
-    this.synced_ = true;
+    this.objects.clear();
+    this.byName.clear();
+    for (const o of items) this.put(o);
     this.snapshot = undefined;
-    this.freshList = true;
+    this.resourceVersion = resourceVersion;
+    this.synced_ = true;
     this.hooks.listed?.(this.path, items.length, pages);
     this.log('info', `cache of ${this.path} listed`, { objects: items.length, pages });
-    return { metadata: { resourceVersion }, items };
   }
 }

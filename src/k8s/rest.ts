@@ -1,12 +1,9 @@
 /** A small REST client for the Kubernetes API: auth and TLS from a kubeconfig, timeouts, paging, metadata-only lists. */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiAccess } from './kubeconfig.js';
 
-/**
- * A kubeconfig that cannot be loaded; the message names the file and never quotes it. Here, beside
- * KubeApiError, so the CLI can recognise it without loading client-node at start-up.
- */
+/** A kubeconfig that cannot be loaded; the message names the file and never quotes it. */
 export class KubeConfigError extends Error {
   override name = 'KubeConfigError';
 }
@@ -50,13 +47,11 @@ export class KubeRest {
   readonly server: string;
 
   constructor(
-    /** The credentials and cluster this client uses. */
-    readonly kubeConfig: KubeConfig,
+    /** The server, TLS settings and credentials this client uses (kubeconfig.ts). */
+    readonly access: ApiAccess,
     private readonly timeoutMs = 10_000,
   ) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new KubeApiError('the kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/$/, '');
+    this.server = access.server;
   }
 
   /**
@@ -66,7 +61,7 @@ export class KubeRest {
    */
   private async authenticate(options: RequestOptions): Promise<void> {
     try {
-      await this.kubeConfig.applyToHTTPSOptions(options);
+      await this.access.apply(options);
     } catch (err: unknown) {
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 200) ?? '';
       throw new KubeApiError(`cannot use the kubeconfig's settings for ${this.server}: ${reason}`);

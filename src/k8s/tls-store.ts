@@ -3,7 +3,8 @@
  * ValidatingWebhookConfiguration. Only the verbs the chart's RBAC grants are used: get and patch on
  * both, plus create on the Secret as a fallback when it is missing (the chart creates it empty).
  */
-import type { KubeConfig, V1Secret, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import type { V1Secret, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import type { ApiAccess } from './kubeconfig.js';
 import { FIELD_MANAGER } from './client.js';
 import { KubeApiError, KubeRest } from './rest.js';
 
@@ -87,8 +88,8 @@ const versionOf = (body: unknown): string => (body as V1Secret | undefined)?.met
  * A TlsStore backed by the API server, through the one REST client of k8s/ (KubeRest): it throws a
  * KubeApiError for every failed call but 404 and 409, which are answers here (missing, raced).
  */
-export function createTlsStore(kc: KubeConfig, refs: TlsStoreRefs): TlsStore {
-  const rest = new KubeRest(kc, 30_000);
+export function createTlsStore(access: ApiAccess, refs: TlsStoreRefs): TlsStore {
+  const rest = new KubeRest(access, 30_000);
   const { namespace, secretName: name, webhookConfigName } = refs;
   const secrets = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
   const secretPath = `${secrets}/${encodeURIComponent(name)}`;

@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import { auditCluster } from '../audit/audit.js';
 import { buildPolicyReports } from '../audit/policy-report.js';
 import { startSelfManagedCerts } from '../certs/self-managed.js';
-import { loadKubeConfig } from '../k8s/client.js';
+import { Kubeconfig } from '../k8s/kubeconfig.js';
 import { apiClusterSource } from '../k8s/cluster-source.js';
 import { LeaseElector } from '../k8s/lease.js';
 import { apiDataReader } from '../k8s/cluster-source.js';
@@ -146,8 +146,8 @@ export async function startCluster(
   logger: Logger,
   metrics: Metrics,
 ): Promise<ClusterFeatures> {
-  const kc = loadKubeConfig();
-  const rest = new KubeRest(kc, 5_000);
+  const access = Kubeconfig.load().access();
+  const rest = new KubeRest(access, 5_000);
   const stops: Array<() => void | Promise<void>> = [];
   const live = o.clusterView ? await startLiveCluster(rest, o, config, logger, metrics) : undefined;
   if (live) stops.push(() => live.stop());
@@ -162,7 +162,7 @@ export async function startCluster(
     if (lease) stops.push(() => lease.stop());
   }
   const certs = o.selfManaged
-    ? await startSelfManagedCerts({ client: kc, log: logger, ...o.selfManaged })
+    ? await startSelfManagedCerts({ client: access, log: logger, ...o.selfManaged })
     : undefined;
   if (certs) stops.push(() => certs.stop());
   const view = live?.view();

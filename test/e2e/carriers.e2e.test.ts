@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Kubeconfig } from '../../src/k8s/kubeconfig.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -81,9 +81,8 @@ async function limitedKubeconfig(sa: string): Promise<string> {
 
 /** POSTs an object as kubectl does and returns the status and the Warning headers the API server relayed. */
 async function postWithWarnings(path: string, body: unknown): Promise<{ status: number; warnings: string }> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(info.kubeconfigPath);
-  const url = new URL(kc.getCurrentCluster()!.server + path);
+  const access = Kubeconfig.load(info.kubeconfigPath).access();
+  const url = new URL(access.server + path);
   const options: RequestOptions = {
     method: 'POST',
     hostname: url.hostname,
@@ -91,7 +90,7 @@ async function postWithWarnings(path: string, body: unknown): Promise<{ status: 
     path: url.pathname,
     headers: { 'content-type': 'application/json' },
   };
-  await kc.applyToHTTPSOptions(options);
+  await access.apply(options);
   return new Promise((res, rej) => {
     const req = httpsRequest(options, (r) => {
       r.resume();

@@ -5,7 +5,7 @@
 // did try the webhook. In enforce mode (failurePolicy Fail) the same writes are refused, as NOTES.txt
 // warns.
 import { request, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Kubeconfig } from '../../src/k8s/kubeconfig.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeRest } from '../../src/k8s/rest.js';
 import {
@@ -35,11 +35,9 @@ const MAX_WRITES = 200;
 
 /** One counter of the API server's /metrics, summed over the series whose labels include `labels`. */
 async function apiserverCounter(name: string, labels: string): Promise<number> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(info.kubeconfigPath);
   const url = new URL('/metrics', info.server);
   const options: RequestOptions = { host: url.hostname, port: url.port, path: url.pathname };
-  await kc.applyToHTTPSOptions(options);
+  await Kubeconfig.load(info.kubeconfigPath).access().apply(options);
   const text = await new Promise<string>((res, rej) => {
     request(options, (r) => {
       let body = '';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Kubeconfig } from '../../src/k8s/kubeconfig.js';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeApiError, KubeRest } from '../../src/k8s/rest.js';
 import { helmBin, type HelmMajor } from '../../scripts/helm-bin.js';
@@ -74,9 +74,7 @@ export interface ClusterInfo {
 
 /** A REST client for the e2e cluster (the project's own, the one the audit uses). */
 export function kube(info: ClusterInfo): KubeRest {
-  const kc = new KubeConfig();
-  kc.loadFromFile(info.kubeconfigPath);
-  return new KubeRest(kc, 15_000);
+  return new KubeRest(Kubeconfig.load(info.kubeconfigPath).access(), 15_000);
 }
 
 /** The result of a command. */

@@ -49,7 +49,7 @@ describe('gloo-guard audit: kubeconfigs it cannot use', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain(
       "ERROR mgmt: cannot audit cluster: cannot use the kubeconfig's settings for http://127.0.0.1:1: " +
-        'HTTP protocol is not allowed when skipTLSVerify is not set or false',
+        'an http:// server needs insecure-skip-tls-verify: true in its cluster entry',
     );
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/internal error|\n\s+at /);
     expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);

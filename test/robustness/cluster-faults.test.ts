@@ -47,6 +47,8 @@ class FakeApi {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   requests = 0;
+  /** The Authorization header of each request, in order. */
+  readonly authorizations: string[] = [];
 
   constructor(
     private readonly mode: 'ok' | 'hang',
@@ -72,6 +74,7 @@ class FakeApi {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests += 1;
+    this.authorizations.push(req.headers.authorization ?? '');
     if (this.mode === 'hang') return;
     const url = new URL(req.url ?? '/', 'http://api');
     const items = this.lists[url.pathname];
@@ -95,7 +98,7 @@ function tempFile(name: string, text: string): string {
   return file;
 }
 
-function kubeconfigFor(port: number): string {
+function kubeconfigFor(port: number, user: Record<string, unknown> = { token: 'fake-token' }): string {
   return tempFile(
     'kubeconfig',
     stringify({
@@ -104,7 +107,7 @@ function kubeconfigFor(port: number): string {
       clusters: [
         { name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
       ],
-      users: [{ name: 'u', user: { token: 'fake-token' } }],
+      users: [{ name: 'u', user }],
       contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'c',
     }),
@@ -127,14 +130,18 @@ interface ClusterServe extends Target {
 }
 
 /** Starts `serve --cluster-view` against `apiPort`, with onError from the config file. */
-async function serveWithClusterView(apiPort: number, onError: 'deny' | 'allow'): Promise<ClusterServe> {
+async function serveWithClusterView(
+  apiPort: number,
+  onError: 'deny' | 'allow',
+  kubeconfig = kubeconfigFor(apiPort),
+  nodeArgs: string[] = [],
+): Promise<ClusterServe & { stderr: () => string }> {
   const configFile = tempFile('config.yaml', stringify({ onError }));
   const started = performance.now();
   const p = spawnCli(
     ['serve', '--port', '0', '--host', '127.0.0.1', '--cluster-view', '--config', configFile],
-    {
-      KUBECONFIG: kubeconfigFor(apiPort),
-    },
+    { KUBECONFIG: kubeconfig },
+    nodeArgs,
   );
   const port = await until('the listening line', () => {
     if (p.child.exitCode !== null) throw new Error(`serve exited: ${p.stderr()}`);
@@ -148,6 +155,7 @@ async function serveWithClusterView(apiPort: number, onError: 'deny' | 'allow'):
     configFile,
     logs: p.logs,
     startedMs: Math.round(performance.now() - started),
+    stderr: p.stderr,
   };
 }
 
@@ -239,6 +247,64 @@ describe('the API server behind the cluster view fails', { timeout: 600_000 }, (
     const recoveredMs = Math.round(performance.now() - returnedAt);
     figure('API server lost and back', { noticedMs, recoveredMs, slowestReviewMs: worst });
     await back.kill();
+  });
+});
+
+/** A module hook that says on stderr when client-node is first resolved (tsx's hooks run after it). */
+const CLIENT_NODE_LOADED = 'module loaded: @kubernetes/client-node';
+const SAY_WHEN_CLIENT_NODE_LOADS = tempFile(
+  'hook.mjs',
+  [
+    "import { registerHooks } from 'node:module';",
+    'let said = false;',
+    'registerHooks({',
+    '  resolve(specifier, context, next) {',
+    '    const r = next(specifier, context);',
+    "    if (!said && r.url.includes('/node_modules/@kubernetes/client-node/')) {",
+    '      said = true;',
+    `      process.stderr.write(${JSON.stringify(`${CLIENT_NODE_LOADED}\n`)});`,
+    '    }',
+    '    return r;',
+    '  },',
+    '});',
+  ].join('\n'),
+);
+
+describe('the credentials serve reaches the API server with', { timeout: 600_000 }, () => {
+  it('when the kubeconfig holds a token, then the caches sync with it and client-node (about 44 MiB of RSS) is never loaded; with an exec plugin, client-node runs the plugin', async () => {
+    const api = new FakeApi('ok');
+    const apiPort = await api.listen();
+    const hook = ['--import', SAY_WHEN_CLIENT_NODE_LOADS];
+    const token = await serveWithClusterView(apiPort, 'deny', kubeconfigFor(apiPort), hook);
+    await until('ready', async () =>
+      (await send(token, 'GET', '/readyz')).status === 200 ? true : undefined,
+    );
+    expect((await review(token, 'token')).r.allowed).toBe(true);
+    expect(token.stderr()).not.toContain(CLIENT_NODE_LOADED);
+    expect(new Set(api.authorizations)).toEqual(new Set(['Bearer fake-token']));
+
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'exec-plugin-token' },
+    });
+    const exec = {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: process.execPath,
+        args: ['-e', `process.stdout.write(${JSON.stringify(credential)})`],
+        interactiveMode: 'Never',
+      },
+    };
+    const before = api.authorizations.length;
+    const plugin = await serveWithClusterView(apiPort, 'deny', kubeconfigFor(apiPort, exec), hook);
+    await until('ready', async () =>
+      (await send(plugin, 'GET', '/readyz')).status === 200 ? true : undefined,
+    );
+    expect((await review(plugin, 'plugin')).r.allowed).toBe(true);
+    expect(plugin.stderr()).toContain(CLIENT_NODE_LOADED);
+    expect(new Set(api.authorizations.slice(before))).toEqual(new Set(['Bearer exec-plugin-token']));
+    await api.kill();
   });
 });
 

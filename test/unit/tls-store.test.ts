@@ -1,9 +1,13 @@
 // The self-managed certificate store over KubeRest, against a local API stand-in that records each
 // request: which answers are outcomes (missing, raced, gone) and which are failures, and what is sent.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { Kubeconfig } from '../../src/k8s/kubeconfig.js';
 import { KubeApiError } from '../../src/k8s/rest.js';
 import { createTlsStore, type TlsStore } from '../../src/k8s/tls-store.js';
 
@@ -43,20 +47,29 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'c',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
+  const file = join(mkdtempSync(join(tmpdir(), 'gg-tls-store-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    stringify({
+      clusters: [
+        {
+          name: 'c',
+          cluster: {
+            server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            'insecure-skip-tls-verify': true,
+          },
+        },
+      ],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    }),
+  );
+  store = createTlsStore(Kubeconfig.load(file).access(), {
+    namespace: 'gloo-guard',
+    secretName: 'tls',
+    webhookConfigName: 'gg',
   });
-  store = createTlsStore(kc, { namespace: 'gloo-guard', secretName: 'tls', webhookConfigName: 'gg' });
 });
 afterAll(() => new Promise<void>((done) => server.close(() => done())));
 

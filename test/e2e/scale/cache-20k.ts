@@ -10,7 +10,7 @@
 // watches, RSS after the first sync (min, max), and review latency (p50, p99) under churn.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Kubeconfig } from '../../../src/k8s/kubeconfig.js';
 import { latencyOf, serverBuckets } from '../../../bench/apiserver-metrics.js';
 import { KubeRest } from '../../../src/k8s/rest.js';
 import { deploymentObject, objectReview } from '../../fixtures/admission/reviews.js';
@@ -42,9 +42,7 @@ const pct = (xs: number[], p: number): number => {
 buildGlooGuard();
 const cluster = await startE2eCluster();
 try {
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfigPath);
-  const rest = new KubeRest(kc, 30_000);
+  const rest = new KubeRest(Kubeconfig.load(cluster.kubeconfigPath).access(), 30_000);
   const t0 = Date.now();
   await inParallel(
     Array.from(
