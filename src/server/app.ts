@@ -11,6 +11,7 @@ import type { Config } from '../config/types.js';
 import type { JudgeOptions } from '../engine/evaluate.js';
 import { admissionResponseText, failureStatus, type AdmissionRequest } from './admission.js';
 import { checkBodyHeaders, HttpProblem, readBody, readBodyThen } from './body.js';
+import { InFlight } from './lifecycle.js';
 import { errorForLog, logDecision, silentLogger, type Logger } from './log.js';
 import { createMetrics, recordReview, type Metrics } from './metrics.js';
 import { Offload, OffloadError, OFFLOAD_MIN_BYTES } from './offload.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   offload?: Offload;
   /** Reads the ConfigMaps and Secrets of a HelmRelease's valuesFrom; absent without cluster access. */
   readData?: () => DataReader | undefined;
+  /** The reviews in flight, counted here, and whether the server is stopping (then answers close the connection). */
+  inFlight?: InFlight;
 }
 
 function sendStatus(res: express.Response, code: number, reason: string, message: string): void {
@@ -44,18 +47,22 @@ function sendStatus(res: express.Response, code: number, reason: string, message
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Writes JSON text in one piece: headers and body leave in one TLS record when they fit. */
-function sendText(res: ServerResponse, code: number, text: string, close = false): void {
+/**
+ * Answers a review: JSON text in one piece (headers and body leave in one TLS record when they fit).
+ * Every review is answered here, once, so this is where it stops being in flight.
+ */
+function sendText(d: AppParts, res: ServerResponse, code: number, text: string, close = false): void {
+  d.inFlight.reviews -= 1;
   const length = Buffer.byteLength(text);
-  if (close)
+  if (close || d.inFlight.closing)
     res.writeHead(code, ['content-type', JSON_TYPE, 'content-length', length, 'connection', 'close']);
   else res.writeHead(code, ['content-type', JSON_TYPE, 'content-length', length]);
   res.end(text);
 }
 
-/** Writes a JSON answer in one piece. */
-function sendJson(res: ServerResponse, code: number, body: unknown, close = false): void {
-  sendText(res, code, JSON.stringify(body), close);
+/** Answers a review with a JSON value. */
+function sendJson(d: AppParts, res: ServerResponse, code: number, body: unknown, close = false): void {
+  sendText(d, res, code, JSON.stringify(body), close);
 }
 
 function remoteOf(req: IncomingMessage): string | undefined {
@@ -63,17 +70,17 @@ function remoteOf(req: IncomingMessage): string | undefined {
 }
 
 /** A refused body: counted, logged with our own fixed text only (never the body), answered as a Status. */
-function refuseBody(d: Required<AppDeps>, req: IncomingMessage, res: ServerResponse, p: HttpProblem): void {
+function refuseBody(d: AppParts, req: IncomingMessage, res: ServerResponse, p: HttpProblem): void {
   d.metrics.invalidReviews.inc();
   d.logger.warn({ reason: p.message, remote: remoteOf(req) }, 'unusable request body');
   // A body left unread (too large, refused from its headers) must not be taken for the next request.
-  sendJson(res, p.code, failureStatus(p.code, p.reason, p.message), !req.complete);
+  sendJson(d, res, p.code, failureStatus(p.code, p.reason, p.message), !req.complete);
 }
 
-function malformed(d: Required<AppDeps>, req: IncomingMessage, res: ServerResponse, reason: string): void {
+function malformed(d: AppParts, req: IncomingMessage, res: ServerResponse, reason: string): void {
   d.metrics.invalidReviews.inc();
   d.logger.warn({ reason, remote: remoteOf(req) }, 'malformed admission review');
-  sendJson(res, 400, failureStatus(400, 'BadRequest', reason));
+  sendJson(d, res, 400, failureStatus(400, 'BadRequest', reason));
 }
 
 /** Prepares a body in the worker, counted in the metrics. */
@@ -99,16 +106,17 @@ function answer(d: AppParts, res: ServerResponse, outcome: BodyOutcome, start: b
     ...d.evaluateOptions(),
     onPolicyError: d.onPolicyError,
   });
-  sendText(res, 200, admissionResponseText(request.uid, decision));
+  sendText(d, res, 200, admissionResponseText(request.uid, decision));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   recordReview(d.metrics, request, decision, seconds);
   logDecision(d.logger, request, decision, seconds * 1000);
 }
 
-function internalError(d: Required<AppDeps>, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+function internalError(d: AppParts, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   d.logger.error({ err: errorForLog(err), path: '/validate' }, 'internal error');
   if (res.headersSent) return;
   sendJson(
+    d,
     res,
     500,
     failureStatus(500, 'InternalError', 'internal error; see the gloo-guard logs'),
@@ -221,6 +229,7 @@ async function largeBody(d: AppParts, req: IncomingMessage): Promise<BodyOutcome
 function validate(d: AppParts): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const start = process.hrtime.bigint();
+    d.inFlight.reviews += 1;
     let length: number | undefined;
     try {
       length = checkBodyHeaders(req);
@@ -286,6 +295,7 @@ export function createApp(deps: AppDeps): RequestListener {
     evaluateOptions: deps.evaluateOptions ?? (() => ({})),
     offload: deps.offload ?? new Offload(),
     readData: deps.readData ?? (() => undefined),
+    inFlight: deps.inFlight ?? new InFlight(),
     onPolicyError: (policy, object, err) =>
       logger.error({ policy, subject: object, err: errorForLog(err) }, 'a policy failed to run'),
   };
@@ -311,6 +321,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(errorHandler(d.logger));
   const review = validate(d);
   return (req, res) => {
+    if (d.inFlight.closing) res.setHeader('Connection', 'close');
     if (req.method === 'POST' && pathOf(req.url) === '/validate') review(req, res);
     else app(req, res);
   };

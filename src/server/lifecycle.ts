@@ -1,5 +1,4 @@
 /** Listening, and the graceful stop on SIGTERM or SIGINT: reviews in flight finish, then the server closes. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log.js';
@@ -21,24 +20,16 @@ export function listen(server: Server, port: number, host: string): Promise<Addr
 }
 
 /**
- * The responses not yet finished. At shutdown each gets `Connection: close`, like every request that
- * arrives after it, so a kept-alive connection ends with its last answer instead of lingering.
+ * What the app and the shutdown share. The app counts the reviews it has taken and not yet answered,
+ * and once `closing` is set every answer says `Connection: close`, so a kept-alive connection ends
+ * with its last answer instead of lingering. Counted by the app where it answers: no listener and no
+ * set entry per request.
  */
-export function trackInFlight(server: Server, state: State): Set<ServerResponse> {
-  const open = new Set<ServerResponse>();
-  // One listener for every response ('close' comes once): no closure and no once-wrapper per review.
-  function closed(this: ServerResponse): void {
-    open.delete(this);
-  }
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    if (state.shuttingDown) {
-      res.setHeader('Connection', 'close');
-      return;
-    }
-    open.add(res);
-    res.on('close', closed);
-  });
-  return open;
+export class InFlight {
+  /** Reviews taken and not yet answered. */
+  reviews = 0;
+  /** Set at SIGTERM or SIGINT. */
+  closing = false;
 }
 
 /** Resolves once the server has stopped after SIGTERM or SIGINT; a second signal cuts open connections. */
@@ -46,7 +37,7 @@ export function serveUntilSignal(
   server: Server,
   state: State,
   logger: Logger,
-  inFlight: Set<ServerResponse>,
+  inFlight: InFlight,
   watches: FileWatch[],
 ): Promise<number> {
   return new Promise((resolve) => {
@@ -57,11 +48,11 @@ export function serveUntilSignal(
         return;
       }
       state.shuttingDown = true;
+      inFlight.closing = true;
       logger.info(
-        { signal, inFlight: inFlight.size },
+        { signal, inFlight: inFlight.reviews },
         'shutting down: no new connections, finishing reviews in flight',
       );
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
       for (const w of watches) w.close();
       const force = setTimeout(() => {
         logger.warn(

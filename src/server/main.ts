@@ -14,7 +14,7 @@ import { defaultConfig } from '../config/types.js';
 import { createApp } from './app.js';
 import { needsCluster, type ClusterOptions } from './cluster-options.js';
 import { watchConfig } from './config-reload.js';
-import { listen, serveUntilSignal, trackInFlight } from './lifecycle.js';
+import { InFlight, listen, serveUntilSignal } from './lifecycle.js';
 import { createLogger, type LogLevel, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { MAX_LARGE_BODIES, Offload, workerFile } from './offload.js';
@@ -79,6 +79,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   }
   const offload = new Offload(MAX_LARGE_BODIES, workerFile(), { warmUp: opts.warmUp });
   const tls = initialTls(opts.tls, logger, state.cluster);
+  const inFlight = new InFlight();
   const app = createApp({
     config: () => state.config,
     logger,
@@ -87,6 +88,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     evaluateOptions: () => state.cluster?.evaluateOptions() ?? {},
     offload,
     readData: () => state.cluster?.readData,
+    inFlight,
   });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
   // A client that never finishes its TLS handshake (10 s), its headers (20 s) or its request (30 s)
@@ -102,7 +104,6 @@ export async function serve(opts: ServeOptions): Promise<number> {
     },
     app,
   );
-  const inFlight = trackInFlight(server, state);
   state.cluster?.certs?.onChange((m) => {
     server.setSecureContext(tlsOptions(m));
     certificateLoaded(m, metrics, logger, 'self-managed certificate rotated');
