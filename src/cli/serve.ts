@@ -47,6 +47,9 @@ cluster features (credentials: in-cluster service account, or KUBECONFIG):
   --cert-dns-name NAME      another DNS name for the self-managed certificate (repeatable)
   --cert-check-interval DURATION  how often the self-managed certificate is checked (default 1m)
 
+The cluster features reach the API server as kubectl does: $KUBECONFIG, else ~/.kube/config, else
+the pod's service account (its token is read again every minute).
+
 Without --tls-cert and --tls-key (or --self-managed-certs), a CA and a serving certificate for localhost
 are generated at start-up, and the path of the CA bundle is logged (use it with curl --cacert).`;
 
