@@ -128,8 +128,9 @@ export class Kubeconfig {
       contexts: [...this.contextMap].map(([name, context]) => ({ name, context })),
       'current-context': context,
     };
-    let loading: Promise<{ applyToHTTPSOptions(o: RequestOptions): Promise<void> }> | undefined;
-    const load = async (): Promise<{ applyToHTTPSOptions(o: RequestOptions): Promise<void> }> => {
+    type Applies = { applyToHTTPSOptions(o: RequestOptions): Promise<void> };
+    let loading: Promise<Applies> | undefined;
+    const load = async (): Promise<Applies> => {
       const { KubeConfig } = await import('@kubernetes/client-node');
       const kc = new KubeConfig();
       kc.loadFromString(JSON.stringify(doc));
