@@ -28,6 +28,9 @@ export interface ReflectorOptions {
   watchTimeoutSeconds?: number;
 }
 
+/** A watch that ends sooner than this with no event is an error (client-go's "very short watch"). */
+const SHORT_WATCH_MS = 1_000;
+
 /** A watch event as the API server streams it. */
 interface WatchEvent {
   type: string;
@@ -152,15 +155,25 @@ export class Reflector {
     });
     const controller = new AbortController();
     this.watching = controller;
+    const started = Date.now();
+    let events = 0;
     try {
       await this.rest.stream(
         `${this.path}?${q.toString()}`,
         { as: 'metadata', signal: controller.signal, onOpen: () => this.watchOpened(resumed) },
-        (line) => this.event(JSON.parse(line) as WatchEvent),
+        (line) => {
+          events += 1;
+          this.event(JSON.parse(line) as WatchEvent);
+        },
       );
     } catch (err: unknown) {
       if (!controller.signal.aborted) throw err;
+      return;
     }
+    // client-go's "very short watch": one that ends at once with nothing in it is an error, retried
+    // with backoff, not a reason to ask again at once and forever.
+    if (events === 0 && Date.now() - started < SHORT_WATCH_MS && !this.stopped)
+      throw new KubeApiError(`watch ${this.path}: ended at once with no event`);
   }
 
   /** One event: the cache changes, and the resourceVersion moves on (an ERROR 410 clears it: list again). */

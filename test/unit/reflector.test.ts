@@ -249,6 +249,20 @@ describe('Reflector', () => {
     expect(names(r)).toEqual(['a/web']);
   });
 
+  it('when a watch ends at once with no event, again and again, then it backs off instead of asking at once forever', async () => {
+    api = new ScriptedApi();
+    api.watches = Array.from({ length: 50 }, () => ({ events: [], end: true }));
+    const { r, logs } = await started();
+    await r.start();
+    const warnings = (): string[] => logs.filter((l) => l.startsWith('warn'));
+    await until('two warnings', () => (warnings().length >= 2 ? true : undefined));
+    // Each watch after the first waits for the backoff of the warning before it; without it, the 50
+    // empty watches would be asked for at once, with no warning at all.
+    const watches = api.requests.filter((q) => q.startsWith('watch')).length;
+    expect(watches).toBeLessThanOrEqual(warnings().length + 1);
+    expect(warnings()[0]).toBe(`warn cache of ${PATH} lost its connection; retrying`);
+  });
+
   it('when it is stopped, then the open watch is closed and nothing more is asked', async () => {
     api = new ScriptedApi();
     const { r, watched } = await started();
