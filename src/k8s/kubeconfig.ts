@@ -197,7 +197,7 @@ export class Kubeconfig {
     if (host === '' || port === '' || !existsSync(token))
       throw new KubeConfigError(
         'cannot load kubeconfig (default): $KUBECONFIG is not set, ~/.kube/config does not exist, and this is ' +
-          `not a pod (KUBERNETES_SERVICE_HOST and PORT, and ${token}); pass --kubeconfig or set KUBECONFIG`,
+          `not a pod (KUBERNETES_SERVICE_HOST and PORT, and ${token}); set KUBECONFIG (audit: --kubeconfig FILE)`,
       );
     const kc = new Kubeconfig(`the service account in ${dir}`, now);
     kc.clusters.set('in-cluster', {

@@ -261,7 +261,7 @@ describe('where the kubeconfig comes from', () => {
     expect(() =>
       Kubeconfig.load(undefined, { env: {}, home: dir(), serviceAccountDir: '/nonexistent' }),
     ).toThrow(
-      /\$KUBECONFIG is not set, ~\/\.kube\/config does not exist, and this is not a pod .*pass --kubeconfig or set KUBECONFIG/,
+      /\$KUBECONFIG is not set, ~\/\.kube\/config does not exist, and this is not a pod .*set KUBECONFIG \(audit: --kubeconfig FILE\)/,
     );
   });
 });
