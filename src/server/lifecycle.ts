@@ -37,17 +37,16 @@ export function serveUntilSignal(
   server: Server,
   state: State,
   logger: Logger,
-  inFlight: InFlight,
   watches: FileWatch[],
 ): Promise<number> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
-      if (state.shuttingDown) {
+      const { inFlight } = state;
+      if (inFlight.closing) {
         logger.warn({ signal }, 'second signal: closing open connections now');
         server.closeAllConnections();
         return;
       }
-      state.shuttingDown = true;
       inFlight.closing = true;
       logger.info(
         { signal, inFlight: inFlight.reviews },

@@ -69,7 +69,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const state: State = {
     config: opts.configFile !== undefined ? loadConfig(opts.configFile) : defaultConfig(),
     certificateLoaded: false,
-    shuttingDown: false,
+    inFlight: new InFlight(),
   };
   const metrics = createMetrics();
   collectDefaultMetrics({ register: metrics.registry });
@@ -79,7 +79,6 @@ export async function serve(opts: ServeOptions): Promise<number> {
   }
   const offload = new Offload(MAX_LARGE_BODIES, workerFile(), { warmUp: opts.warmUp });
   const tls = initialTls(opts.tls, logger, state.cluster);
-  const inFlight = new InFlight();
   const app = createApp({
     config: () => state.config,
     logger,
@@ -88,7 +87,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     evaluateOptions: () => state.cluster?.evaluateOptions() ?? {},
     offload,
     readData: () => state.cluster?.readData,
-    inFlight,
+    inFlight: state.inFlight,
   });
   // 120 s keep-alive outlives the API server's 90 s idle timeout, so it never reuses a socket we just closed.
   // A client that never finishes its TLS handshake (10 s), its headers (20 s) or its request (30 s)
@@ -137,7 +136,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       if (w?.ok) logger.info({ ms: w.ms }, 'the worker for large releases is started and warmed up');
       else if (w) logger.warn({ ms: w.ms }, 'the worker for large releases started, but its warm-up failed');
     });
-  const code = await serveUntilSignal(server, state, logger, inFlight, watches);
+  const code = await serveUntilSignal(server, state, logger, watches);
   await state.cluster?.stop();
   await offload.close();
   logger.flush();
