@@ -38,6 +38,11 @@ export const TOKEN_FILE_PERIOD_MS = 60_000;
 
 type Fields = Record<string, unknown>;
 
+/** A field's text, or undefined when it is absent, empty or not text (kubectl reads "" as unset). */
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
 /** The fields of a cluster entry read here; another one hands the context to client-node. */
 const CLUSTER_FIELDS = new Set([
   'server',
@@ -164,11 +169,10 @@ export class Kubeconfig {
         throw new KubeConfigError(
           `cannot load kubeconfig ${file}: contexts[${i}].context.cluster is missing`,
         );
-      const user = typeof e.fields.user === 'string' && e.fields.user !== '' ? { user: e.fields.user } : {};
-      setOnce(this.contextMap, e.name, { cluster: e.fields.cluster, ...user });
+      const user = text(e.fields.user);
+      setOnce(this.contextMap, e.name, { cluster: e.fields.cluster, ...(user ? { user } : {}) });
     }
-    const current = d['current-context'];
-    if (this.current === undefined && typeof current === 'string' && current !== '') this.current = current;
+    this.current ??= text(d['current-context']);
   }
 
   /** Reads `file`, else $KUBECONFIG, else ~/.kube/config, else the pod's service account. */
@@ -240,8 +244,8 @@ function setOnce<V>(map: Map<string, V>, name: string, value: V): void {
 function absolutePaths(fields: Fields, dir: string): Fields {
   const out = { ...fields };
   for (const k of PATH_FIELDS) {
-    const v = out[k];
-    if (typeof v === 'string' && v !== '' && !isAbsolute(v)) out[k] = join(dir, v);
+    const v = text(out[k]);
+    if (v !== undefined && !isAbsolute(v)) out[k] = join(dir, v);
   }
   return out;
 }
@@ -269,10 +273,10 @@ function readYaml(file: string): unknown {
 
 /** Bytes from a file or from base64 data, as the kubeconfig gives them (a file wins, as in kubectl). */
 function material(fields: Fields, fileKey: string, dataKey: string): Buffer | undefined {
-  const file = fields[fileKey];
-  if (typeof file === 'string' && file !== '') return readFileSync(file);
-  const data = fields[dataKey];
-  return typeof data === 'string' && data !== '' ? Buffer.from(data, 'base64') : undefined;
+  const file = text(fields[fileKey]);
+  if (file !== undefined) return readFileSync(file);
+  const data = text(fields[dataKey]);
+  return data !== undefined ? Buffer.from(data, 'base64') : undefined;
 }
 
 /** A token file read again once TOKEN_FILE_PERIOD_MS has passed. */
@@ -304,13 +308,13 @@ function transport(server: string, cluster: Fields, user: Fields): Transport {
   const ca = material(cluster, 'certificate-authority', 'certificate-authority-data');
   const cert = material(user, 'client-certificate', 'client-certificate-data');
   const key = material(user, 'client-key', 'client-key-data');
-  const name = cluster['tls-server-name'];
+  const name = text(cluster['tls-server-name']);
   const tls = {
     ...(ca ? { ca } : {}),
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
     ...(insecure ? { rejectUnauthorized: false } : {}),
-    ...(typeof name === 'string' && name !== '' ? { servername: name } : {}),
+    ...(name !== undefined ? { servername: name } : {}),
   };
   return { tls, agent: new HttpsAgent(tls) };
 }
@@ -318,15 +322,11 @@ function transport(server: string, cluster: Fields, user: Fields): Transport {
 /** Access with the settings read here. TLS files are read on the first request, and again after one fails to. */
 function directAccess(server: string, cluster: Fields, user: Fields, now: () => number): ApiAccess {
   let t: Transport | undefined;
-  const token =
-    typeof user.token === 'string' && user.token !== ''
-      ? () => user.token as string
-      : typeof user.tokenFile === 'string' && user.tokenFile !== ''
-        ? tokenReader(user.tokenFile, now)
-        : undefined;
+  const [fixed, file, username, as] = [user.token, user.tokenFile, user.username, user.as].map(text);
+  const token = fixed !== undefined ? () => fixed : file !== undefined ? tokenReader(file, now) : undefined;
   const basic =
-    typeof user.username === 'string' && user.username !== ''
-      ? `${user.username}:${typeof user.password === 'string' ? user.password : ''}`
+    username !== undefined
+      ? `${username}:${typeof user.password === 'string' ? user.password : ''}`
       : undefined;
   return {
     server,
@@ -339,7 +339,7 @@ function directAccess(server: string, cluster: Fields, user: Fields, now: () => 
         const bearer = token?.();
         if (bearer) headers.authorization = `Bearer ${bearer}`;
         else if (basic !== undefined) options.auth = basic;
-        if (typeof user.as === 'string' && user.as !== '') headers['impersonate-user'] = user.as;
+        if (as !== undefined) headers['impersonate-user'] = as;
         resolve();
       }),
   };

@@ -37,6 +37,11 @@ interface WatchEvent {
   object: Meta & { code?: number };
 }
 
+/** The cache's key of an object: `namespace/name` (namespace '' when cluster-scoped). */
+function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
 /** True for the API server's 410 Gone: the resourceVersion is too old to resume from, list again. */
 function gone(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 410;
@@ -95,7 +100,7 @@ export class Reflector {
 
   /** One cached object by namespace ('' when cluster-scoped) and name. */
   get(namespace: string, name: string): ObjectRef | undefined {
-    return this.objects.get(`${namespace}/${name}`);
+    return this.objects.get(keyOf(namespace, name));
   }
 
   /** Starts listing and watching in the background; resolves after the first list or the timeout. */
@@ -188,7 +193,7 @@ export class Reflector {
   }
 
   private put(o: ObjectRef): void {
-    const key = `${o.namespace}/${o.name}`;
+    const key = keyOf(o.namespace, o.name);
     this.objects.set(key, o);
     const same = this.byName.get(o.name);
     if (same) same.set(key, o);
@@ -197,7 +202,7 @@ export class Reflector {
   }
 
   private remove(o: ObjectRef): void {
-    const key = `${o.namespace}/${o.name}`;
+    const key = keyOf(o.namespace, o.name);
     this.objects.delete(key);
     const same = this.byName.get(o.name);
     same?.delete(key);
