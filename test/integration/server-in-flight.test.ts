@@ -15,10 +15,7 @@ import {
   PRODUCTION_VALUES,
   releaseReview,
 } from '../fixtures/admission/reviews.js';
-import { until as untilEver } from '../robustness/support.js';
-
-/** What is awaited here comes within milliseconds; 30 s says it is missing, even on a loaded machine. */
-const until = <T>(what: string, probe: () => T | undefined): Promise<T> => untilEver(what, probe, 30_000);
+import { untilLocal as until } from '../robustness/support.js';
 
 const inFlight = new InFlight();
 const offload = new Offload();

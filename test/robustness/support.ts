@@ -45,6 +45,14 @@ export async function until<T>(
   }
 }
 
+/**
+ * until() for what this process does itself (a local server, no child to start): each awaited event
+ * comes within milliseconds, so 30 s says it is missing, even on a loaded machine.
+ */
+export function untilLocal<T>(what: string, probe: () => T | undefined): Promise<T> {
+  return until(what, probe, 30_000);
+}
+
 /** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

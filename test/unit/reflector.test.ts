@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { Kubeconfig } from '../../src/k8s/kubeconfig.js';
 import { Reflector } from '../../src/k8s/reflector.js';
 import { KubeRest } from '../../src/k8s/rest.js';
-import { until as untilEver } from '../robustness/support.js';
+import { untilLocal as until } from '../robustness/support.js';
 
 const PATH = '/apis/apps/v1/deployments';
 
@@ -100,9 +100,6 @@ class ScriptedApi {
     this.server.close();
   }
 }
-
-/** Each awaited event comes within milliseconds here; 30 s says a missing one is missing, even on a loaded machine. */
-const until = <T>(what: string, probe: () => T | undefined): Promise<T> => untilEver(what, probe, 30_000);
 
 const names = (r: Reflector): string[] =>
   r
