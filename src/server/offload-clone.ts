@@ -1,6 +1,7 @@
 /**
- * Handing deep values from the offload worker to the event loop. Structured clone (postMessage)
- * recurses once per level and gives out between 2,000 and 5,000 levels, while Helm reads values up
+ * Handing prepared reviews from the offload worker to the event loop. What JSON gives back exactly
+ * (every real release) crosses as JSON text, which the event loop parses faster than it rebuilds a
+ * structured clone. The rest goes by structured clone (postMessage), which recurses once per level and gives out between 2,000 and 5,000 levels, while Helm reads values up
  * to 10,000 levels deep: every subtree that starts `CLONE_CUT_DEPTH` levels down is sent as JSON text
  * beside the message, with its path, and put back on the other side. JSON.parse does not recurse.
  */
@@ -48,4 +49,61 @@ export function attachDeep(root: unknown, detached: readonly Detached[]): void {
     for (const key of path.slice(0, -1)) node = node[key] as Container;
     setOwn(node, String(path[path.length - 1]), JSON.parse(json) as unknown);
   }
+}
+
+/** Depth up to which the native JSON.stringify is used; deeper data is written by toJsonText. */
+const NATIVE_STRINGIFY_DEPTH = 500;
+
+/**
+ * How deep `root` nests when JSON gives it back exactly, else undefined: only null, booleans,
+ * strings, finite numbers other than -0, arrays without holes or undefined, and plain objects (a
+ * property whose value is undefined is left out, as reading it gives undefined either way).
+ * Iterative, so any depth is safe.
+ */
+export function jsonExactDepth(root: unknown): number | undefined {
+  let max = 0;
+  // Two stacks side by side (a value, its depth): no pair allocated per value.
+  const values: unknown[] = [root];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop() as number;
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Object.is(v, -0)) return undefined;
+      continue;
+    }
+    if (typeof v !== 'object') return undefined;
+    if (depth + 1 > max) max = depth + 1;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (x === undefined) return undefined;
+        if (typeof x === 'string') continue;
+        values.push(x);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    for (const x of Object.values(v)) {
+      if (x === undefined || typeof x === 'string') continue;
+      values.push(x);
+      depths.push(depth + 1);
+    }
+  }
+  return max;
+}
+
+/**
+ * The JSON text that gives `root` back exactly (JSON.parse on the other side), or undefined when
+ * JSON cannot (then the caller sends a structured clone). The event loop parses a large release's
+ * values from text in about half the time it takes to rebuild them from a structured clone, and
+ * leaves less behind for its garbage collector.
+ */
+export function exactJsonText(root: unknown): string | undefined {
+  const depth = jsonExactDepth(root);
+  if (depth === undefined) return undefined;
+  return depth < NATIVE_STRINGIFY_DEPTH ? JSON.stringify(root) : toJsonText(root);
 }

@@ -84,11 +84,10 @@ class WorkerSlot {
   ) {
     worker.on('message', (m: WorkerMessage) => {
       if (m === 'ready' || 'warmedUp' in m) return;
-      attachDeep(m.outcome, m.detached ?? []);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (p) clearTimeout(p.timer);
-      p?.resolve(m.outcome);
+      p?.resolve(outcomeOf(m));
     });
     worker.on('error', (err: unknown) =>
       this.stop(`it failed (${err instanceof Error ? err.name : 'error'})`),
@@ -111,8 +110,18 @@ class WorkerSlot {
   }
 }
 
+/** An answer from the worker: the outcome as exact JSON text, or as a structured clone with its deep parts as text. */
+type Answer = { id: number; json: string } | { id: number; outcome: BodyOutcome; detached?: Detached[] };
+
 /** What the worker sends: an answer, its warm-up (then 'ready'), or 'ready' when it takes work. */
-type WorkerMessage = { id: number; outcome: BodyOutcome; detached?: Detached[] } | WarmedUp | 'ready';
+type WorkerMessage = Answer | WarmedUp | 'ready';
+
+/** The outcome an answer carries. */
+function outcomeOf(m: Answer): BodyOutcome {
+  if ('json' in m) return JSON.parse(m.json) as BodyOutcome;
+  attachDeep(m.outcome, m.detached ?? []);
+  return m.outcome;
+}
 
 /** How the worker's warm-up went: how long it took, and whether every decode read the release. */
 export interface WarmedUp {

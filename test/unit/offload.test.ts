@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/types.js';
 import { Offload, OffloadError } from '../../src/server/offload.js';
 import { warmupBody } from '../../src/server/warmup.js';
+import { prepareBody } from '../../src/server/prepare.js';
+import { helmRelease, objectReview, rawReleaseSecret } from '../fixtures/admission/reviews.js';
+import { gzipSync } from 'node:zlib';
 
 const WORKER = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
 /** The real worker, run from the sources. */
@@ -111,6 +114,30 @@ describe('the offload worker pool', () => {
       request: { name: 'sh.helm.release.v1.gloo-guard-warmup.v1' },
     });
     expect(pool.workersStarted).toBe(1);
+    await pool.close();
+  });
+
+  it('when releases are prepared in the worker, then the event loop gets what preparing them here gives, -0 included', async () => {
+    const pool = new Offload(4, SOURCE_WORKER);
+    const notes = Object.fromEntries([...Array(2000).keys()].map((i) => [`n${i}`, `v${i}`]));
+    const release = JSON.stringify(helmRelease({ values: { weight: 1, notes } }));
+    // JSON text carries the first; the second's -0 would come back as 0 that way, so it goes as a clone.
+    for (const [text, weight] of [
+      [release, 1],
+      [release.replace('"weight":1', '"weight":-0'), -0],
+    ] as const) {
+      const payload = gzipSync(Buffer.from(text)).toString('base64');
+      const body = Buffer.from(
+        JSON.stringify(objectReview(rawReleaseSecret(payload, 'gloo-mesh-enterprise'))),
+      );
+      const here = prepareBody(body, defaultConfig());
+      const there = await pool.prepare(Buffer.from(body), defaultConfig());
+      expect(there).toEqual(here);
+      if (there.type !== 'prepared' || !('subjects' in there.prepared)) throw new Error('not prepared');
+      const subject = there.prepared.subjects[0];
+      if (subject?.kind !== 'release') throw new Error('not a release');
+      expect(Object.is(subject.userValues.weight, weight)).toBe(true);
+    }
     await pool.close();
   });
 
