@@ -1,5 +1,6 @@
 /** Prometheus metrics of the webhook (prom-client): one registry per server, so tests stay isolated. */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { TallyCounter, TallyHistogram } from './tally.js';
 import type { AdmissionRequest } from './admission.js';
 import type { Decision } from './review.js';
 import type { ClusterAudit } from '../audit/audit.js';
@@ -7,8 +8,8 @@ import type { ClusterAudit } from '../audit/audit.js';
 /** The webhook's metrics and the registry `/metrics` serves. */
 export interface Metrics {
   registry: Registry;
-  requests: Counter<'kind' | 'operation' | 'decision'>;
-  duration: Histogram<'kind'>;
+  requests: TallyCounter<'kind' | 'operation' | 'decision'>;
+  duration: TallyHistogram<'kind'>;
   violations: Counter<'policy' | 'action'>;
   inputErrors: Counter<'kind'>;
   policyErrors: Counter<'policy'>;
@@ -32,26 +33,34 @@ export function kindLabel(kind: string): string {
   return KNOWN_KINDS.has(kind) ? kind : 'other';
 }
 
+/** The bounds of the review duration histogram, in seconds. */
+export const DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
 /** Creates the metrics on `registry` (a fresh one by default). */
 export function createMetrics(registry: Registry = new Registry()): Metrics {
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({
+    // Updated by every review: counted in plain numbers (tally.ts), scraped as prom-client writes them.
+    requests: new TallyCounter({
       name: 'gloo_guard_admission_requests_total',
       help: 'Admission reviews answered, by kind, operation and decision (allow or deny).',
       labelNames: ['kind', 'operation', 'decision'],
       registers,
     }),
-    duration: new Histogram({
-      name: 'gloo_guard_admission_duration_seconds',
-      help: 'Time to answer an admission review, from its arrival: reading, decoding a release, judging.',
-      labelNames: ['kind'],
+    duration: new TallyHistogram(
+      {
+        name: 'gloo_guard_admission_duration_seconds',
+        help: 'Time to answer an admission review, from its arrival: reading, decoding a release, judging.',
+        labelNames: ['kind'],
+        registers,
+      },
       // Up to 30 s, the longest webhook timeout the API server allows, so that an alert can tell an
       // answer that came too late for timeoutSeconds from one that merely was slow.
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    }),
+      DURATION_BUCKETS,
+    ),
     violations: new Counter({
       name: 'gloo_guard_violations_total',
       help: 'Policy violations found in admission reviews, by policy and action (deny or warn).',
