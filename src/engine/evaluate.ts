@@ -2,7 +2,15 @@
 import type { Config, PolicyException } from '../config/types.js';
 import { ExplainedError } from './errors.js';
 import { policyMatches, subjectName, subjectNamespace, subjectTarget, type MatchTarget } from './match.js';
-import type { Action, ClusterView, Policy, PolicyViolation, Severity, Subject } from './types.js';
+import type {
+  Action,
+  ClusterView,
+  Policy,
+  PolicyViolation,
+  Severity,
+  Subject,
+  SubjectKind,
+} from './types.js';
 
 /** A violation after config, exceptions and mode decided what it does. */
 export interface Finding {
@@ -136,9 +144,21 @@ function releaseNotes(subject: Subject): string[] {
   return [...(subject.notes ?? []), ...(subject.carrierNotes ?? [])];
 }
 
+/** Per catalog, per kind, the policies that judge that kind: most of a catalog judges releases only. */
+const byKind = new WeakMap<readonly Policy[], Map<SubjectKind, readonly Policy[]>>();
+
+/** The policies of a catalog that judge a kind, in catalog order; a catalog is never changed once built. */
+function policiesFor(policies: readonly Policy[], kind: SubjectKind): readonly Policy[] {
+  let kinds = byKind.get(policies);
+  if (kinds === undefined) byKind.set(policies, (kinds = new Map<SubjectKind, readonly Policy[]>()));
+  let out = kinds.get(kind);
+  if (out === undefined) kinds.set(kind, (out = policies.filter((p) => p.appliesTo.includes(kind))));
+  return out;
+}
+
 /**
- * The action a policy takes on this subject, or undefined when it does not judge it at all. `target`
- * is subjectTarget(subject), computed once per subject rather than once per policy.
+ * The action a policy that judges this subject's kind takes on it, or undefined when it is off or
+ * does not match. `target` is subjectTarget(subject), computed once per subject, not per policy.
  */
 function actionFor(
   policy: Policy,
@@ -147,7 +167,7 @@ function actionFor(
   config: Config,
 ): Exclude<Action, 'off'> | undefined {
   const action = config.policies[policy.id]?.action ?? policy.defaultAction;
-  if (action === 'off' || !policy.appliesTo.includes(subject.kind)) return undefined;
+  if (action === 'off') return undefined;
   // What a policy does not match never reaches the webhook; the CLI and the audit skip it too.
   if (target && !policyMatches(policy, subject.kind, target, config.namespaces)) return undefined;
   return action;
@@ -202,7 +222,7 @@ export function evaluate(subject: Subject, config: Config, opts: EvaluateOptions
     errors: [],
     notes: releaseNotes(subject),
   };
-  for (const policy of opts.policies) {
+  for (const policy of policiesFor(opts.policies, subject.kind)) {
     const action = actionFor(policy, subject, target, config);
     if (action === undefined) continue;
     let violations: PolicyViolation[];
