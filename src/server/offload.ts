@@ -85,9 +85,11 @@ class WorkerSlot {
     worker.on('message', (m: WorkerMessage) => {
       if (m === 'ready' || 'warmedUp' in m) return;
       const p = this.pending.get(m.id);
+      // A job already failed (its worker was given up on) needs nothing read.
+      if (p === undefined) return;
       this.pending.delete(m.id);
-      if (p) clearTimeout(p.timer);
-      p?.resolve(outcomeOf(m));
+      clearTimeout(p.timer);
+      p.resolve(outcomeOf(m));
     });
     worker.on('error', (err: unknown) =>
       this.stop(`it failed (${err instanceof Error ? err.name : 'error'})`),

@@ -50,18 +50,16 @@ abstract class Tally<L extends string, S extends Series<L>> {
   protected series: S[] = [];
   private tree: Level<S> = new Map();
 
+  /** Plain fields, not getters: a registry set to OpenMetrics renames counters in place. */
+  name: string;
+  help: string;
+
   constructor(protected readonly o: TallyOptions<L>) {
     if (o.labelNames.length === 0) throw new Error(`${o.name}: a tally needs at least one label`);
+    this.name = o.name;
+    this.help = o.help;
     // The registry reads any object with a name and get(); prom-client's types list only its own.
     for (const r of o.registers) r.registerMetric(this as unknown as Metric);
-  }
-
-  get name(): string {
-    return this.o.name;
-  }
-
-  get help(): string {
-    return this.o.help;
   }
 
   /** The label names, as prom-client's metrics list them. */

@@ -3,7 +3,7 @@
  * must read exactly as prom-client's own Counter and Histogram would give it for the same calls.
  */
 import fc from 'fast-check';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, DURATION_BUCKETS } from '../../src/server/metrics.js';
 import { TallyCounter, TallyHistogram } from '../../src/server/tally.js';
@@ -28,9 +28,12 @@ interface Review {
 }
 
 /** prom-client's own classes and ours on two registries, fed the same reviews. */
-function both(reviews: Review[]): [Registry, Registry] {
+function both(reviews: Review[], openMetrics = false): [Registry, Registry] {
   const theirs = new Registry();
   const ours = new Registry();
+  if (openMetrics)
+    for (const r of [theirs, ours])
+      (r as unknown as Registry<RegistryContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const labelNames = ['kind', 'operation', 'decision'] as const;
   const name = 'gloo_guard_admission_requests_total';
   const help = 'Admission reviews answered.';
@@ -67,6 +70,13 @@ describe('metrics counted in plain numbers', () => {
       }),
       { numRuns: 200, seed: 29 },
     );
+  });
+
+  it('when the registry writes OpenMetrics, then the text is what prom-client gives too', async () => {
+    const reviews: Review[] = [{ kind: 'Namespace', operation: 'UPDATE', decision: 'allow', seconds: 0.001 }];
+    const [theirs, ours] = both(reviews, true);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('gloo_guard_admission_requests_total{');
   });
 
   it('when the registry is reset, then every series is forgotten, as with prom-client', async () => {
