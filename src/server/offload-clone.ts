@@ -1,9 +1,10 @@
 /**
  * Handing prepared reviews from the offload worker to the event loop. What JSON gives back exactly
- * (every real release) crosses as JSON text, which the event loop parses faster than it rebuilds a
- * structured clone. The rest goes by structured clone (postMessage), which recurses once per level and gives out between 2,000 and 5,000 levels, while Helm reads values up
- * to 10,000 levels deep: every subtree that starts `CLONE_CUT_DEPTH` levels down is sent as JSON text
- * beside the message, with its path, and put back on the other side. JSON.parse does not recurse.
+ * (every release of the corpus) crosses as JSON text, which the event loop parses faster than it
+ * rebuilds a structured clone. The rest goes by structured clone (postMessage), which recurses once
+ * per level and gives out between 2,000 and 5,000 levels, while Helm reads values up to 10,000 levels
+ * deep: every subtree that starts `CLONE_CUT_DEPTH` levels down is sent as JSON text beside the
+ * message, with its path, and put back on the other side. JSON.parse does not recurse.
  */
 import { toJsonText } from '../engine/values.js';
 import { setOwn } from '../helm/release-json.js';
@@ -99,8 +100,7 @@ export function jsonExactDepth(root: unknown): number | undefined {
 /**
  * The JSON text that gives `root` back exactly (JSON.parse on the other side), or undefined when
  * JSON cannot (then the caller sends a structured clone). The event loop parses a large release's
- * values from text in about half the time it takes to rebuild them from a structured clone, and
- * leaves less behind for its garbage collector.
+ * values from text in about half the time it takes to rebuild them from a structured clone.
  */
 export function exactJsonText(root: unknown): string | undefined {
   const depth = jsonExactDepth(root);
