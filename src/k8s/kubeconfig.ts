@@ -159,7 +159,7 @@ export class Kubeconfig {
     const d = doc as Fields;
     const dir = dirname(file);
     for (const [i, e] of entries(file, d, 'clusters')) {
-      if (typeof e.fields.server !== 'string' || e.fields.server === '')
+      if (text(e.fields.server) === undefined)
         throw new KubeConfigError(`cannot load kubeconfig ${file}: clusters[${i}].cluster.server is missing`);
       setOnce(this.clusters, e.name, absolutePaths(e.fields, dir));
     }
@@ -252,15 +252,15 @@ function absolutePaths(fields: Fields, dir: string): Fields {
 
 /** A file's YAML; an error names the file and the position, never the text (a kubeconfig holds tokens and keys). */
 function readYaml(file: string): unknown {
-  let text: string;
+  let content: string;
   try {
-    text = readFileSync(file, 'utf8');
+    content = readFileSync(file, 'utf8');
   } catch (err: unknown) {
     const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     throw new KubeConfigError(`cannot load kubeconfig ${file}: ${reason}`);
   }
   try {
-    return parse(text);
+    return parse(content);
   } catch (err: unknown) {
     const at =
       err instanceof YAMLParseError && err.linePos
@@ -324,10 +324,7 @@ function directAccess(server: string, cluster: Fields, user: Fields, now: () => 
   let t: Transport | undefined;
   const [fixed, file, username, as] = [user.token, user.tokenFile, user.username, user.as].map(text);
   const token = fixed !== undefined ? () => fixed : file !== undefined ? tokenReader(file, now) : undefined;
-  const basic =
-    username !== undefined
-      ? `${username}:${typeof user.password === 'string' ? user.password : ''}`
-      : undefined;
+  const basic = username !== undefined ? `${username}:${text(user.password) ?? ''}` : undefined;
   return {
     server,
     // A Promise whose executor throws is rejected: a missing CA or token file fails this request only.
