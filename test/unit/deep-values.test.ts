@@ -5,7 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coalesce, mergeValues, toJsonText } from '../../src/engine/values.js';
-import { attachDeep, CLONE_CUT_DEPTH, detachDeep } from '../../src/server/offload-clone.js';
+import {
+  attachDeep,
+  CLONE_CUT_DEPTH,
+  detachDeep,
+  exactJsonText,
+  jsonExactDepth,
+} from '../../src/server/offload-clone.js';
 
 /** `{a: {a: ... {leaf: 1}}}`, `levels` objects deep, built from JSON text (no recursion). */
 const deep = (levels: number, leaf = 1): Record<string, unknown> =>
@@ -63,6 +69,12 @@ describe('values crossing from the offload worker', () => {
   it('when data 10,000 levels deep is written, then JSON.parse gives it back', () => {
     const v = deep(10_000);
     expect(bottom(JSON.parse(toJsonText(v)))).toEqual({ leaf: 1 });
+  });
+
+  it('when data 10,000 levels deep is sent as exact JSON text, then it is written without recursion and parses back', () => {
+    const v = deep(10_000);
+    expect(jsonExactDepth(v)).toBe(10_000);
+    expect(bottom(JSON.parse(exactJsonText(v) ?? 'null'))).toEqual({ leaf: 1 });
   });
 
   it('when subtrees are detached past the cut, then a structured clone of the rest survives and attaches back', () => {
