@@ -132,9 +132,11 @@ export async function serve(opts: ServeOptions): Promise<number> {
   );
   // After listening: the worker warms up in its own thread while the server already answers.
   if (opts.warmUp)
-    void offload.startNow().then((w) => {
-      if (w?.ok) logger.info({ ms: w.ms }, 'the worker for large releases is started and warmed up');
-      else if (w) logger.warn({ ms: w.ms }, 'the worker for large releases started, but its warm-up failed');
+    void offload.startNow().then(async (w) => {
+      if (w === undefined) return;
+      const fields = { ms: w.ms, heapLimitMiB: await offload.workerHeapLimitMiB() };
+      if (w.ok) logger.info(fields, 'the worker for large releases is started and warmed up');
+      else logger.warn(fields, 'the worker for large releases started, but its warm-up failed');
     });
   const code = await serveUntilSignal(server, state, logger, watches);
   await state.cluster?.stop();

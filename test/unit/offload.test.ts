@@ -141,6 +141,16 @@ describe('the offload worker pool', () => {
     await pool.close();
   });
 
+  it('when the worker runs, then its heap is capped at 256 MiB old and 24 MiB young, as V8 reports it', async () => {
+    const pool = new Offload(4, SOURCE_WORKER);
+    await expect(pool.workerHeapLimitMiB()).resolves.toBeUndefined();
+    await pool.startNow();
+    // Without the young cap V8 reports 352 MiB: its default young generation grows to 96 MiB.
+    await expect(pool.workerHeapLimitMiB()).resolves.toBe(280);
+    await pool.close();
+    await expect(pool.workerHeapLimitMiB()).resolves.toBeUndefined();
+  });
+
   it('when started before any body without warm-up, then the worker makes none', async () => {
     const pool = new Offload(4, SOURCE_WORKER);
     await expect(pool.startNow()).resolves.toBeUndefined();
