@@ -108,7 +108,9 @@ const defaultsCache = new WeakMap<Policy, Record<string, unknown>>();
 function optionDefaults(policy: Policy): Record<string, unknown> {
   let out = defaultsCache.get(policy);
   if (out === undefined) {
-    out = Object.fromEntries(Object.entries(policy.options ?? {}).map(([k, o]) => [k, o.default]));
+    out = Object.freeze(
+      Object.fromEntries(Object.entries(policy.options ?? {}).map(([k, o]) => [k, o.default])),
+    );
     defaultsCache.set(policy, out);
   }
   return out;
@@ -122,8 +124,8 @@ function runPolicy(
 ): PolicyViolation[] {
   const defaults = optionDefaults(policy);
   const configured = config.policies[policy.id]?.options;
-  // A fresh object either way: a policy must not be able to change the shared defaults.
-  const options = configured === undefined ? { ...defaults } : { ...defaults, ...configured };
+  // The defaults are frozen: a policy cannot change them for the next review, and needs no copy.
+  const options = configured === undefined ? defaults : { ...defaults, ...configured };
   return policy.validate(subject, {
     namespaces: config.namespaces,
     options,

@@ -65,29 +65,42 @@ function releaseEnv(subject: ReleaseSubject): PolicyViolation[] {
   );
 }
 
+/** Adds a violation for each insecure argument of container i. */
+function insecureArgs(out: PolicyViolation[], args: unknown, i: number, name: string): void {
+  if (!Array.isArray(args)) return;
+  for (let j = 0; j < args.length; j++) {
+    const arg: unknown = args[j];
+    if (typeof arg !== 'string') continue;
+    const m = INSECURE_ARG.exec(arg);
+    const on = m ? (m[1] === undefined ? true : parseGoBool(m[1])) : false;
+    if (on === false) continue;
+    out.push(
+      violation(
+        `${name} runs with ${arg}`,
+        `spec.template.spec.containers[${i}].args[${j}]`,
+        'remove the insecure argument (in values: set insecure: false)',
+      ),
+    );
+  }
+}
+
+function removeFromContainer(e: EnvEntry): string {
+  return `remove ${e.name} from the container env`;
+}
+
 function deploymentFindings(containers: unknown, name: string): PolicyViolation[] {
   // An admitted object is not yet validated: containers and args may be of any type.
-  if (!Array.isArray(containers)) return [];
-  return (containers as Array<{ args?: unknown; env?: unknown } | null>).flatMap((c, i) => [
-    ...(Array.isArray(c?.args) ? (c.args as unknown[]) : []).flatMap((arg, j) => {
-      if (typeof arg !== 'string') return [];
-      const m = INSECURE_ARG.exec(arg);
-      const on = m ? (m[1] === undefined ? true : parseGoBool(m[1])) : false;
-      if (on === false) return [];
-      const path = `spec.template.spec.containers[${i}].args[${j}]`;
-      return [
-        violation(
-          `${name} runs with ${arg}`,
-          path,
-          'remove the insecure argument (in values: set insecure: false)',
-        ),
-      ];
-    }),
-    ...envSwitches(
-      envEntries(c?.env, `spec.template.spec.containers[${i}].env`, isRelaySwitch),
-      (e) => `remove ${e.name} from the container env`,
-    ),
-  ]);
+  const out: PolicyViolation[] = [];
+  if (!Array.isArray(containers)) return out;
+  // Plain loops: the management server's Deployment is judged on every change to it, and almost
+  // always has nothing to find.
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i] as { args?: unknown; env?: unknown } | null | undefined;
+    insecureArgs(out, c?.args, i, name);
+    const env = envEntries(c?.env, `spec.template.spec.containers[${i}].env`, isRelaySwitch);
+    if (env.length > 0) out.push(...envSwitches(env, removeFromContainer));
+  }
+  return out;
 }
 
 /** Refuses relay communication without mTLS. */

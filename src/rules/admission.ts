@@ -25,12 +25,19 @@ function gvr(v: unknown): Json {
   return { group: text(o.group), version: text(o.version), resource: text(o.resource) };
 }
 
+/** The strings of a list; the list itself when it holds nothing else, as the API server's always does. */
+function strings(v: unknown): unknown[] {
+  if (!Array.isArray(v)) return [];
+  for (const g of v as unknown[]) if (typeof g !== 'string') return v.filter((x) => typeof x === 'string');
+  return v;
+}
+
 function userInfo(v: unknown): Json {
   const u = isObject(v) ? v : {};
   return {
     username: text(u.username),
     uid: text(u.uid),
-    groups: Array.isArray(u.groups) ? u.groups.filter((g) => typeof g === 'string') : [],
+    groups: strings(u.groups),
     extra: isObject(u.extra) ? u.extra : {},
   };
 }

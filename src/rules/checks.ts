@@ -104,7 +104,13 @@ function groupsFor(policy: string, kind: Subject['kind']): readonly CelCheckGrou
 
 /** The violations a built-in policy's CEL checks find in an object (none for other kinds). */
 export function runCelChecks(policy: string, s: Subject, ctx: PolicyContext): PolicyViolation[] {
-  return groupsFor(policy, s.kind).flatMap((g) => runGroup(g, s, ctx));
+  // A loop, not flatMap: most objects pass every group, and then nothing is built.
+  let out: PolicyViolation[] = [];
+  for (const g of groupsFor(policy, s.kind)) {
+    const found = runGroup(g, s, ctx);
+    if (found.length > 0) out = out.length === 0 ? found : [...out, ...found];
+  }
+  return out;
 }
 
 /** Whether a built-in policy has CEL checks for this kind. */

@@ -3,7 +3,13 @@
  * the one engine, and onError and audit mode applied to what it says. No HTTP here.
  */
 import type { Config } from '../config/types.js';
-import { evaluate, isDenied, type JudgeOptions, type EvaluationResult } from '../engine/evaluate.js';
+import {
+  evaluate,
+  isDenied,
+  type EvaluateOptions,
+  type EvaluationResult,
+  type JudgeOptions,
+} from '../engine/evaluate.js';
 import { catalogOf } from '../rules/catalog.js';
 import type { AdmissionRequest } from './admission.js';
 import {
@@ -78,7 +84,11 @@ function combine(results: EvaluationResult[]): EvaluationResult {
 /** Runs the one engine on the prepared subjects. */
 export function finishReview(prepared: PreparedReview, config: Config, opts: JudgeOptions = {}): Decision {
   if ('decision' in prepared) return prepared.decision;
-  const handed = { policies: catalogOf(config), ...opts };
+  const handed =
+    opts.policies === undefined ? { ...opts, policies: catalogOf(config) } : (opts as EvaluateOptions);
+  const only = prepared.subjects.length === 1 ? prepared.subjects[0] : undefined;
+  // One subject, as almost every review has: no list of results to build and combine.
+  if (only !== undefined) return decide(evaluate(only, config, handed), config);
   return decide(combine(prepared.subjects.map((s) => evaluate(s, config, handed))), config);
 }
 

@@ -96,6 +96,16 @@ describe('request and oldObject in rules, through the webhook', () => {
     );
   });
 
+  it("when the user's groups hold something other than strings, then the rules get only the strings", async () => {
+    const review = objectReview(withReplicas(1));
+    const user = (review.request as { userInfo: Record<string, unknown> }).userInfo;
+    user.groups = ['devs', 7, null, 'ops'];
+    const r = await validate(review);
+    expect(r.warnings?.join('\n')).toContain('|CREATE|alice@example.com|devs+ops|false|');
+    user.groups = 'devs';
+    expect((await validate(review)).warnings?.join('\n')).toContain('|CREATE|alice@example.com||false|');
+  });
+
   it('when a Helm release is created, then its rules get the request too, and no oldObject (the previous revision is another Secret)', async () => {
     const r = await validate(releaseReview({ values: PRODUCTION_VALUES }));
     expect(r.warnings?.join('\n')).toContain(

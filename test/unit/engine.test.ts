@@ -3,7 +3,8 @@ import { defaultConfig } from '../../src/config/types.js';
 import { isDenied } from '../../src/engine/evaluate.js';
 import { judge } from '../fixtures/judge.js';
 import { releaseFromValues } from '../../src/engine/subjects.js';
-import type { Policy } from '../../src/engine/types.js';
+import { policyMatches, ruleMatches, type MatchTarget } from '../../src/engine/match.js';
+import type { MatchRule, Policy } from '../../src/engine/types.js';
 
 function insecureRelease(namespace = 'gloo-mesh') {
   return releaseFromValues({
@@ -120,5 +121,87 @@ describe('evaluate', () => {
     ]);
     expect(isDenied(r, defaultConfig())).toBe(true);
     expect(isDenied(r, { ...defaultConfig(), onError: 'allow' })).toBe(false);
+  });
+});
+
+describe('policy options', () => {
+  const optioned = (validate: Policy['validate']): Policy => ({
+    id: 'optioned',
+    title: 't',
+    severity: 'low',
+    defaultAction: 'deny',
+    description: 'd',
+    remediation: 'r',
+    appliesTo: ['release'],
+    options: { level: { description: 'how strict', default: 'high' } },
+    validate,
+  });
+
+  it('when a policy tries to change its options, then it fails to run, and the next review still gets the defaults', () => {
+    const seenLevels: unknown[] = [];
+    const meddler = optioned((_s, ctx) => {
+      seenLevels.push(ctx.options.level);
+      ctx.options.level = 'low';
+      return [];
+    });
+    const first = judge(insecureRelease(), defaultConfig(), { policies: [meddler] });
+    expect(first.errors.map((e) => e.message)).toEqual([
+      'policy optioned failed to run (TypeError); the gloo-guard logs have the details',
+    ]);
+    judge(insecureRelease(), defaultConfig(), { policies: [meddler] });
+    expect(seenLevels).toEqual(['high', 'high']);
+  });
+
+  it('when the config sets an option, then the policy reads it over the default, and other reviews are not changed', () => {
+    const seen: unknown[] = [];
+    const reader = optioned((_s, ctx) => (seen.push(ctx.options.level), []));
+    const cfg = defaultConfig();
+    cfg.policies.optioned = { options: { level: 'medium' } };
+    judge(insecureRelease(), cfg, { policies: [reader] });
+    judge(insecureRelease(), defaultConfig(), { policies: [reader] });
+    expect(seen).toEqual(['medium', 'high']);
+  });
+});
+
+describe('match rules', () => {
+  const ns = defaultConfig().namespaces;
+  const target = (namespace: string, name: string, labels: Record<string, string> = {}): MatchTarget => ({
+    namespace,
+    name,
+    labels,
+  });
+
+  it('when a rule names namespaces, names and labels, then an object matches only when all three hold', () => {
+    const rule: MatchRule = {
+      namespaces: ['management', 'addons'],
+      names: ['gloo-mesh-*', 'agent'],
+      labels: { app: 'x', tier: 'y' },
+    };
+    const labels = { app: 'x', tier: 'y', other: 'z' };
+    expect(ruleMatches(rule, target('gloo-mesh', 'gloo-mesh-mgmt-server', labels), ns)).toBe(true);
+    expect(ruleMatches(rule, target('gloo-mesh-addons', 'agent', labels), ns)).toBe(true);
+    expect(ruleMatches(rule, target('default', 'agent', labels), ns)).toBe(false);
+    expect(ruleMatches(rule, target('gloo-mesh', 'agent-2', labels), ns)).toBe(false);
+    expect(ruleMatches(rule, target('gloo-mesh', 'agent', { app: 'x' }), ns)).toBe(false);
+    expect(ruleMatches(rule, target('gloo-mesh', 'agent', { app: 'x', tier: 'z' }), ns)).toBe(false);
+    expect(ruleMatches({}, target('anywhere', 'anything'), ns)).toBe(true);
+  });
+
+  it('when a rule inherits a label it does not own, then that label is not asked for', () => {
+    const labels = Object.create({ inherited: 'yes' }) as Record<string, string>;
+    labels.app = 'x';
+    expect(ruleMatches({ labels }, target('gloo-mesh', 'a', { app: 'x' }), ns)).toBe(true);
+  });
+
+  it('when a policy has several rules for a kind, then any one of them is enough; a kind it lists none for is judged whole', () => {
+    const policy = {
+      appliesTo: ['deployment', 'namespace'],
+      match: { deployment: [{ names: ['a'] }, { namespaces: ['addons'] }] },
+    } as unknown as Policy;
+    expect(policyMatches(policy, 'deployment', target('gloo-mesh', 'a'), ns)).toBe(true);
+    expect(policyMatches(policy, 'deployment', target('gloo-mesh-addons', 'b'), ns)).toBe(true);
+    expect(policyMatches(policy, 'deployment', target('gloo-mesh', 'b'), ns)).toBe(false);
+    expect(policyMatches(policy, 'namespace', target('x', 'x'), ns)).toBe(true);
+    expect(policyMatches(policy, 'service', target('x', 'x'), ns)).toBe(false);
   });
 });
