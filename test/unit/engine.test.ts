@@ -18,6 +18,21 @@ function insecureRelease(namespace = 'gloo-mesh') {
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 
+/** A policy written for a test: only its id, what it does and what else it needs differ. */
+function testPolicy(id: string, validate: Policy['validate'], more: Partial<Policy> = {}): Policy {
+  return {
+    id,
+    title: 't',
+    severity: 'low',
+    defaultAction: 'deny',
+    description: 'd',
+    remediation: 'r',
+    appliesTo: ['release'],
+    validate,
+    ...more,
+  };
+}
+
 describe('evaluate', () => {
   it('when a policy finds a violation, then the finding carries id, action, severity, path, source and object', () => {
     const r = judge(insecureRelease(), defaultConfig(), { now: NOW });
@@ -90,18 +105,9 @@ describe('evaluate', () => {
   });
 
   it('when a policy throws, then it is an error, not a violation and not a pass', () => {
-    const broken: Policy = {
-      id: 'broken',
-      title: 't',
-      severity: 'low',
-      defaultAction: 'deny',
-      description: 'd',
-      remediation: 'r',
-      appliesTo: ['release'],
-      validate: () => {
-        throw new TypeError('cannot read glooMgmtServer.relay.secretValue=hunter2');
-      },
-    };
+    const broken = testPolicy('broken', () => {
+      throw new TypeError('cannot read glooMgmtServer.relay.secretValue=hunter2');
+    });
     const seen: Array<[string, unknown]> = [];
     const r = judge(insecureRelease(), defaultConfig(), {
       policies: [broken],
@@ -125,17 +131,8 @@ describe('evaluate', () => {
 });
 
 describe('policy options', () => {
-  const optioned = (validate: Policy['validate']): Policy => ({
-    id: 'optioned',
-    title: 't',
-    severity: 'low',
-    defaultAction: 'deny',
-    description: 'd',
-    remediation: 'r',
-    appliesTo: ['release'],
-    options: { level: { description: 'how strict', default: 'high' } },
-    validate,
-  });
+  const optioned = (validate: Policy['validate']): Policy =>
+    testPolicy('optioned', validate, { options: { level: { description: 'how strict', default: 'high' } } });
 
   it('when a policy tries to change its options, then it fails to run, and the next review still gets the defaults', () => {
     const seenLevels: unknown[] = [];
