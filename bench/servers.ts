@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateServingBundle } from '../src/certs/generate.js';
+import { chartNodeArgs } from '../scripts/node-options.js';
 import { waitReady, type Target } from './client.js';
 import { readRss, waitForQuiet } from './memory.js';
 import type { ServerName } from './plan.js';
@@ -43,7 +44,7 @@ export interface ServerDef {
 /** Every review the benchmark sends, in the order it measures them. */
 export const ALL_REVIEWS: ReviewName[] = ['deployment', 'namespace', 'release-small', 'release-large'];
 
-/** gloo-guard as built by tsc and run with node, as in its container image. */
+/** gloo-guard as built by tsc and run with node, as in its container image, with the chart's `nodeOptions`. */
 export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], config?: string): ServerDef {
   return {
     name: 'gloo-guard',
@@ -54,6 +55,7 @@ export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], confi
     command: (port, tls) => ({
       command: process.execPath,
       args: [
+        ...chartNodeArgs(),
         ...extraNodeArgs,
         mainJs,
         'serve',
@@ -68,7 +70,11 @@ export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], confi
         ...(config !== undefined ? ['--config', config] : []),
       ],
     }),
-    display: 'node dist/cli/main.js serve --tls-cert … --tls-key … (default config, JSON logs to a file)',
+    display: [
+      'node',
+      ...chartNodeArgs(),
+      "dist/cli/main.js serve --tls-cert … --tls-key … (the chart's nodeOptions, default config, JSON logs to a file)",
+    ].join(' '),
   };
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/types.js';
 import { POLICIES } from '../../src/policies/index.js';
+import { chartNodeArgs } from '../../scripts/node-options.js';
 import { CHART_DIR, FULLNAME, MAJORS, one, render, renderError, type RenderOptions } from './helm.js';
 
 const CI_FILES = readdirSync(join(CHART_DIR, 'ci')).filter((f) => f.endsWith('-values.yaml'));
@@ -32,6 +33,7 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
       ['zero replicas', { set: ['replicas=0'] }, /replicas/],
       ['an unknown log level', { set: ['logLevel=verbose'] }, /logLevel/],
       ['warmUp as a word', { set: ['warmUp=sometimes'] }, /warmUp/],
+      ['nodeOptions as a list', { setJson: ['nodeOptions=["--max-semi-space-size=8"]'] }, /nodeOptions/],
     ];
     it.each(cases)('when given %s, then helm template fails', (_what, opts, pattern) => {
       const err = renderError(major, opts);
@@ -86,6 +88,17 @@ describe.each(MAJORS)('values (helm %s)', (major) => {
       one(render(major, { set }), 'Deployment', FULLNAME).spec.template.spec.containers[0].args as string[];
     expect(argsOf(['warmUp=false'])).toContain('--no-warm-up');
     expect(argsOf([])).not.toContain('--no-warm-up');
+  });
+
+  it('when nodeOptions is given, then the server gets it as NODE_OPTIONS; by default the young generation is capped; empty sets none', () => {
+    const envOf = (set: string[]): unknown =>
+      one(render(major, { set }), 'Deployment', FULLNAME).spec.template.spec.containers[0].env;
+    expect(envOf([])).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=8' }]);
+    expect(chartNodeArgs()).toEqual(['--max-semi-space-size=8']);
+    expect(envOf(['nodeOptions=--max-semi-space-size=16 --max-old-space-size=400'])).toEqual([
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=16 --max-old-space-size=400' },
+    ]);
+    expect(envOf(['nodeOptions='])).toBeUndefined();
   });
 
   it('when rendered with defaults, then the config is the server default', () => {

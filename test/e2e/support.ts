@@ -10,6 +10,7 @@ import { Kubeconfig } from '../../src/k8s/kubeconfig.js';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeApiError, KubeRest } from '../../src/k8s/rest.js';
 import { helmBin, type HelmMajor } from '../../scripts/helm-bin.js';
+import { chartNodeArgs } from '../../scripts/node-options.js';
 import { startCluster, type Cluster } from './cluster/cluster.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -180,7 +181,8 @@ function serveArgs(opts: WebhookOptions): string[] {
 
 /** Starts the real `gloo-guard serve` on loopback; resolves when it says it serves. */
 export async function startWebhook(opts: WebhookOptions): Promise<Webhook> {
-  const child = spawn(process.execPath, serveArgs(opts), {
+  // Run as the chart runs it: with its nodeOptions.
+  const child = spawn(process.execPath, [...chartNodeArgs(), ...serveArgs(opts)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'],
     env: { ...process.env, ...opts.env },
