@@ -6,6 +6,18 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A map as parsed JSON and YAML give it: an object whose prototype is Object's own (or none), so not
+ * an array and not a class instance (a Date, a Map). The prototype, not `v.constructor`: that read
+ * walks to Object.prototype through every shape of object a review holds, and a map with a key
+ * "constructor" is still a map.
+ */
+export function isPlainMap(v: unknown): v is { readonly [k: string]: unknown } {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Reads a dotted path (`glooMeshMgmtServer.relay.disableCa`); undefined when any step is missing. */
 export function getPath(values: unknown, path: string): unknown {
   let cur: unknown = values;

@@ -14,6 +14,7 @@
  */
 import { parse } from '@bufbuild/cel';
 import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+import { isPlainMap } from '../engine/values.js';
 
 /** Plain JSON-like data: what the subset reads and returns. */
 export type Plain = null | boolean | number | string | readonly Plain[] | { readonly [k: string]: Plain };
@@ -62,15 +63,6 @@ function chainPath(e: Expr): string | undefined {
   return parent === undefined ? undefined : `${parent}.${k.value.field}`;
 }
 
-function isMap(v: unknown): v is { readonly [k: string]: unknown } {
-  if (typeof v !== 'object' || v === null) return false;
-  // Parsed JSON and YAML objects are Object's own; a class instance (a Date, a Map) is not plain data.
-  // The prototype, not `v.constructor`: that read walks to Object.prototype through every shape of
-  // object a review holds, and a map with a key "constructor" is still a map.
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 /** A value as the subset reads it; anything that is not plain JSON (a Date, a Map, undefined) is not decided. */
 function plain(v: unknown): Plain {
   switch (typeof v) {
@@ -80,7 +72,7 @@ function plain(v: unknown): Plain {
     case 'number':
       return Number.isFinite(v) ? v : undecided();
     case 'object':
-      if (v === null || Array.isArray(v) || isMap(v)) return v as Plain;
+      if (v === null || Array.isArray(v) || isPlainMap(v)) return v as Plain;
       return undecided();
     default:
       return undecided();
@@ -89,13 +81,13 @@ function plain(v: unknown): Plain {
 
 /** A map's entry; a missing key is a CEL error, and a null value is left to CEL (has() and `in` differ on it). */
 function entry(m: Plain, key: Plain): Plain {
-  if (!isMap(m) || typeof key !== 'string' || !Object.hasOwn(m, key)) return undecided();
+  if (!isPlainMap(m) || typeof key !== 'string' || !Object.hasOwn(m, key)) return undecided();
   const v = m[key];
   return v === null || v === undefined ? undecided() : plain(v);
 }
 
 function hasKey(m: Plain, key: Plain): boolean {
-  if (!isMap(m) || typeof key !== 'string') return undecided();
+  if (!isPlainMap(m) || typeof key !== 'string') return undecided();
   if (!Object.hasOwn(m, key) || m[key] === undefined) return false;
   return m[key] === null ? undecided() : true;
 }

@@ -6,7 +6,7 @@
  * deep: every subtree that starts `CLONE_CUT_DEPTH` levels down is sent as JSON text beside the
  * message, with its path, and put back on the other side. JSON.parse does not recurse.
  */
-import { toJsonText } from '../engine/values.js';
+import { isPlainMap, toJsonText } from '../engine/values.js';
 import { setOwn } from '../helm/release-json.js';
 
 /** Subtrees starting this deep travel as JSON text; real values never reach it (they stay below 40). */
@@ -86,8 +86,7 @@ export function jsonExactDepth(root: unknown): number | undefined {
       }
       continue;
     }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) return undefined;
+    if (!isPlainMap(v)) return undefined;
     for (const x of Object.values(v)) {
       if (x === undefined || typeof x === 'string') continue;
       values.push(x);
