@@ -6,6 +6,7 @@
 import { request } from 'node:https';
 
 const METRIC = 'apiserver_admission_webhook_admission_duration_seconds_bucket';
+const SUM = 'apiserver_admission_webhook_admission_duration_seconds_sum';
 
 /** Cumulative bucket counts by upper bound (seconds), for one webhook (and operation). */
 export type Buckets = Map<number, number>;
@@ -18,6 +19,8 @@ export interface WebhookLatency {
   p99Ms: number;
   /** Share of calls at or under each bucket bound (ms → share), the facts the quantiles are read from. */
   atOrUnder: Record<string, number>;
+  /** All the calls' time together, in milliseconds (the `_sum`); absent in runs before it was read. */
+  totalMs?: number;
 }
 
 /** GET /metrics of the API server with a bearer token. */
@@ -76,15 +79,28 @@ export function histogramBuckets(
   return out;
 }
 
+/** A validating webhook's key: its name, or `name operation` when `byOperation`. */
+function webhookKey(byOperation: boolean): (l: Record<string, string>) => string | undefined {
+  return (l) => {
+    if (l.type !== 'validating' || l.name === undefined) return undefined;
+    return byOperation ? `${l.name} ${l.operation ?? ''}` : l.name;
+  };
+}
+
 /**
  * The API server's webhook histogram per key, summed over the other labels (rejected or not, and
  * operations unless `byOperation`): key is the webhook's name, or `name operation`.
  */
 export function webhookBuckets(text: string, byOperation = false): Map<string, Buckets> {
-  return histogramBuckets(text, METRIC, (l) => {
-    if (l.type !== 'validating' || l.name === undefined) return undefined;
-    return byOperation ? `${l.name} ${l.operation ?? ''}` : l.name;
-  });
+  return histogramBuckets(text, METRIC, webhookKey(byOperation));
+}
+
+/**
+ * The seconds the API server spent waiting on each webhook (the histogram's `_sum`), keyed as
+ * webhookBuckets keys them: the time its calls added to the requests that made them.
+ */
+export function webhookSeconds(text: string, byOperation = false): Map<string, number> {
+  return histogramSums(text, SUM, webhookKey(byOperation));
 }
 
 /** The webhook's own `gloo_guard_admission_duration_seconds` (arrival to answer) per object kind. */
@@ -138,14 +154,21 @@ export function latencyOf(buckets: Buckets | undefined): WebhookLatency {
 /** The webhook process's garbage collection between two scrapes, per kind (prom-client's default metrics). */
 export type GcPauses = Record<string, { count: number; totalMs: number; over1Ms: number; over10Ms: number }>;
 
-/** The sum of one un-labelled-per-bucket sample (`<metric>{kind="..."} v`) per kind. */
-function sumsByKind(text: string, metric: string): Map<string, number> {
+/**
+ * A Prometheus histogram's `_sum` samples (`<metric>_sum{...} v` lines) per key, summed over the
+ * labels the key leaves out; `keyOf` as in histogramBuckets.
+ */
+export function histogramSums(
+  text: string,
+  metric: string,
+  keyOf: (labels: Record<string, string>) => string | undefined,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${metric}{`)) continue;
     const close = line.lastIndexOf('}');
-    const kind = labels(line.slice(metric.length + 1, close)).kind;
-    if (kind !== undefined) out.set(kind, Number(line.slice(close + 1).trim()));
+    const key = keyOf(labels(line.slice(metric.length + 1, close)));
+    if (key !== undefined) out.set(key, (out.get(key) ?? 0) + Number(line.slice(close + 1).trim()));
   }
   return out;
 }
@@ -157,9 +180,10 @@ export function gcPauses(before: string, after: string): GcPauses {
     histogramBuckets(after, `${metric}_bucket`, (l) => l.kind),
     histogramBuckets(before, `${metric}_bucket`, (l) => l.kind),
   );
-  const sumBefore = sumsByKind(before, `${metric}_sum`);
+  const byKind = (l: Record<string, string>): string | undefined => l.kind;
+  const sumBefore = histogramSums(before, `${metric}_sum`, byKind);
   const out: GcPauses = {};
-  for (const [kind, sum] of sumsByKind(after, `${metric}_sum`)) {
+  for (const [kind, sum] of histogramSums(after, `${metric}_sum`, byKind)) {
     const b = buckets.get(kind);
     const count = b?.get(Number.POSITIVE_INFINITY) ?? 0;
     if (count === 0) continue;

@@ -42,6 +42,11 @@ export interface E2eResults {
     slowdown: number;
     /** The runs without the webhook each against the two with it around them; absent in runs before it. */
     paired?: PairedSlowdown;
+    /**
+     * The API server's time waiting on gloo-guard's webhooks per upgrade with them, in ms (waitedPerUpgrade);
+     * absent in runs before it was read.
+     */
+    waitedMs?: number;
     apiServer: Record<string, WebhookLatency>;
     /** The release reviews as the webhook timed them; absent in runs before it was read. */
     server?: Record<string, WebhookLatency>;
@@ -59,6 +64,8 @@ export interface E2eResults {
       helm: string;
       size: string;
       upgradeMs: LatencySummary;
+      /** As the releases' waitedMs, for the floor in gloo-guard's place. */
+      waitedMs?: number;
       apiServer: Record<string, WebhookLatency>;
     }>;
   };
@@ -144,6 +151,21 @@ export function bracketedSlowdowns(withMs: readonly number[], withoutMs: readonl
     const after = withMs[i + 1];
     return before === undefined || after === undefined ? [] : [(before + after) / 2 / without - 1];
   });
+}
+
+/**
+ * The time the API server spent waiting on the webhooks per upgrade: all their calls' time
+ * together (the histogram's `_sum`) over the upgrades. Helm waits on the API server, and the API
+ * server on the webhook, so this is what the webhook can add to an upgrade (at most: calls Helm
+ * makes in parallel overlap). Undefined when a webhook's sum was not read.
+ */
+export function waitedPerUpgrade(
+  apiServer: Record<string, WebhookLatency>,
+  upgrades: number,
+): number | undefined {
+  const totals = Object.values(apiServer).map((l) => l.totalMs);
+  if (upgrades <= 0 || totals.some((t) => t === undefined)) return undefined;
+  return round(totals.reduce((a: number, t) => a + (t ?? 0), 0) / upgrades, 2);
 }
 
 /** The median and quartiles of the bracketed slowdowns, rounded to 0.1 %. */
@@ -268,12 +290,12 @@ function renderFloor(r: E2eResults): string[] {
     '',
     ...pairedTable(r, f),
     '',
-    '| helm | release | upgrade median ms, gloo-guard / floor |',
-    '|---|---|--:|',
-    ...r.releases.map(
-      (x) =>
-        `| ${x.helm} | ${x.size} | ${pair(x.withWebhookMs.p50, sameRelease(f.releases, x)?.upgradeMs.p50)} |`,
-    ),
+    '| helm | release | upgrade median ms, gloo-guard / floor | waited ms per upgrade, gloo-guard / floor |',
+    '|---|---|--:|--:|',
+    ...r.releases.map((x) => {
+      const fx = sameRelease(f.releases, x);
+      return `| ${x.helm} | ${x.size} | ${pair(x.withWebhookMs.p50, fx?.upgradeMs.p50)} | ${pair(x.waitedMs, fx?.waitedMs)} |`;
+    }),
     '',
   ];
 }
@@ -330,6 +352,42 @@ function judgedSlowdown(x: Release): number {
   return x.paired?.median ?? x.slowdown;
 }
 
+/** The API server's wait on a webhook per upgrade as a share of the median upgrade without any webhook. */
+function waitedShare(waitedMs: number | undefined, without: LatencySummary): number | undefined {
+  return waitedMs === undefined ? undefined : waitedMs / without.p50;
+}
+
+function waitedCell(waitedMs: number | undefined, without: LatencySummary): string {
+  const share = waitedShare(waitedMs, without);
+  return share === undefined ? '–' : `${waitedMs} (${percent(share)})`;
+}
+
+/**
+ * The `helm upgrade` target. Where the API server's wait on the webhook was read, that decides: a
+ * whole upgrade's wall clock moves by more than 5 % by chance here (the floor's medians say how far).
+ * Runs before it was read are judged on the wall clock.
+ */
+function helmTarget(r: E2eResults): string {
+  const wall = Math.max(...r.releases.map(judgedSlowdown));
+  const wallText = `worst ${percent(wall)}${r.releases.every((x) => x.paired) ? ' (paired medians)' : ''}`;
+  const shares = r.releases.map((x) => waitedShare(x.waitedMs, x.withoutWebhookMs));
+  const row = (mine: string, floor: string, value: number): string =>
+    `| helm upgrade ≤ 5 % slower with the webhook | ${mine} | ${floor} | ${value <= 0.05 ? 'pass' : '**miss**'} |`;
+  if (shares.some((v) => v === undefined)) return row(wallText, floorSlowdownCell(r), wall);
+  const floorShares = r.releases.flatMap((x) => {
+    const f = r.floor && sameRelease(r.floor.releases, x);
+    const v = f && waitedShare(f.waitedMs, x.withoutWebhookMs);
+    return v === undefined ? [] : [v];
+  });
+  const floorWaited = floorShares.length > 0 ? `waited on worst ${percent(Math.max(...floorShares))}; ` : '';
+  const worst = Math.max(...shares.map((v) => v ?? 0));
+  return row(
+    `the API server waited on it worst ${percent(worst)} of an upgrade; wall clock ${wallText}`,
+    `${floorWaited}${floorSlowdownCell(r)}`,
+    worst,
+  );
+}
+
 /** The paired slowdown as a cell: median and quartiles, or a dash for a run before interleaving. */
 function pairedCell(x: Release): string {
   const p = x.paired;
@@ -339,7 +397,6 @@ function pairedCell(x: Release): string {
 /** Renders the run as Markdown. */
 export function renderE2e(r: E2eResults, before?: E2eResults): string {
   const o = r.objects;
-  const worstSlowdown = Math.max(...r.releases.map(judgedSlowdown));
   const lines = [
     `# gloo-guard through the real API server and Helm (${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${r.commit})`,
     '',
@@ -374,12 +431,17 @@ export function renderE2e(r: E2eResults, before?: E2eResults): string {
     'Runs with and without the webhook are interleaved: each run without it sits between two with it.',
     '"Paired" is the median, over those runs, of the mean of its two neighbours over it, minus 1 (quartiles in brackets).',
     '',
-    '| helm | release | Secret KiB | with: n, median ms | without: n, median ms | slower by (medians) | slower by (paired) | load at end |',
-    '|---|---|--:|--:|--:|--:|--:|---|',
+    '"Waited" is how long the API server waited on the webhook per upgrade, all its calls together (the `_sum` of',
+    "its histogram over the upgrades with it), and that time's share of the median upgrade without it: what the",
+    'webhook can add to an upgrade, without the noise of timing a whole `helm upgrade` on a shared machine.',
+    '',
+    '| helm | release | Secret KiB | with: n, median ms | without: n, median ms | slower by (medians) | slower by (paired) | waited ms (share) | load at end |',
+    '|---|---|--:|--:|--:|--:|--:|--:|---|',
     ...r.releases.map(
       (x) =>
         `| ${x.helm} | ${x.size} | ${(x.secretBytes / 1024).toFixed(1)} | ${x.withWebhookMs.count}, ${x.withWebhookMs.p50} | ` +
-        `${x.withoutWebhookMs.count}, ${x.withoutWebhookMs.p50} | ${percent(x.slowdown)} | ${pairedCell(x)} | ${x.loadAverage.end} |`,
+        `${x.withoutWebhookMs.count}, ${x.withoutWebhookMs.p50} | ${percent(x.slowdown)} | ${pairedCell(x)} | ` +
+        `${waitedCell(x.waitedMs, x.withoutWebhookMs)} | ${x.loadAverage.end} |`,
     ),
     '',
     '## Targets (issue 17 item 2)',
@@ -401,7 +463,7 @@ export function renderE2e(r: E2eResults, before?: E2eResults): string {
       r.floor && largeCreates(r.floor.releases),
       100,
     ),
-    `| helm upgrade ≤ 5 % slower with the webhook | worst ${percent(worstSlowdown)}${r.releases.every((x) => x.paired) ? ' (paired medians)' : ''} | ${floorSlowdownCell(r)} | ${worstSlowdown <= 0.05 ? 'pass' : '**miss**'} |`,
+    helmTarget(r),
     '',
     ...renderFloor(r),
     ...renderBefore(r, before),

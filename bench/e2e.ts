@@ -47,7 +47,13 @@ import {
   waitFor,
   webhookMetrics,
 } from '../test/e2e/support.js';
-import { bracketedSlowdowns, pairedSummary, renderE2e, type E2eResults } from './e2e-report.js';
+import {
+  bracketedSlowdowns,
+  pairedSummary,
+  renderE2e,
+  waitedPerUpgrade,
+  type E2eResults,
+} from './e2e-report.js';
 import {
   gcPauses,
   latencyOf,
@@ -55,6 +61,7 @@ import {
   serverBuckets,
   subtract,
   webhookBuckets,
+  webhookSeconds,
   type Buckets,
   type GcPauses,
   type WebhookLatency,
@@ -126,12 +133,23 @@ interface Ctx {
   ownCgroup?: boolean;
 }
 
-/** The latencies of the keys that were called between two scrapes, without `skip`'s. */
-function called(diff: Map<string, Buckets>, skip?: RegExp): Record<string, WebhookLatency> {
+/**
+ * The latencies of the keys that were called between two scrapes, without `skip`'s, each with its
+ * calls' time together when `seconds` (the `_sum` difference per key) has it.
+ */
+function called(
+  diff: Map<string, Buckets>,
+  skip?: RegExp,
+  seconds?: Map<string, number>,
+): Record<string, WebhookLatency> {
+  const withTotal = (key: string, l: WebhookLatency): WebhookLatency => {
+    const s = seconds?.get(key);
+    return s === undefined ? l : { ...l, totalMs: Math.round(s * 1e5) / 100 };
+  };
   return Object.fromEntries(
     [...diff]
       .filter(([key]) => !skip?.test(key))
-      .map(([key, b]) => [key, latencyOf(b)] as const)
+      .map(([key, b]) => [key, withTotal(key, latencyOf(b))] as const)
       .filter(([, l]) => l.calls > 0),
   );
 }
@@ -158,7 +176,15 @@ async function webhookLatencies(
   byOperation = false,
 ): Promise<Record<string, WebhookLatency>> {
   const after = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
-  return called(subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation)), SENTINEL);
+  const secondsBefore = webhookSeconds(before, byOperation);
+  const seconds = new Map(
+    [...webhookSeconds(after, byOperation)].map(([k, s]) => [k, s - (secondsBefore.get(k) ?? 0)] as const),
+  );
+  return called(
+    subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation)),
+    SENTINEL,
+    seconds,
+  );
 }
 
 const merge = { contentType: 'application/merge-patch+json' };
@@ -304,6 +330,7 @@ async function release(
     withMs.push(upgrade(ctx, major, name, chart, values));
   }
   while (withMs.length < upgrades) withMs.push(upgrade(ctx, major, name, chart, values));
+  const apiServer = await webhookLatencies(ctx, before, true);
   const withSummary = summarize(withMs);
   const withoutSummary = summarize(withoutMs);
   const run: ReleaseRun = {
@@ -315,7 +342,8 @@ async function release(
     withoutWebhookMs: withoutSummary,
     slowdown: Math.round((withSummary.p50 / withoutSummary.p50 - 1) * 1000) / 1000,
     paired: pairedSummary(bracketedSlowdowns(withMs, withoutMs)),
-    apiServer: await webhookLatencies(ctx, before, true),
+    waitedMs: waitedPerUpgrade(apiServer, withMs.length),
+    apiServer,
     ...(ctx.serverMetrics && serverBefore !== undefined
       ? await serverSide(ctx.serverMetrics, serverBefore)
       : {}),
@@ -498,11 +526,13 @@ async function floorRelease(
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
   const ms: number[] = [];
   for (let i = 0; i < upgrades; i++) ms.push(upgrade(ctx, major, name, chart, values));
+  const apiServer = await webhookLatencies(ctx, before, true);
   const run = {
     helm: major,
     size,
     upgradeMs: summarize(ms),
-    apiServer: await webhookLatencies(ctx, before, true),
+    waitedMs: waitedPerUpgrade(apiServer, upgrades),
+    apiServer,
   };
   say(`  helm ${major} ${size}: upgrade p50 ${run.upgradeMs.p50} ms; ${JSON.stringify(run.apiServer)}`);
   return run;

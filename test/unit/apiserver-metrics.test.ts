@@ -7,6 +7,7 @@ import {
   serverBuckets,
   subtract,
   webhookBuckets,
+  webhookSeconds,
 } from '../../bench/apiserver-metrics.js';
 import { createMetrics } from '../../src/server/metrics.js';
 
@@ -60,6 +61,27 @@ describe('the API server webhook histogram', () => {
       'deployments.x UPDATE',
       'releases.x CREATE',
     ]);
+  });
+
+  it("when the API server's _sum lines are read, then each webhook's time is summed over rejected and (unless asked) operations", () => {
+    const S = 'apiserver_admission_webhook_admission_duration_seconds_sum';
+    const line = (name: string, op: string, rejected: string, v: number, type = 'validating'): string =>
+      `${S}{name="${name}",operation="${op}",rejected="${rejected}",type="${type}"} ${v}`;
+    const metrics = [
+      line('releases.x', 'CREATE', 'false', 0.75),
+      line('releases.x', 'CREATE', 'true', 0.25),
+      line('releases.x', 'UPDATE', 'false', 0.5),
+      line('deployments.x', 'CREATE', 'false', 0.125),
+      line('mutator.y', 'CREATE', 'false', 9, 'admit'),
+      // The buckets of the same histogram are not its sum.
+      text('releases.x', 'CREATE', [1, 2]),
+    ].join('\n');
+    expect(Object.fromEntries(webhookSeconds(metrics))).toEqual({
+      'releases.x': 1.5,
+      'deployments.x': 0.125,
+    });
+    expect(webhookSeconds(metrics, true).get('releases.x CREATE')).toBe(1);
+    expect(webhookSeconds('').size).toBe(0);
   });
 
   it('when a quantile falls in a bucket, then it is interpolated linearly within it, as histogram_quantile does', () => {

@@ -4,6 +4,7 @@ import {
   fitLine,
   pairedSummary,
   renderE2e,
+  waitedPerUpgrade,
   type E2eResults,
 } from '../../bench/e2e-report.js';
 import type { WebhookLatency } from '../../bench/apiserver-metrics.js';
@@ -130,6 +131,46 @@ describe('helm upgrade timed interleaved with and without the webhook', () => {
     expect(md).toContain('| 12.0% | 3.1% (-1.0% to 6.0%, 10 pairs) |');
     // Beside a run that was not interleaved, each side shows what it was judged by.
     expect(renderE2e(interleaved, base)).toContain('| v3 | large | 3.1% / -4.8% |');
+  });
+});
+
+describe("the API server's wait on the webhook during helm upgrades", () => {
+  it('when every webhook called has its total, then the wait per upgrade is their sum over the upgrades', () => {
+    const withTotal = (l: WebhookLatency, totalMs: number): WebhookLatency => ({ ...l, totalMs });
+    const apiServer = {
+      'releases.gloo-guard.io CREATE': withTotal(lat(20, 99, 0), 1200),
+      'deployments.gloo-guard.io UPDATE': withTotal(lat(20, 5, 1), 60),
+    };
+    expect(waitedPerUpgrade(apiServer, 20)).toBe(63);
+    // A run whose sums were not read (older results) has no figure rather than a made-up one.
+    expect(waitedPerUpgrade({ ...apiServer, 'x CREATE': lat(1, 1, 1) }, 20)).toBeUndefined();
+    expect(waitedPerUpgrade(apiServer, 0)).toBeUndefined();
+  });
+
+  it('when the wait was read, then it decides the helm target, with the wall clock and the floor beside it', () => {
+    const base = run('bbbbbbb');
+    const waited = (waitedMs: number, slowdown: number): E2eResults =>
+      run('bbbbbbb', {
+        floor: { ...floor, releases: floor.releases.map((x) => ({ ...x, waitedMs: 50 })) },
+        releases: base.releases.map((x) => ({
+          ...x,
+          slowdown,
+          waitedMs,
+          paired: { n: 10, median: slowdown, q1: 0, q3: 0.2 },
+        })),
+      });
+    // 63 ms of a 2100 ms upgrade is 3 %: a pass, though the wall clock moved 12 % by chance.
+    const pass = renderE2e(waited(63, 0.12));
+    expect(pass).toContain(
+      '| helm upgrade ≤ 5 % slower with the webhook | the API server waited on it worst 3.0% of an upgrade; wall clock worst 12.0% (paired medians) | waited on worst 2.4%; worst -9.5%',
+    );
+    expect(pass).toMatch(/\| helm upgrade ≤ 5 % slower with the webhook \|[^\n]*\| pass \|/);
+    expect(pass).toContain('| 63 (3.0%) |');
+    expect(pass).toContain('| v3 | large | 2000 / 1900 | 63 / 50 |');
+    // 210 ms of it is 10 %: a miss, though the wall clock happened to look fine.
+    expect(renderE2e(waited(210, 0.01))).toMatch(
+      /\| helm upgrade ≤ 5 % slower with the webhook \| the API server waited on it worst 10\.0%[^\n]*\| \*\*miss\*\* \|/,
+    );
   });
 });
 
