@@ -241,6 +241,28 @@ describe('the fast path for CEL decides only as CEL does', () => {
       );
   });
 
+  it('when a value on the way is not plain JSON (a class instance, a Map, a Date), then the fast path leaves it to CEL', () => {
+    class Meta {
+      labels = { app: 'x' };
+    }
+    const cases: Array<[string, unknown]> = [
+      ["object.metadata.labels.app == 'x'", { metadata: new Meta() }],
+      ["has(object.metadata.labels) && object.metadata.labels.app == 'x'", { metadata: new Meta() }],
+      ["'labels' in object.metadata", { metadata: new Meta() }],
+      ["object.metadata.labels.app == 'x'", { metadata: { labels: new Map([['app', 'x']]) } }],
+      ["'app' in object.metadata.labels", { metadata: { labels: new Date(0) } }],
+      ["object.metadata.name == 'x'", Object.assign(new Meta(), { metadata: { name: 'x' } })],
+    ];
+    for (const [source, object] of cases)
+      expect({ source, fast: viaFast(source, { object }) }).toEqual({ source, fast: undefined });
+    // The same reads of plain data are decided.
+    expect(
+      viaFast("object.metadata.labels.app == 'x'", { object: { metadata: { labels: { app: 'x' } } } }),
+    ).toEqual({
+      value: true,
+    });
+  });
+
   it('when every check of an object shares one memo of its reads, then each decides as it does without one', () => {
     /** Each step's value, or 'undecided', for every group of the kind in catalog order; a memo shared by all. */
     const run = (kind: CelCheckGroup['kind'], base: Record<string, unknown>, memo?: Plain[]): unknown[] =>
