@@ -79,27 +79,15 @@ function plain(v: unknown): Plain {
   }
 }
 
-/**
- * Whether a value the subset holds is a map. Every value it holds went through `plain()` when it was
- * read (the variables, each map entry) or was built by the generated code (literals, the group's `w`),
- * so an object that is not an array is a plain map here, and its prototype need not be asked again.
- * Over HTTPS that second ask cost a Deployment review about 6 % of the server's CPU (its reads of
- * each object's prototype miss the caches that TLS and HTTP have just filled), where a tight loop
- * in one process shows almost nothing (docs/performance.md item 25).
- */
-function isMapValue(m: Plain): m is { readonly [k: string]: Plain } {
-  return typeof m === 'object' && m !== null && !Array.isArray(m);
-}
-
 /** A map's entry; a missing key is a CEL error, and a null value is left to CEL (has() and `in` differ on it). */
 function entry(m: Plain, key: Plain): Plain {
-  if (!isMapValue(m) || typeof key !== 'string' || !Object.hasOwn(m, key)) return undecided();
+  if (!isPlainMap(m) || typeof key !== 'string' || !Object.hasOwn(m, key)) return undecided();
   const v = m[key];
   return v === null || v === undefined ? undecided() : plain(v);
 }
 
 function hasKey(m: Plain, key: Plain): boolean {
-  if (!isMapValue(m) || typeof key !== 'string') return undecided();
+  if (!isPlainMap(m) || typeof key !== 'string') return undecided();
   if (!Object.hasOwn(m, key) || m[key] === undefined) return false;
   return m[key] === null ? undecided() : true;
 }
