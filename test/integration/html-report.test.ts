@@ -280,6 +280,8 @@ describe('check --output html (a CI artifact) in Chromium', () => {
       values,
     );
     await (await page.$('td a[href$="-no-insecure-relay"]'))!.click();
+    // The page opens the target on 'hashchange', which fires after the click returns: wait for it.
+    await page.waitForSelector('details:target[open]');
     const text = await page.$eval('details:target', (d) => (d as HTMLElement).innerText);
     expect(text).toMatch(/DENY .*insecure/s);
     expect(text).toContain('Fix:');
