@@ -108,6 +108,11 @@ export function serverBuckets(text: string): Map<string, Buckets> {
   return histogramBuckets(text, 'gloo_guard_admission_duration_seconds_bucket', (l) => l.kind);
 }
 
+/** after - before for `_sum` samples, per key (a key absent before counts from zero). */
+export function subtractSums(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([key, v]) => [key, v - (before.get(key) ?? 0)] as const));
+}
+
 /** after - before, per key (a key absent before counts from zero). */
 export function subtract(after: Map<string, Buckets>, before: Map<string, Buckets>): Map<string, Buckets> {
   const out = new Map<string, Buckets>();
@@ -181,15 +186,18 @@ export function gcPauses(before: string, after: string): GcPauses {
     histogramBuckets(before, `${metric}_bucket`, (l) => l.kind),
   );
   const byKind = (l: Record<string, string>): string | undefined => l.kind;
-  const sumBefore = histogramSums(before, `${metric}_sum`, byKind);
+  const sums = subtractSums(
+    histogramSums(after, `${metric}_sum`, byKind),
+    histogramSums(before, `${metric}_sum`, byKind),
+  );
   const out: GcPauses = {};
-  for (const [kind, sum] of histogramSums(after, `${metric}_sum`, byKind)) {
+  for (const [kind, sum] of sums) {
     const b = buckets.get(kind);
     const count = b?.get(Number.POSITIVE_INFINITY) ?? 0;
     if (count === 0) continue;
     out[kind] = {
       count,
-      totalMs: Math.round((sum - (sumBefore.get(kind) ?? 0)) * 1e5) / 100,
+      totalMs: Math.round(sum * 1e5) / 100,
       over1Ms: count - (b?.get(0.001) ?? 0),
       over10Ms: count - (b?.get(0.01) ?? 0),
     };

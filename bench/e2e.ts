@@ -60,6 +60,7 @@ import {
   scrape,
   serverBuckets,
   subtract,
+  subtractSums,
   webhookBuckets,
   webhookSeconds,
   type Buckets,
@@ -176,14 +177,10 @@ async function webhookLatencies(
   byOperation = false,
 ): Promise<Record<string, WebhookLatency>> {
   const after = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
-  const secondsBefore = webhookSeconds(before, byOperation);
-  const seconds = new Map(
-    [...webhookSeconds(after, byOperation)].map(([k, s]) => [k, s - (secondsBefore.get(k) ?? 0)] as const),
-  );
   return called(
     subtract(webhookBuckets(after, byOperation), webhookBuckets(before, byOperation)),
     SENTINEL,
-    seconds,
+    subtractSums(webhookSeconds(after, byOperation), webhookSeconds(before, byOperation)),
   );
 }
 

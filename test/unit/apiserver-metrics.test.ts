@@ -6,6 +6,7 @@ import {
   quantile,
   serverBuckets,
   subtract,
+  subtractSums,
   webhookBuckets,
   webhookSeconds,
 } from '../../bench/apiserver-metrics.js';
@@ -82,6 +83,12 @@ describe('the API server webhook histogram', () => {
     });
     expect(webhookSeconds(metrics, true).get('releases.x CREATE')).toBe(1);
     expect(webhookSeconds('').size).toBe(0);
+    // Between two scrapes: a webhook first seen in the later one counts from zero.
+    const before = line('releases.x', 'CREATE', 'false', 0.5);
+    expect(Object.fromEntries(subtractSums(webhookSeconds(metrics), webhookSeconds(before)))).toEqual({
+      'releases.x': 1,
+      'deployments.x': 0.125,
+    });
   });
 
   it('when a quantile falls in a bucket, then it is interpolated linearly within it, as histogram_quantile does', () => {
