@@ -46,6 +46,7 @@ export const ALL_REVIEWS: ReviewName[] = ['deployment', 'namespace', 'release-sm
 
 /** gloo-guard as built by tsc and run with node, as in its container image, with the chart's `nodeOptions`. */
 export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], config?: string): ServerDef {
+  const nodeArgs = chartNodeArgs();
   return {
     name: 'gloo-guard',
     label: 'gloo-guard',
@@ -55,7 +56,7 @@ export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], confi
     command: (port, tls) => ({
       command: process.execPath,
       args: [
-        ...chartNodeArgs(),
+        ...nodeArgs,
         ...extraNodeArgs,
         mainJs,
         'serve',
@@ -72,7 +73,7 @@ export function glooGuardDef(mainJs: string, extraNodeArgs: string[] = [], confi
     }),
     display: [
       'node',
-      ...chartNodeArgs(),
+      ...nodeArgs,
       "dist/cli/main.js serve --tls-cert … --tls-key … (the chart's nodeOptions, default config, JSON logs to a file)",
     ].join(' '),
   };
