@@ -5,6 +5,7 @@ import { BUILTIN_CEL, type CelCheckGroup } from './builtin.js';
 import { CelEvalError } from './cel.js';
 import { compileGroupFast, MEMO, NotDecided, type FastGroup } from './compiled.js';
 import { forCurrentSubject } from './current-subject.js';
+import { handWritten } from './pod-template-fast.js';
 import { plainVariables, programFor, ruleVariables } from './policy.js';
 import { toCel } from './values.js';
 
@@ -31,17 +32,22 @@ function celGroup(g: CelCheckGroup, s: Subject, ctx: PolicyContext): PolicyViola
   );
 }
 
-/** Each group's checks compiled once into one function of the fast subset, or null when one leaves it (CEL alone runs the group). */
+/**
+ * Each group's fast path, found once: written by hand for the pod-template checks (pod-template-fast.ts),
+ * else compiled into one function of the fast subset, or null when a check leaves it (CEL alone runs the group).
+ */
 const fastGroups = new WeakMap<CelCheckGroup, FastGroup | null>();
 
 function fastGroup(g: CelCheckGroup): FastGroup | null {
   let f = fastGroups.get(g);
   if (f === undefined) {
     f =
+      handWritten(g) ??
       compileGroupFast(
         g.variables,
         g.validations.map((v) => v.expression),
-      ) ?? null;
+      ) ??
+      null;
     fastGroups.set(g, f);
   }
   return f;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_CEL, type CelCheckGroup } from '../../src/rules/builtin.js';
 import { compileFast, compileGroupFast, MEMO, NotDecided, type Plain } from '../../src/rules/compiled.js';
+import { checksFingerprint, handWritten, WRITTEN_FOR } from '../../src/rules/pod-template-fast.js';
 import { programFor } from '../../src/rules/policy.js';
 import { fromCel, toCel } from '../../src/rules/values.js';
 
@@ -344,5 +345,159 @@ describe('the fast path for CEL decides only as CEL does', () => {
     );
     // The comparison means something only if the fast path decided a good share of them.
     expect(decided).toBeGreaterThan(600);
+  });
+});
+
+/** Deployments whose pod templates hold the keys the pod-template checks read, with the values that decide them. */
+function podObject(): fc.Arbitrary<Record<string, unknown>> {
+  const keys = fc.constantFrom(
+    'sidecar.istio.io/inject',
+    'istio.io/rev',
+    'istio.io/dataplane-mode',
+    'prometheus.io/scrape',
+    'prometheus.io/port',
+    'prometheus.io/path',
+  );
+  const values = fc.constantFrom('true', 'false', 'ambient', 'none', '', '9091', '/metrics', 'canary');
+  const map = fc.dictionary(keys, values, { maxKeys: 6 });
+  const md = fc.record(
+    { name: fc.constantFrom(...NAMES), labels: map, annotations: map },
+    { requiredKeys: ['name'] },
+  );
+  const template = fc.record({ metadata: md }, { requiredKeys: [] });
+  return fc.record(
+    { metadata: md, spec: fc.record({ template }, { requiredKeys: [] }) },
+    { requiredKeys: ['metadata'] },
+  );
+}
+
+describe('the hand-written pod-template checks decide only as CEL does', () => {
+  const groups = BUILTIN_CEL.filter((g) => g.kind === 'deployment' && Object.hasOwn(WRITTEN_FOR, g.policy));
+
+  it('when a group has a hand-written reader, then it was written for the text builtin.ts holds now', () => {
+    expect(groups.map((g) => g.policy).sort()).toEqual(Object.keys(WRITTEN_FOR).sort());
+    for (const g of groups)
+      // On a mismatch: check the function in src/rules/pod-template-fast.ts against the new text, then
+      // put the new fingerprint in WRITTEN_FOR.
+      expect({ policy: g.policy, fingerprint: WRITTEN_FOR[g.policy]?.fingerprint }).toEqual({
+        policy: g.policy,
+        fingerprint: checksFingerprint(g),
+      });
+    for (const g of groups) expect(handWritten(g)).toBe(WRITTEN_FOR[g.policy]?.fast);
+  });
+
+  it('when the text of a group changes, then its hand-written reader is set aside for the compiled path', () => {
+    for (const g of groups) {
+      const edited: CelCheckGroup = {
+        ...g,
+        validations: [...g.validations.slice(1), ...g.validations.slice(0, 1)],
+      };
+      expect({ policy: g.policy, fast: handWritten(edited) }).toEqual({ policy: g.policy, fast: undefined });
+    }
+  });
+
+  it('when every combination of the values those checks read is tried, then each hand-written reader gives CEL’s verdict', () => {
+    const values = [undefined, 'true', 'false', '', 'ambient', 'none', '9091'];
+    /** Every assignment of `values` to the keys, as [where, key, value] lists. */
+    const combos = (keys: ReadonlyArray<readonly ['labels' | 'annotations', string]>) =>
+      keys.reduce<Array<Array<[string, string, string | undefined]>>>(
+        (acc, [where, key]) =>
+          acc.flatMap((c) =>
+            values.map((v) => [...c, [where, key, v] as [string, string, string | undefined]]),
+          ),
+        [[]],
+      );
+    const deployment = (name: string, set: Array<[string, string, string | undefined]>) => {
+      const md: Record<string, Record<string, string>> = { labels: {}, annotations: {} };
+      for (const [where, key, v] of set) if (v !== undefined) (md[where] as Record<string, string>)[key] = v;
+      return { metadata: { name }, spec: { template: { metadata: md } } };
+    };
+    const cases: Record<
+      string,
+      { keys: Array<['labels' | 'annotations', string]>; names: string[]; namespaces: string[] }
+    > = {
+      'no-injection-in-gloo-mesh': {
+        keys: [
+          ['labels', 'sidecar.istio.io/inject'],
+          ['annotations', 'sidecar.istio.io/inject'],
+          ['labels', 'istio.io/rev'],
+          ['labels', 'istio.io/dataplane-mode'],
+        ],
+        names: ['web'],
+        namespaces: ['gloo-mesh', 'apps'],
+      },
+      'mgmt-server-scrape-annotations': {
+        keys: [
+          ['annotations', 'prometheus.io/scrape'],
+          ['annotations', 'prometheus.io/port'],
+          ['annotations', 'prometheus.io/path'],
+          ['annotations', 'sidecar.istio.io/inject'],
+        ],
+        names: ['gloo-mesh-mgmt-server', 'web'],
+        namespaces: ['gloo-mesh'],
+      },
+    };
+    cases['addons-namespace-injection'] = {
+      ...(cases['no-injection-in-gloo-mesh'] as (typeof cases)[string]),
+      namespaces: ['gloo-mesh-addons', 'apps'],
+    };
+    for (const g of groups) {
+      const fast = handWritten(g);
+      const c = cases[g.policy];
+      if (!fast || !c) throw new Error(`no hand-written reader or no cases for ${g.policy}`);
+      for (const set of combos(c.keys))
+        for (const name of c.names)
+          for (const ns of c.namespaces) {
+            const object = deployment(name, set);
+            const base = bindings(object, ns);
+            const verdict = fast({ ...base, [MEMO]: [] }, { namespaces: NAMESPACES });
+            expect({ policy: g.policy, ns, object, verdict }).toEqual({
+              policy: g.policy,
+              ns,
+              object,
+              verdict: celHolds(g, base),
+            });
+          }
+    }
+  });
+
+  it('when objects well-formed or not are checked, then a hand-written reader says true or false only as CEL does, and decides every well-formed one', () => {
+    for (const g of groups) {
+      const fast = handWritten(g);
+      if (!fast) throw new Error(`no hand-written reader for ${g.policy}`);
+      const seen = { true: 0, false: 0, undecided: 0 };
+      for (const odd of [false, true])
+        fc.assert(
+          fc.property(
+            odd ? objectOf(g.kind, true) : fc.oneof(objectOf(g.kind, false), podObject()),
+            namespace,
+            (object, ns) => {
+              const base = bindings(object, ns);
+              let verdict: boolean | 'undecided';
+              try {
+                verdict = fast({ ...base, [MEMO]: [] }, { namespaces: NAMESPACES });
+              } catch (err: unknown) {
+                if (!(err instanceof NotDecided)) throw err;
+                verdict = 'undecided';
+              }
+              seen[String(verdict) as keyof typeof seen] += 1;
+              if (!odd) expect(verdict).not.toBe('undecided');
+              if (verdict !== 'undecided')
+                expect({ policy: g.policy, object, ns, verdict }).toEqual({
+                  policy: g.policy,
+                  object,
+                  ns,
+                  verdict: celHolds(g, base),
+                });
+            },
+          ),
+          { numRuns: 1000, seed: odd ? 71 : 67 },
+        );
+      // Only a comparison that met both answers means something.
+      expect({ policy: g.policy, both: seen.true > 5 && seen.false > 5 }).toEqual({
+        policy: g.policy,
+        both: true,
+      });
+    }
   });
 });
