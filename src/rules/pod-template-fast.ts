@@ -5,7 +5,7 @@
  * generated code (compiled.ts) they were 13-22 KB of machine code each, which a review over HTTPS
  * pays for in cache misses: about 11 µs of a Deployment review on a machine with 1 MiB of L2 per
  * core. Written out by hand they are a fraction of that, and a Deployment review over HTTPS costs
- * 0.90× the CPU it did (docs/performance.md, item 27).
+ * 0.90-0.94× the CPU it did (docs/performance.md, item 27).
  *
  * The CEL text stays the one source of truth: these functions answer only when sure (true when
  * every check holds, false when one does not), and throw NotDecided where the object is not as the
