@@ -204,3 +204,36 @@ export function gcPauses(before: string, after: string): GcPauses {
   }
   return out;
 }
+
+/** The longest and the p99 tick of the webhook's event loop between two scrapes (eventLoopTicks). */
+export interface LoopTicks {
+  longestMs: number;
+  p99Ms: number;
+}
+
+/** A sample of an unlabelled (or labelled) gauge, the first one in the text; undefined when absent. */
+function gaugeValue(text: string, metric: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(metric)) continue;
+    const rest = line.slice(metric.length);
+    if (!rest.startsWith(' ') && !rest.startsWith('{')) continue;
+    const v = Number(rest.slice(rest.lastIndexOf(rest.startsWith('{') ? '}' : ' ') + 1).trim());
+    return Number.isFinite(v) ? v : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The webhook's event loop since the scrape before this one, from prom-client's default metrics:
+ * `monitorEventLoopDelay` with a timer every 10 ms, whose histogram prom-client resets at each
+ * scrape. A tick is the time between two firings, so 10 ms is a loop that never waited and 50 ms
+ * one that was held for 40 ms (a long GC pause, a long task): a review that arrives then waits in
+ * the socket, where the webhook's own histogram cannot see it. Undefined without the gauges.
+ */
+export function eventLoopTicks(after: string): LoopTicks | undefined {
+  const max = gaugeValue(after, 'nodejs_eventloop_lag_max_seconds');
+  const p99 = gaugeValue(after, 'nodejs_eventloop_lag_p99_seconds');
+  if (max === undefined || p99 === undefined || max <= 0) return undefined;
+  const ms = (s: number): number => Math.round(s * 1e5) / 100;
+  return { longestMs: ms(max), p99Ms: ms(p99) };
+}

@@ -1,5 +1,5 @@
 /** The Markdown of a `npm run bench:e2e` run (bench/results/e2e.md), with the issue's targets. */
-import type { GcPauses, WebhookLatency } from './apiserver-metrics.js';
+import type { GcPauses, LoopTicks, WebhookLatency } from './apiserver-metrics.js';
 import { percentile, round, type LatencySummary } from './stats.js';
 
 /** How much slower `helm upgrade` was with the webhook, from interleaved runs. */
@@ -26,6 +26,11 @@ export interface E2eResults {
     server?: Record<string, WebhookLatency>;
     /** The webhook's garbage collection meanwhile; absent in runs before it was read. */
     gc?: GcPauses;
+    /**
+     * Per kind of write (namespaceCreate, namespaceUpdate, deploymentCreate, deploymentUpdate), the
+     * webhook's event loop and GC during that write alone; absent in runs before it was read.
+     */
+    steps?: Record<string, { gc: GcPauses; loop?: LoopTicks }>;
   };
   /** The same writes one at a time (an API server that is not saturated); absent in runs before it was measured. */
   objectsOneAtATime?: E2eResults['objects'];
@@ -333,6 +338,34 @@ function gcRows(phases: ReadonlyArray<{ label: string; gc: GcPauses | undefined 
   );
 }
 
+/** The GC pauses of all kinds together: how many, how long in all, and how many over 10 ms. */
+function gcTotals(gc: GcPauses): { count: number; totalMs: number; over10Ms: number } {
+  const all = Object.values(gc);
+  const sum = (f: (g: GcPauses[string]) => number): number => all.reduce((n, g) => n + f(g), 0);
+  return {
+    count: sum((g) => g.count),
+    totalMs: Math.round(sum((g) => g.totalMs) * 100) / 100,
+    over10Ms: sum((g) => g.over10Ms),
+  };
+}
+
+/** Each kind of write in each object phase: the webhook's longest event-loop tick and its GC meanwhile. */
+function stepRows(runs: readonly Objects[]): string[] {
+  return captioned(
+    "The webhook's event loop and GC during each kind of write (prom-client's `nodejs_eventloop_lag_max_seconds` and " +
+      '`_p99_seconds`, a timer every 10 ms: a 10 ms tick is a loop that never waited, and a review that arrives while the ' +
+      "loop is held waits in the socket, unseen by the webhook's own histogram):",
+    '| phase | write | longest tick ms | p99 tick ms | GC pauses | GC ms in all | GC pauses over 10 ms |',
+    runs.flatMap((o) =>
+      Object.entries(o.steps ?? {}).map(([write, st]) => {
+        const g = gcTotals(st.gc);
+        const loop = st.loop ? `| ${st.loop.longestMs} | ${st.loop.p99Ms} ` : '| – | – ';
+        return `| ${objectsLabel(o)} | ${write} ${loop}| ${g.count} | ${g.totalMs} | ${g.over10Ms} |`;
+      }),
+    ),
+  );
+}
+
 /** The release reviews as the webhook itself timed them, per run. */
 function releaseServerRows(releases: readonly Release[]): string[] {
   return captioned(
@@ -420,6 +453,7 @@ export function renderE2e(r: E2eResults, before?: E2eResults): string {
       ...objectRuns(r).map((o) => ({ label: objectsLabel(o), gc: o.gc })),
       ...r.releases.map((x) => ({ label: releaseLabel(x), gc: x.gc })),
     ]),
+    ...stepRows(objectRuns(r)),
     `Client-side write times (ms, concurrency ${o.writes.concurrency}; only Deployments and Namespaces in gloo-mesh and gloo-mesh-addons reach the webhook, the chart's matchConditions keep the rest away):`,
     '',
     '| write | n | p50 | p99 | max |',

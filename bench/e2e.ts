@@ -55,6 +55,7 @@ import {
   type E2eResults,
 } from './e2e-report.js';
 import {
+  eventLoopTicks,
   gcPauses,
   latencyOf,
   scrape,
@@ -207,16 +208,27 @@ async function objects(
   const load0 = load();
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
   const serverBefore = await ctx.serverMetrics?.();
-  const nsCreate = await timedWrites(
+  const steps: NonNullable<E2eResults['objects']['steps']> = {};
+  // Each kind of write between two scrapes of the webhook: its event loop and GC during that write alone.
+  const step = async (write: string, jobs: Array<() => Promise<unknown>>): Promise<number[]> => {
+    const first = await ctx.serverMetrics?.();
+    const ms = await timedWrites(jobs, width);
+    const last = first === undefined ? undefined : await ctx.serverMetrics?.();
+    if (first !== undefined && last !== undefined)
+      steps[write] = { gc: gcPauses(first, last), loop: eventLoopTicks(last) };
+    return ms;
+  };
+  const nsCreate = await step(
+    'namespaceCreate',
     Array.from(
       { length: namespaces },
       (_, i) => () =>
         rest.call('POST', '/api/v1/namespaces', { body: { metadata: { name: `${prefix}-ns-${i}` } } }),
     ),
-    width,
   );
   // Only gloo-mesh and gloo-mesh-addons are judged (the chart's matchConditions): their updates reach the webhook.
-  const nsUpdate = await timedWrites(
+  const nsUpdate = await step(
+    'namespaceUpdate',
     Array.from(
       { length: namespaces },
       (_, i) => () =>
@@ -225,7 +237,6 @@ async function objects(
           ...merge,
         }),
     ),
-    width,
   );
   const dep = (i: number): Record<string, unknown> => ({
     apiVersion: 'apps/v1',
@@ -240,11 +251,12 @@ async function objects(
     },
   });
   const depPath = (i: number): string => `/apis/apps/v1/namespaces/${judged[i % 2] ?? ''}/deployments`;
-  const depCreate = await timedWrites(
+  const depCreate = await step(
+    'deploymentCreate',
     Array.from({ length: deployments }, (_, i) => () => rest.call('POST', depPath(i), { body: dep(i) })),
-    width,
   );
-  const depUpdate = await timedWrites(
+  const depUpdate = await step(
+    'deploymentUpdate',
     Array.from(
       { length: deployments },
       (_, i) => () =>
@@ -253,11 +265,11 @@ async function objects(
           ...merge,
         }),
     ),
-    width,
   );
   return {
     loadAverage: { start: load0, end: load() },
     writes: { deployments, namespaces, concurrency: width },
+    ...(Object.keys(steps).length > 0 ? { steps } : {}),
     clientMs: {
       namespaceCreate: summarize(nsCreate),
       namespaceUpdate: summarize(nsUpdate),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
+  eventLoopTicks,
   gcPauses,
   latencyOf,
   quantile,
@@ -126,5 +127,32 @@ describe("the webhook's garbage collection between two scrapes", () => {
     expect(minor?.totalMs).toBeGreaterThan(0);
     expect(minor?.over10Ms).toBeLessThanOrEqual(minor?.over1Ms ?? 0);
     expect(gcPauses(after, after)).toEqual({});
+  });
+});
+
+describe("the webhook's event loop between two scrapes", () => {
+  it("when the loop is held between two scrapes, then the longest tick says so, and the next scrape starts afresh (prom-client's real default metrics)", async () => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    await registry.metrics();
+    // Held for 300 ms of wall time by a busy loop, after the monitor's timer has run at least once.
+    await new Promise((r) => setTimeout(r, 30));
+    const t0 = Date.now();
+    while (Date.now() - t0 < 300);
+    await new Promise((r) => setTimeout(r, 30));
+    const held = eventLoopTicks(await registry.metrics());
+    expect(held?.longestMs).toBeGreaterThanOrEqual(300);
+    expect(held?.p99Ms).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 50));
+    const next = eventLoopTicks(await registry.metrics());
+    expect(next?.longestMs).toBeLessThan(300);
+  });
+
+  it('when the gauges are missing, then there is no reading rather than a zero', () => {
+    expect(eventLoopTicks('')).toBeUndefined();
+    expect(eventLoopTicks('nodejs_eventloop_lag_max_seconds 0.05\n')).toBeUndefined();
+    expect(
+      eventLoopTicks('nodejs_eventloop_lag_max_seconds 0.0496\nnodejs_eventloop_lag_p99_seconds 0.0102\n'),
+    ).toEqual({ longestMs: 49.6, p99Ms: 10.2 });
   });
 });

@@ -98,6 +98,31 @@ describe('the bench:e2e report', () => {
     expect(md).toContain('| v3 | large | -4.8% / -4.8% |');
   });
 
+  it('when the webhook was scraped around each kind of write, then the report gives each write its longest tick and its GC, and older runs leave the table out', () => {
+    const r = run('bbbbbbb');
+    r.objects.steps = {
+      namespaceCreate: { gc: {} },
+      namespaceUpdate: {
+        gc: {
+          minor: { count: 2, totalMs: 1.5, over1Ms: 0, over10Ms: 0 },
+          major: { count: 1, totalMs: 39.45, over1Ms: 1, over10Ms: 1 },
+        },
+        loop: { longestMs: 49.6, p99Ms: 10.2 },
+      },
+    };
+    const md = renderE2e(r);
+    expect(md).toContain(
+      '| phase | write | longest tick ms | p99 tick ms | GC pauses | GC ms in all | GC pauses over 10 ms |',
+    );
+    expect(md).toContain(
+      '| 500 Deployments, 100 Namespaces, 8 at a time | namespaceUpdate | 49.6 | 10.2 | 3 | 40.95 | 1 |',
+    );
+    expect(md).toContain(
+      '| 500 Deployments, 100 Namespaces, 8 at a time | namespaceCreate | – | – | 0 | 0 | 0 |',
+    );
+    expect(renderE2e(run('bbbbbbb'))).not.toContain('longest tick');
+  });
+
   it('when neither a floor nor a run before exists (older results), then the report leaves both sections out', () => {
     const md = renderE2e(run('bbbbbbb', { floor: undefined }));
     expect(md).not.toContain('beside the floor');
