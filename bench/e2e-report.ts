@@ -27,10 +27,11 @@ export interface E2eResults {
     /** The webhook's garbage collection meanwhile; absent in runs before it was read. */
     gc?: GcPauses;
     /**
-     * Per kind of write (namespaceCreate, namespaceUpdate, deploymentCreate, deploymentUpdate), the
-     * webhook's event loop and GC during that write alone; absent in runs before it was read.
+     * Per kind of write (namespaceCreate, namespaceUpdate, deploymentCreate, deploymentUpdate), during
+     * that write alone: the server's CPU and its wait for a CPU (both servers), and the webhook's event
+     * loop and GC (gloo-guard only); absent in runs before they were read.
      */
-    steps?: Record<string, { gc: GcPauses; loop?: LoopTicks }>;
+    steps?: Record<string, { gc?: GcPauses; loop?: LoopTicks; sched?: { cpuMs: number; waitMs: number } }>;
   };
   /** The same writes one at a time (an API server that is not saturated); absent in runs before it was measured. */
   objectsOneAtATime?: E2eResults['objects'];
@@ -349,20 +350,45 @@ function gcTotals(gc: GcPauses): { count: number; totalMs: number; over10Ms: num
   };
 }
 
-/** Each kind of write in each object phase: the webhook's longest event-loop tick and its GC meanwhile. */
-function stepRows(runs: readonly Objects[]): string[] {
+type Step = NonNullable<Objects['steps']>[string];
+
+/** One server's row for one kind of write: its CPU and wait for a CPU, then (gloo-guard) its loop and GC. */
+function stepRow(label: string, write: string, server: string, st: Step): string {
+  const dash = '–';
+  const g = st.gc ? gcTotals(st.gc) : undefined;
+  const cells = [
+    st.sched?.cpuMs ?? dash,
+    st.sched?.waitMs ?? dash,
+    st.loop?.longestMs ?? dash,
+    st.loop?.p99Ms ?? dash,
+    g?.count ?? dash,
+    g?.totalMs ?? dash,
+    g?.over10Ms ?? dash,
+  ];
+  return `| ${label} | ${write} | ${server} | ${cells.join(' | ')} |`;
+}
+
+/**
+ * Each kind of write in each object phase, gloo-guard beside the floor of the same concurrency: the
+ * server's CPU and its wait for one, and gloo-guard's longest event-loop tick and GC meanwhile.
+ */
+function stepRows(runs: readonly Objects[], floorRuns: readonly Objects[]): string[] {
   return captioned(
-    "The webhook's event loop and GC during each kind of write (prom-client's `nodejs_eventloop_lag_max_seconds` and " +
-      '`_p99_seconds`, a timer every 10 ms: a 10 ms tick is a loop that never waited, and a review that arrives while the ' +
-      "loop is held waits in the socket, unseen by the webhook's own histogram):",
-    '| phase | write | longest tick ms | p99 tick ms | GC pauses | GC ms in all | GC pauses over 10 ms |',
-    runs.flatMap((o) =>
-      Object.entries(o.steps ?? {}).map(([write, st]) => {
-        const g = gcTotals(st.gc);
-        const loop = st.loop ? `| ${st.loop.longestMs} | ${st.loop.p99Ms} ` : '| – | – ';
-        return `| ${objectsLabel(o)} | ${write} ${loop}| ${g.count} | ${g.totalMs} | ${g.over10Ms} |`;
-      }),
-    ),
+    'Each server during each kind of write: the CPU it used and the time it was ready to run but waited for a CPU ' +
+      "(all its threads, from /proc/PID/task/*/schedstat), and gloo-guard's event loop and GC (prom-client's " +
+      '`nodejs_eventloop_lag_max_seconds` and `_p99_seconds`, a timer every 10 ms: a 10 ms tick is a loop that never ' +
+      "waited; a review that arrives while the loop is held waits in the socket, unseen by the webhook's own histogram):",
+    '| phase | write | server | CPU ms | waited for a CPU ms | longest tick ms | p99 tick ms | GC pauses | GC ms in all | GC pauses over 10 ms |',
+    runs.flatMap((o) => {
+      const floor = floorRuns.find((f) => f.writes.concurrency === o.writes.concurrency);
+      return Object.entries(o.steps ?? {}).flatMap(([write, st]) => {
+        const f = floor?.steps?.[write];
+        return [
+          stepRow(objectsLabel(o), write, 'gloo-guard', st),
+          ...(f ? [stepRow(objectsLabel(o), write, 'floor', f)] : []),
+        ];
+      });
+    }),
   );
 }
 
@@ -453,7 +479,7 @@ export function renderE2e(r: E2eResults, before?: E2eResults): string {
       ...objectRuns(r).map((o) => ({ label: objectsLabel(o), gc: o.gc })),
       ...r.releases.map((x) => ({ label: releaseLabel(x), gc: x.gc })),
     ]),
-    ...stepRows(objectRuns(r)),
+    ...stepRows(objectRuns(r), objectRuns(r.floor)),
     `Client-side write times (ms, concurrency ${o.writes.concurrency}; only Deployments and Namespaces in gloo-mesh and gloo-mesh-addons reach the webhook, the chart's matchConditions keep the rest away):`,
     '',
     '| write | n | p50 | p99 | max |',

@@ -69,6 +69,7 @@ import {
   type WebhookLatency,
 } from './apiserver-metrics.js';
 import { buildLimitServer, ROOT, sourceCommit } from './build.js';
+import { schedTimes } from './memory.js';
 import { freePort } from './processes.js';
 import { bytes, seeded } from './prng.js';
 import { summarize } from './stats.js';
@@ -133,6 +134,8 @@ interface Ctx {
   serverMetrics?: () => Promise<string>;
   /** Whether the servers run in cpu cgroups of their own (ownCgroup), as pods do. */
   ownCgroup?: boolean;
+  /** The server's process, for its CPU time and run-queue wait (schedTimes). */
+  pid?: number;
 }
 
 /**
@@ -166,6 +169,15 @@ async function serverSide(
     server: called(subtract(serverBuckets(after), serverBuckets(before))),
     gc: gcPauses(before, after),
   };
+}
+
+/** The CPU a server used and the time it waited for one between two readings, in ms. */
+function schedBetween(
+  a: { cpuMs: number; waitMs: number },
+  b: { cpuMs: number; waitMs: number },
+): { cpuMs: number; waitMs: number } {
+  const r = (v: number): number => Math.round(v * 100) / 100;
+  return { cpuMs: r(b.cpuMs - a.cpuMs), waitMs: r(b.waitMs - a.waitMs) };
 }
 
 /** The e2e support's registration sentinels (test/e2e/support.ts) are not gloo-guard's webhooks. */
@@ -212,10 +224,16 @@ async function objects(
   // Each kind of write between two scrapes of the webhook: its event loop and GC during that write alone.
   const step = async (write: string, jobs: Array<() => Promise<unknown>>): Promise<number[]> => {
     const first = await ctx.serverMetrics?.();
+    const s0 = ctx.pid === undefined ? undefined : schedTimes(ctx.pid);
     const ms = await timedWrites(jobs, width);
+    const s1 = ctx.pid === undefined ? undefined : schedTimes(ctx.pid);
     const last = first === undefined ? undefined : await ctx.serverMetrics?.();
-    if (first !== undefined && last !== undefined)
-      steps[write] = { gc: gcPauses(first, last), loop: eventLoopTicks(last) };
+    steps[write] = {
+      ...(first !== undefined && last !== undefined
+        ? { gc: gcPauses(first, last), loop: eventLoopTicks(last) }
+        : {}),
+      ...(s0 && s1 ? { sched: schedBetween(s0, s1) } : {}),
+    };
     return ms;
   };
   const nsCreate = await step(
@@ -269,7 +287,7 @@ async function objects(
   return {
     loadAverage: { start: load0, end: load() },
     writes: { deployments, namespaces, concurrency: width },
-    ...(Object.keys(steps).length > 0 ? { steps } : {}),
+    ...(Object.values(steps).some((x) => Object.keys(x).length > 0) ? { steps } : {}),
     clientMs: {
       namespaceCreate: summarize(nsCreate),
       namespaceUpdate: summarize(nsUpdate),
@@ -480,7 +498,9 @@ function removeCgroup(dir: string | undefined): void {
 }
 
 /** The bare limit server (bench/limit-server.ts) on loopback, serving with the e2e cluster's certificate. */
-async function startLimit(info: ClusterInfo): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startLimit(
+  info: ClusterInfo,
+): Promise<{ url: string; stop: () => Promise<void>; pid: number | undefined }> {
   const { path } = buildLimitServer();
   const port = await freePort();
   const { certFile, keyFile } = servingCert(info);
@@ -509,7 +529,7 @@ async function startLimit(info: ClusterInfo): Promise<{ url: string; stop: () =>
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, stop, pid: child.pid };
 }
 
 /** The webhook configuration with every webhook's URL moved to `base` (same paths, same CA bundle). */
@@ -582,6 +602,7 @@ async function phasesSideBySide(ctx: Ctx, opts: ReturnType<typeof args>, charts:
     rest: ctx.rest,
     vwc: pointedAt(ctx.vwc, limit.url),
     vwcName: ctx.vwcName,
+    ...(limit.pid !== undefined ? { pid: limit.pid } : {}),
   };
   const pair = <A, B>(mine: () => Promise<A>, floor: () => Promise<B>): Promise<[A, B]> =>
     sideBySide(ctx, floorCtx, mine, floor);
@@ -650,6 +671,7 @@ async function withCluster<T>(phases: (ctx: Ctx, charts: Charts) => Promise<T>):
       vwcName: webhook.vwcName,
       serverMetrics: () => webhookMetrics(webhook, info.caPem),
       ownCgroup: cgroup !== undefined,
+      ...(webhook.process.pid !== undefined ? { pid: webhook.process.pid } : {}),
     };
     try {
       return await phases(ctx, charts);

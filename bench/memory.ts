@@ -1,5 +1,5 @@
 /** Memory and CPU of a process, read from /proc: resident set, its peak, and CPU time. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const MIB = 1024;
 
@@ -40,6 +40,32 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU time and time spent runnable but waiting for a CPU (the scheduler's run delay), summed over a
+ * process's threads, in ms, from /proc/PID/task/TID/schedstat; undefined once the process is gone.
+ * A thread that ends between two readings takes its share with it.
+ */
+export function schedTimes(pid: number): { cpuMs: number; waitMs: number } | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let run = 0;
+  let wait = 0;
+  for (const tid of tasks) {
+    try {
+      const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      run += r ?? 0;
+      wait += w ?? 0;
+    } catch {
+      // The thread ended after the listing.
+    }
+  }
+  return { cpuMs: run / 1e6, waitMs: wait / 1e6 };
 }
 
 /** Busy and total jiffies of one core from /proc/stat (busy counts softirq and steal, not idle or iowait). */

@@ -98,29 +98,32 @@ describe('the bench:e2e report', () => {
     expect(md).toContain('| v3 | large | -4.8% / -4.8% |');
   });
 
-  it('when the webhook was scraped around each kind of write, then the report gives each write its longest tick and its GC, and older runs leave the table out', () => {
-    const r = run('bbbbbbb');
+  it('when each kind of write was measured on both servers, then the report sets gloo-guard beside the floor, with the webhook’s loop and GC, and older runs leave the table out', () => {
+    const r = run('bbbbbbb', { floor: structuredClone(floor) });
     r.objects.steps = {
-      namespaceCreate: { gc: {} },
+      namespaceCreate: { gc: {}, sched: { cpuMs: 0.5, waitMs: 0 } },
       namespaceUpdate: {
         gc: {
           minor: { count: 2, totalMs: 1.5, over1Ms: 0, over10Ms: 0 },
           major: { count: 1, totalMs: 39.45, over1Ms: 1, over10Ms: 1 },
         },
         loop: { longestMs: 49.6, p99Ms: 10.2 },
+        sched: { cpuMs: 120.5, waitMs: 33.1 },
       },
     };
+    r.floor!.objects.steps = { namespaceUpdate: { sched: { cpuMs: 80.25, waitMs: 12 } } };
     const md = renderE2e(r);
     expect(md).toContain(
-      '| phase | write | longest tick ms | p99 tick ms | GC pauses | GC ms in all | GC pauses over 10 ms |',
+      '| phase | write | server | CPU ms | waited for a CPU ms | longest tick ms | p99 tick ms | GC pauses | GC ms in all | GC pauses over 10 ms |',
     );
+    const label = '500 Deployments, 100 Namespaces, 8 at a time';
     expect(md).toContain(
-      '| 500 Deployments, 100 Namespaces, 8 at a time | namespaceUpdate | 49.6 | 10.2 | 3 | 40.95 | 1 |',
+      `| ${label} | namespaceUpdate | gloo-guard | 120.5 | 33.1 | 49.6 | 10.2 | 3 | 40.95 | 1 |`,
     );
-    expect(md).toContain(
-      '| 500 Deployments, 100 Namespaces, 8 at a time | namespaceCreate | – | – | 0 | 0 | 0 |',
-    );
-    expect(renderE2e(run('bbbbbbb'))).not.toContain('longest tick');
+    expect(md).toContain(`| ${label} | namespaceUpdate | floor | 80.25 | 12 | – | – | – | – | – |`);
+    expect(md).toContain(`| ${label} | namespaceCreate | gloo-guard | 0.5 | 0 | – | – | 0 | 0 | 0 |`);
+    expect(md).not.toContain(`| ${label} | namespaceCreate | floor |`);
+    expect(renderE2e(run('bbbbbbb'))).not.toContain('waited for a CPU');
   });
 
   it('when neither a floor nor a run before exists (older results), then the report leaves both sections out', () => {
