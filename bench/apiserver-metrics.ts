@@ -217,7 +217,9 @@ function gaugeValue(text: string, metric: string): number | undefined {
     if (!line.startsWith(metric)) continue;
     const rest = line.slice(metric.length);
     if (!rest.startsWith(' ') && !rest.startsWith('{')) continue;
-    const v = Number(rest.slice(rest.lastIndexOf(rest.startsWith('{') ? '}' : ' ') + 1).trim());
+    // The value is the first field after the name and labels (a timestamp may follow it).
+    const fields = (rest.startsWith('{') ? rest.slice(rest.lastIndexOf('}') + 1) : rest).trim().split(/\s+/);
+    const v = Number(fields[0]);
     return Number.isFinite(v) ? v : undefined;
   }
   return undefined;

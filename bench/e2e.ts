@@ -221,7 +221,8 @@ async function objects(
   const before = await scrape(ctx.info.server, ctx.info.caPem, ctx.info.token);
   const serverBefore = await ctx.serverMetrics?.();
   const steps: NonNullable<E2eResults['objects']['steps']> = {};
-  // Each kind of write between two scrapes of the webhook: its event loop and GC during that write alone.
+  // Each kind of write on its own: the server's CPU and its wait for a CPU, and (gloo-guard, between two
+  // scrapes of its metrics) its event loop and GC, during that write alone.
   const step = async (write: string, jobs: Array<() => Promise<unknown>>): Promise<number[]> => {
     const first = await ctx.serverMetrics?.();
     const s0 = ctx.pid === undefined ? undefined : schedTimes(ctx.pid);

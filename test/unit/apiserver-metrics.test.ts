@@ -154,5 +154,11 @@ describe("the webhook's event loop between two scrapes", () => {
     expect(
       eventLoopTicks('nodejs_eventloop_lag_max_seconds 0.0496\nnodejs_eventloop_lag_p99_seconds 0.0102\n'),
     ).toEqual({ longestMs: 49.6, p99Ms: 10.2 });
+    // Labels, and a timestamp after the value, as the text format allows.
+    expect(
+      eventLoopTicks(
+        'nodejs_eventloop_lag_max_seconds{pod="a"} 0.0496 1764559000000\nnodejs_eventloop_lag_p99_seconds 0.0102 1764559000000\n',
+      ),
+    ).toEqual({ longestMs: 49.6, p99Ms: 10.2 });
   });
 });
