@@ -1,7 +1,7 @@
 /**
  * `npm run docs:perf [-- --check]`: the generated parts of docs/performance.md, made from the results
  * the bench wrote (bench/results/latest.json and the run before it in previous.json, e2e.json,
- * rule-cost.json, kyverno.json; each with the commit it was measured on): the summary's sentences as
+ * rule-cost.json, paced-cost.json, kyverno.json; each with the commit it was measured on): the summary's sentences as
  * well as the tables. Each generated part
  * sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; `--check` fails when the
  * page drifted from the results (the drift test runs the same comparison).
@@ -15,8 +15,10 @@ import {
   renderComparison,
   renderLatest,
   renderLatestNotes,
+  renderPacedCost,
   renderRuleCost,
   renderSummary,
+  type PacedCostResults,
   type RuleCostResults,
 } from './perf-tables.js';
 import type { Results } from './report.js';
@@ -53,6 +55,7 @@ export function generatedParts(): Record<string, string> {
   const previous = results<Results>('previous.json');
   const e2e = results<E2eResults>('e2e.json');
   const ruleCost = results<RuleCostResults>('rule-cost.json');
+  const paced = results<PacedCostResults>('paced-cost.json');
   const kyverno = results<KyvernoResults>('kyverno.json');
   const image = results<ImageResults>('image.json');
   if (latest) {
@@ -63,6 +66,7 @@ export function generatedParts(): Record<string, string> {
   if (latest && previous) parts.compare = renderComparison(latest, previous);
   if (e2e) parts.e2e = e2ePart(e2e, results<E2eResults>('e2e-previous.json'));
   if (ruleCost) parts['rule-cost'] = renderRuleCost(ruleCost);
+  if (paced) parts['paced-cost'] = renderPacedCost(paced);
   if (kyverno) parts.kyverno = underPageHeading(renderKyvernoMarkdown(kyverno));
   if (image) parts.image = renderImage(image);
   return parts;

@@ -91,6 +91,48 @@ export function renderRuleCost(r: RuleCostResults): string {
   ].join('\n');
 }
 
+/** bench/results/paced-cost.json as bench/paced-cost.ts writes it. */
+export interface PacedCostResults {
+  generatedAt: string;
+  commit: string;
+  node: string;
+  loadAverage: string;
+  ratePerSec: number;
+  sec: number;
+  rounds: number;
+  /** Each server's CPU µs per second with no reviews (median over the rounds). */
+  idleUsPerSec: Record<string, number>;
+  rows: Array<{
+    review: string;
+    server: string;
+    /** CPU µs per review answered, one figure a round. */
+    usPerReview: number[];
+    medianUs: number;
+    /** The median over the rounds of this server's figure over the limit's in the same round. */
+    vsLimit?: number;
+  }>;
+}
+
+/** The CPU a review costs a server idle between reviews (bench/results/paced-cost.json). */
+export function renderPacedCost(r: PacedCostResults): string {
+  return [
+    `Measured ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC on commit ${r.commit}, Node ${r.node}, load average ` +
+      `${r.loadAverage} at the start (bench/results/paced-cost.json, \`npx tsx bench/paced-cost.ts\`): ` +
+      `${r.ratePerSec} reviews a second for ${r.sec} s, ${r.rounds} rounds, the servers taking turns.`,
+    '',
+    '| review | server | CPU µs per review (median) | × the limit (median of rounds) | rounds |',
+    '|---|---|--:|--:|---|',
+    ...r.rows.map(
+      (x) =>
+        `| ${x.review} | ${x.server} | ${x.medianUs} | ${x.vsLimit ?? '–'} | ${x.usPerReview.join(', ')} |`,
+    ),
+    '',
+    `CPU when idle, per second: ${Object.entries(r.idleUsPerSec)
+      .map(([server, us]) => `${server} ${us} µs`)
+      .join(', ')} (included in the figures above).`,
+  ].join('\n');
+}
+
 /** The speed of Kyverno's engine and gloo-guard's on one review, as bench/results/kyverno.json holds it. */
 export interface KyvernoSpeed {
   speed: Array<{ engine: string; review: string; p50Ms: number }>;

@@ -23,7 +23,7 @@ describe('generated performance docs', () => {
     );
   });
 
-  it('when the page is generated, then the current run, the one before it, the rule costs, Kyverno and the image are all in it', () => {
+  it('when the page is generated, then the current run, the one before it, the rule costs, the paced costs, Kyverno and the image are all in it', () => {
     expect(Object.keys(generatedParts()).sort()).toEqual([
       'compare',
       'e2e',
@@ -31,6 +31,7 @@ describe('generated performance docs', () => {
       'kyverno',
       'latest',
       'latest-notes',
+      'paced-cost',
       'rule-cost',
       'summary',
     ]);
