@@ -9,6 +9,8 @@
  * seconds with no reviews give each server's CPU when idle (timers, metrics), shown apart and left
  * in the per-review figure: that is what a review costs the process. Servers: gloo-guard as the
  * bench builds it (with the chart's nodeOptions), gloo-guard with every policy off, the bare limit.
+ * Each paced run opens its connections first (bench/client.ts probe: 4 TLS handshakes for the
+ * run's reviews, 500 at the defaults); they are counted in, alike for every server.
  * Writes bench/results/paced-cost.json and .md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
