@@ -69,7 +69,7 @@ import {
   type WebhookLatency,
 } from './apiserver-metrics.js';
 import { buildLimitServer, ROOT, sourceCommit } from './build.js';
-import { schedTimes } from './memory.js';
+import { schedBetween, schedTimes } from './memory.js';
 import { freePort } from './processes.js';
 import { bytes, seeded } from './prng.js';
 import { summarize } from './stats.js';
@@ -169,15 +169,6 @@ async function serverSide(
     server: called(subtract(serverBuckets(after), serverBuckets(before))),
     gc: gcPauses(before, after),
   };
-}
-
-/** The CPU a server used and the time it waited for one between two readings, in ms. */
-function schedBetween(
-  a: { cpuMs: number; waitMs: number },
-  b: { cpuMs: number; waitMs: number },
-): { cpuMs: number; waitMs: number } {
-  const r = (v: number): number => Math.round(v * 100) / 100;
-  return { cpuMs: r(b.cpuMs - a.cpuMs), waitMs: r(b.waitMs - a.waitMs) };
 }
 
 /** The e2e support's registration sentinels (test/e2e/support.ts) are not gloo-guard's webhooks. */

@@ -1,5 +1,6 @@
 /** Memory and CPU of a process, read from /proc: resident set, its peak, and CPU time. */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { round } from './stats.js';
 
 const MIB = 1024;
 
@@ -66,6 +67,14 @@ export function schedTimes(pid: number): { cpuMs: number; waitMs: number } | und
     }
   }
   return { cpuMs: run / 1e6, waitMs: wait / 1e6 };
+}
+
+/** The CPU a process used and the time it waited for one between two schedTimes readings, in ms. */
+export function schedBetween(
+  a: { cpuMs: number; waitMs: number },
+  b: { cpuMs: number; waitMs: number },
+): { cpuMs: number; waitMs: number } {
+  return { cpuMs: round(b.cpuMs - a.cpuMs), waitMs: round(b.waitMs - a.waitMs) };
 }
 
 /** Busy and total jiffies of one core from /proc/stat (busy counts softirq and steal, not idle or iowait). */

@@ -17,14 +17,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { POLICIES } from '../src/policies/index.js';
 import { buildGlooGuard, buildLimitServer, ROOT, sourceCommit } from './build.js';
 import { probe } from './client.js';
-import { schedTimes } from './memory.js';
+import { schedBetween, schedTimes } from './memory.js';
 import { renderPacedCost, type PacedCostResults } from './perf-tables.js';
 import { installCleanup, pinSelf, stop, stopAll } from './processes.js';
 import { loadReviews } from './review-cache.js';
-import { glooGuardDef, limitDef, startServer, writeTls, type RunningServer } from './servers.js';
+import {
+  glooGuardDef,
+  limitDef,
+  startServer,
+  writeAllOffConfig,
+  writeTls,
+  type RunningServer,
+} from './servers.js';
 import { median, round } from './stats.js';
 
 const REVIEWS = ['deployment', 'namespace'] as const;
@@ -67,7 +73,7 @@ async function cpuOver(
   const answered = await work();
   const b = schedTimes(pid);
   if (!a || !b) throw new Error(`server ${pid} is gone`);
-  return { cpuMs: b.cpuMs - a.cpuMs, answered };
+  return { cpuMs: schedBetween(a, b).cpuMs, answered };
 }
 
 async function main(): Promise<void> {
@@ -90,11 +96,7 @@ async function main(): Promise<void> {
   const reviews = loadReviews();
   const work = mkdtempSync(join(tmpdir(), 'gloo-guard-paced-'));
   const tls = writeTls(work);
-  const allOff = join(work, 'all-off.json');
-  writeFileSync(
-    allOff,
-    JSON.stringify({ policies: Object.fromEntries(POLICIES.map((p) => [p.id, { action: 'off' }])) }),
-  );
+  const allOff = writeAllOffConfig(work);
   const gg = buildGlooGuard().path;
   const defs = [
     limitDef(buildLimitServer().path),

@@ -11,14 +11,13 @@
  * seconds, which cancels most of the machine's drift. On a shared machine the rounds still spread
  * widely: bench/app-cost.ts, in process, resolves smaller differences.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/config/types.js';
 import { prepareBody } from '../src/server/prepare.js';
 import { finishReview, type PreparedReview } from '../src/server/review.js';
-import { POLICIES } from '../src/policies/index.js';
 import { buildGlooGuard, buildLimitServer } from './build.js';
 import { runLoad } from './load.js';
 import { installCleanup, pinSelf, stop, stopAll } from './processes.js';
@@ -29,6 +28,7 @@ import {
   glooGuardDef,
   limitDef,
   startServer,
+  writeAllOffConfig,
   writeTls,
   type RunningServer,
   type ServerDef,
@@ -60,14 +60,6 @@ function engineMicros(body: Buffer, rounds = 15, perRound = 300): number {
     samples.push(both - cpuMicros(perRound, parse));
   }
   return median(samples.slice(Math.floor(rounds / 3)));
-}
-
-/** A config that turns every built-in policy off: the server reads and answers, and judges nothing. */
-function writeAllOffConfig(dir: string): string {
-  const file = join(dir, 'all-off.json');
-  const policies = Object.fromEntries(POLICIES.map((p) => [p.id, { action: 'off' }]));
-  writeFileSync(file, JSON.stringify({ policies }));
-  return file;
 }
 
 async function main(): Promise<void> {

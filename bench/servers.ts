@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateServingBundle } from '../src/certs/generate.js';
+import { POLICIES } from '../src/policies/index.js';
 import { chartNodeArgs } from '../scripts/node-options.js';
 import { waitReady, type Target } from './client.js';
 import { readRss, waitForQuiet } from './memory.js';
@@ -24,6 +25,18 @@ export function writeTls(dir: string): TlsFiles {
   writeFileSync(certFile, bundle.serving.certPem);
   writeFileSync(keyFile, bundle.serving.keyPem, { mode: 0o600 });
   return { certFile, keyFile, ca: bundle.ca.certPem };
+}
+
+/**
+ * Writes a config that turns every built-in policy off into `dir` and returns its path: the server
+ * reads and answers, and judges nothing (gloo-guard's own cost, for bench/server-cost.ts and
+ * bench/paced-cost.ts).
+ */
+export function writeAllOffConfig(dir: string): string {
+  const file = join(dir, 'all-off.json');
+  const policies = Object.fromEntries(POLICIES.map((p) => [p.id, { action: 'off' }]));
+  writeFileSync(file, JSON.stringify({ policies }));
+  return file;
 }
 
 /** How to start a server and what it is measured with. */
