@@ -68,15 +68,21 @@ function appCopy(): string {
     if (key === '' || entry.dev === true || existsSync(target) || !existsSync(source)) continue;
     cpSync(source, target, { recursive: true, dereference: true });
   }
+  // The image's node lives outside /app where every user can run it; this process's node may sit in a
+  // checkout the chart's user cannot reach (a clone under `mktemp -d`, mode 0700), so /app gets its own.
+  cpSync(process.execPath, join(app, 'node'));
   execFileSync('chmod', ['-R', 'a+rX', app]);
   return app;
 }
 
-/** Starts `serve` as the chart's user; resolves with the first line that says it serves, or the exit output. */
+/**
+ * Starts `serve` as the chart's user; resolves with the first line that says it serves, or the exit
+ * output. Rejects when the process cannot be started at all, which is the test's fault, not the server's.
+ */
 function serveAs(app: string, tls: string, config: string): Promise<{ served: boolean; output: string }> {
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
     const child = spawn(
-      process.execPath,
+      join(app, 'node'),
       [
         join(app, 'dist/cli/main.js'),
         'serve',
@@ -102,6 +108,9 @@ function serveAs(app: string, tls: string, config: string): Promise<{ served: bo
         done({ served: true, output });
       }
     });
+    child.on('error', (err) =>
+      fail(new Error(`could not start the server as the chart's user: ${err.message}`)),
+    );
     child.on('exit', () => done({ served: false, output }));
   });
 }
