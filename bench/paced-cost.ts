@@ -31,7 +31,7 @@ import {
   writeTls,
   type RunningServer,
 } from './servers.js';
-import { median, round } from './stats.js';
+import { median, round, roundRatios } from './stats.js';
 
 const REVIEWS = ['deployment', 'namespace'] as const;
 
@@ -53,13 +53,13 @@ export function pacedRows(samples: readonly PacedSample[], limit = 'limit'): Pac
   return keys.map(({ review, server }) => {
     const mine = by(review, server);
     const theirs = by(review, limit);
-    const ratios = server === limit ? [] : mine.flatMap((v, i) => (theirs[i] ? [v / (theirs[i] ?? 1)] : []));
+    const ratios = server === limit ? undefined : roundRatios(mine, theirs);
     return {
       review,
       server,
       usPerReview: mine,
       medianUs: round(median(mine), 0),
-      ...(ratios.length > 0 ? { vsLimit: round(median(ratios), 2) } : {}),
+      ...(ratios !== undefined && ratios.n > 0 ? { vsLimit: round(ratios.median, 2) } : {}),
     };
   });
 }
